@@ -1,0 +1,33 @@
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::quota_slots;
+
+/// The slots this person already holds in that year.
+pub fn taken_slots(conn: &mut DbConn, wechat_id: &str, year: i32) -> QueryResult<Vec<i32>> {
+    quota_slots::table
+        .filter(quota_slots::wechat_id.eq(wechat_id))
+        .filter(quota_slots::year.eq(year))
+        .select(quota_slots::slot)
+        .load(conn)
+}
+
+/// Takes a slot. The primary key (wechat_id, year, slot) refuses a slot taken
+/// concurrently with a unique violation: the quota holds without a count-then-insert race.
+pub fn take(
+    conn: &mut DbConn,
+    wechat_id: &str,
+    year: i32,
+    slot: i32,
+    case_id: i64,
+) -> QueryResult<()> {
+    diesel::insert_into(quota_slots::table)
+        .values((
+            quota_slots::wechat_id.eq(wechat_id),
+            quota_slots::year.eq(year),
+            quota_slots::slot.eq(slot),
+            quota_slots::case_id.eq(case_id),
+        ))
+        .execute(conn)
+        .map(drop)
+}

@@ -1,0 +1,78 @@
+// One schema for both backends: only types both have (vaultwarden's rule).
+// Times are naive UTC timestamps; calendar dates are China-local dates.
+
+diesel::table! {
+    cases (id) {
+        id -> BigInt,
+        case_number -> Text,
+        status -> Text,
+        tracking_token_hash -> Text,
+        submission_key_hash -> Text,
+        submission_fingerprint -> Text,
+        lang -> Text,
+        wechat_id -> Text,
+        email -> Text,
+        packet_kind -> Text,
+        amount_fen -> BigInt,
+        sent_at -> Timestamp,
+        transaction_id -> Text,
+        counterparty_phone_suffix -> Text,
+        card_last4 -> Text,
+        account -> Text,
+        filed_at -> Timestamp,
+        filed_on -> Date,
+        review_target -> Date,
+        review_deadline -> Date,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    quota_slots (wechat_id, year, slot) {
+        wechat_id -> Text,
+        year -> Integer,
+        slot -> Integer,
+        case_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    case_events (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        kind -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        kind -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+    }
+}
+
+diesel::table! {
+    calendar_years (year) {
+        year -> Integer,
+        source -> Text,
+        loaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    app_secrets (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::joinable!(quota_slots -> cases (case_id));
+diesel::joinable!(case_events -> cases (case_id));
+diesel::allow_tables_to_appear_in_same_query!(cases, quota_slots, case_events);

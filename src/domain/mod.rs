@@ -1,0 +1,20 @@
+//! AppealDesk's domain: the rules for an appeal about a WeChat Pay red packet or transfer sent by
+//! mistake. Pure: no I/O, no database, no web; only std, chrono and validator.
+
+pub mod appeal;
+pub mod calendar;
+pub mod case_number;
+pub mod case_status;
+pub mod cst;
+pub mod evidence;
+pub mod lang;
+pub mod money;
+pub mod normalize;
+pub mod policy;
+
+pub use lang::Lang;
+
+/// A refusal a user can meet: a message in each language, shown next to the field.
+pub trait Refusal: std::fmt::Debug + Send + Sync {
+    fn message(&self, lang: Lang) -> String;
+}

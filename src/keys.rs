@@ -1,0 +1,109 @@
+//! The server secret and what is derived from it: CSRF tags and tracking tokens.
+//! Only digests of tracking tokens are stored.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+type HmacSha256 = Hmac<Sha256>;
+
+#[derive(Clone)]
+pub struct Keys {
+    secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(***)")
+    }
+}
+
+impl Keys {
+    pub fn new(secret: Vec<u8>) -> Self {
+        Self { secret }
+    }
+
+    fn mac(&self, purpose: &str, parts: &[&str]) -> HmacSha256 {
+        let mut mac = HmacSha256::new_from_slice(&self.secret).expect("HMAC takes any key length");
+        mac.update(purpose.as_bytes());
+        for part in parts {
+            mac.update(b"\0");
+            mac.update(part.as_bytes());
+        }
+        mac
+    }
+
+    fn tag(&self, purpose: &str, parts: &[&str]) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(purpose, parts).finalize().into_bytes())
+    }
+
+    /// The case's tracking token (256 bits), derived from the form's one-time key, so a
+    /// resubmitted form leads back to the same receipt without the token being stored.
+    pub fn tracking_token(&self, submission_key: &str) -> String {
+        self.tag("tracking-token", &[submission_key])
+    }
+
+    /// Binds a form's one-time key to the browser's CSRF cookie.
+    pub fn csrf_tag(&self, browser_id: &str, form_key: &str) -> String {
+        self.tag("csrf", &[browser_id, form_key])
+    }
+
+    pub fn verify_csrf_tag(&self, browser_id: &str, form_key: &str, tag: &str) -> bool {
+        let Ok(tag) = URL_SAFE_NO_PAD.decode(tag) else {
+            return false;
+        };
+        // Constant-time comparison.
+        self.mac("csrf", &[browser_id, form_key])
+            .verify_slice(&tag)
+            .is_ok()
+    }
+}
+
+/// 128 random bits, URL-safe.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A fresh server secret (256 bits).
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the database keeps instead of a token.
+pub fn digest(value: &str) -> String {
+    let hash = Sha256::digest(value.as_bytes());
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrf_tag_verifies_only_for_its_browser_and_form() {
+        let keys = Keys::new(b"0123456789abcdef0123456789abcdef".to_vec());
+        let tag = keys.csrf_tag("browser-a", "form-1");
+        assert!(keys.verify_csrf_tag("browser-a", "form-1", &tag));
+        assert!(!keys.verify_csrf_tag("browser-b", "form-1", &tag));
+        assert!(!keys.verify_csrf_tag("browser-a", "form-2", &tag));
+        assert!(!keys.verify_csrf_tag("browser-a", "form-1", "not base64!"));
+        let other = Keys::new(b"another secret, another server!!".to_vec());
+        assert!(!other.verify_csrf_tag("browser-a", "form-1", &tag));
+    }
+
+    #[test]
+    fn tracking_tokens_are_stable_per_form_and_distinct_across_forms() {
+        let keys = Keys::new(b"0123456789abcdef0123456789abcdef".to_vec());
+        assert_eq!(keys.tracking_token("k1"), keys.tracking_token("k1"));
+        assert_ne!(keys.tracking_token("k1"), keys.tracking_token("k2"));
+        assert!(keys.tracking_token("k1").len() >= 43, "256 bits in base64");
+        assert_ne!(random_token(), random_token());
+        assert_eq!(digest("abc").len(), 64);
+    }
+}

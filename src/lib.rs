@@ -1,0 +1,12 @@
+//! AppealDesk: appeals for WeChat Pay red packets and transfers sent by mistake.
+//!
+//! Imports point one way: `web` → `workflows` → `db` → `domain`.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod keys;
+pub mod startup;
+pub mod telemetry;
+pub mod web;
+pub mod workflows;

@@ -1,0 +1,81 @@
+//! Builds the application: database ready, then a server bound to its port
+//! (port 0 in tests, which read the port back).
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::db::{self, Pool};
+use crate::keys::{self, Keys};
+use crate::web::{self, AppState};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = prepare_database(&settings)?;
+        let keys = server_keys(&settings, &pool)?;
+        let state = AppState {
+            pool,
+            keys,
+            clock: settings.clock,
+            secure_cookies: settings.secure_cookies(),
+            public_base_url: settings.public_base_url.clone(),
+        };
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(web::security_headers())
+                .wrap(TracingLogger::default())
+                .app_data(actix_web::web::Data::new(state.clone()))
+                .configure(web::routes)
+        })
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server from elsewhere (tests, signals).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Opens the pool, runs migrations and loads the shipped calendar.
+pub fn prepare_database(settings: &Settings) -> anyhow::Result<Pool> {
+    let pool = db::pool(&settings.database, settings.pool_size)?;
+    let mut conn = pool
+        .get()
+        .with_context(|| format!("cannot connect to the database {:?}", settings.database))?;
+    db::migrate(&mut conn)?;
+    db::calendar::seed_official(&mut conn, settings.clock.now().naive_utc())?;
+    Ok(pool)
+}
+
+/// `SECRET_KEY` when set; otherwise one kept in the database, so every instance on
+/// the same database agrees without configuration.
+fn server_keys(settings: &Settings, pool: &Pool) -> anyhow::Result<Keys> {
+    if let Some(secret) = &settings.secret_key {
+        return Ok(Keys::new(secret.clone()));
+    }
+    let mut conn = pool.get()?;
+    let secret = db::secrets::get_or_create(&mut conn, "server_key", keys::random_secret)?;
+    Ok(Keys::new(secret.into_bytes()))
+}

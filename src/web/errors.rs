@@ -1,0 +1,114 @@
+//! Error policy for requests: a refusal the user can fix is rendered by its handler
+//! next to the field it concerns; what is left here is "not found", "forbidden",
+//! "too large" and the unexpected, which is logged once and shown as an opaque page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::workflows::Failure;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("payload too large")]
+    TooLarge,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl From<Failure> for AppError {
+    fn from(f: Failure) -> Self {
+        match f {
+            // An exhausted pool is load, not a bug: ask the client to come back.
+            Failure::Pool(e) => Self::Unavailable(e.to_string()),
+            Failure::Database(e) => Self::Internal(e.into()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        Self::Internal(anyhow::anyhow!("blocking task: {e}"))
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        Self::Internal(anyhow::anyhow!("template: {e}"))
+    }
+}
+
+/// One page for every error, in both languages: it is rendered without a request.
+#[derive(Template)]
+#[template(path = "errors/error.html")]
+struct ErrorPage {
+    status: u16,
+    title_zh: &'static str,
+    title_en: &'static str,
+    css: &'static str,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (title_zh, title_en) = match self {
+            Self::NotFound => ("找不到这个页面", "This page does not exist"),
+            Self::Forbidden(_) => (
+                "表单已过期或来源不明,请重新打开表单再提交",
+                "This form has expired or did not come from us: open the form again and resubmit",
+            ),
+            Self::TooLarge => ("提交的内容太长", "What was sent is too large"),
+            Self::BadRequest(_) => ("请求无法识别", "The request could not be read"),
+            Self::Unavailable(_) => (
+                "系统繁忙,请稍后再试",
+                "We are busy: please try again shortly",
+            ),
+            Self::Internal(_) => (
+                "系统出错,请稍后再试",
+                "Something went wrong on our side: please try again",
+            ),
+        };
+        match self {
+            Self::Internal(e) => tracing::error!(error = ?e, "request failed"),
+            Self::Unavailable(e) => tracing::warn!(error = %e, "request refused for load"),
+            _ => tracing::debug!(error = %self, "request refused"),
+        }
+        let status = self.status_code();
+        let page = ErrorPage {
+            status: status.as_u16(),
+            title_zh,
+            title_en,
+            css: super::assets::css_url(),
+        };
+        let mut response = HttpResponse::build(status);
+        if matches!(self, Self::Unavailable(_)) {
+            response.insert_header(("Retry-After", "5"));
+        }
+        match page.render() {
+            Ok(body) => response.content_type("text/html; charset=utf-8").body(body),
+            Err(_) => response
+                .content_type("text/plain; charset=utf-8")
+                .body(title_en),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! HTTP: thin handlers that parse into domain types, call one workflow, render.
+
+pub mod assets;
+pub mod csrf;
+pub mod errors;
+pub mod i18n;
+pub mod page;
+pub mod public;
+
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{HttpResponse, web};
+
+use crate::config::Clock;
+use crate::db::{DbConn, Pool};
+use crate::keys::Keys;
+use crate::workflows::Failure;
+use errors::{AppError, AppResult};
+
+/// Largest form body we read: the longest account (2000 characters) fits many times.
+pub const FORM_LIMIT: usize = 32 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub keys: Keys,
+    pub clock: Clock,
+    pub secure_cookies: bool,
+    pub public_base_url: Option<String>,
+}
+
+impl AppState {
+    /// Runs database work off the async threads.
+    pub async fn db<T, E>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    ) -> AppResult<Result<T, E>>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get().map_err(Failure::Pool)?;
+            Ok::<_, AppError>(work(&mut conn))
+        })
+        .await?
+    }
+}
+
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        // Tracking links carry their token in the path: never leak it to another site.
+        .add((header::REFERRER_POLICY, "no-referrer"))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(FORM_LIMIT)
+            .error_handler(public::form_error),
+    )
+    .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+    .app_data(
+        web::QueryConfig::default()
+            .error_handler(|e, _| AppError::BadRequest(e.to_string()).into()),
+    )
+    .route("/", web::get().to(public::landing::show))
+    .route("/healthz", web::get().to(healthz))
+    .route("/lang/{code}", web::get().to(i18n::switch))
+    .route("/static/{file}", web::get().to(assets::serve))
+    .route("/appeals/new", web::get().to(public::appeal_form::new))
+    .route("/appeals", web::post().to(public::appeal_form::create))
+    .route(
+        "/appeals/receipt/{token}",
+        web::get().to(public::receipt::show),
+    )
+    .route("/track/{token}", web::get().to(public::track::show))
+    .default_service(web::to(not_found));
+}
+
+async fn not_found() -> AppResult<HttpResponse> {
+    Err(AppError::NotFound)
+}
+
+/// 200 once the database answers a query.
+async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    use diesel::connection::SimpleConnection;
+    state
+        .db(|conn| conn.batch_execute("SELECT 1"))
+        .await?
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body("ok"))
+}

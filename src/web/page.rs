@@ -1,0 +1,103 @@
+//! What `base.html` needs on every page, and rendering with a status.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use askama::Template;
+use chrono::NaiveDate;
+
+use super::assets;
+use super::errors::AppResult;
+use crate::domain::Lang;
+
+pub struct Chrome {
+    pub lang: Lang,
+    /// This page's path and query, for the language switch to come back to.
+    pub here: String,
+    pub css: &'static str,
+}
+
+impl Chrome {
+    pub fn new(req: &HttpRequest, lang: Lang) -> Self {
+        let here = match req.uri().path_and_query() {
+            Some(pq) => pq.as_str().to_owned(),
+            None => "/".to_owned(),
+        };
+        Self {
+            lang,
+            here,
+            css: assets::css_url(),
+        }
+    }
+
+    /// `/lang/en?next=...`: the visible switch works without JavaScript.
+    pub fn switch_url(&self) -> String {
+        format!(
+            "/lang/{}?next={}",
+            self.lang.other().code(),
+            percent_encode(&self.here)
+        )
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+pub fn render(status: StatusCode, page: &impl Template) -> AppResult<HttpResponse> {
+    Ok(builder(status).body(page.render()?))
+}
+
+pub fn builder(status: StatusCode) -> HttpResponseBuilder {
+    let mut b = HttpResponse::build(status);
+    b.content_type("text/html; charset=utf-8");
+    b
+}
+
+/// Pages that show a case are private to whoever holds the link.
+pub fn private(mut b: HttpResponseBuilder) -> HttpResponseBuilder {
+    b.insert_header((header::CACHE_CONTROL, "no-store"));
+    b
+}
+
+/// A date for `<time datetime="…">`: ISO for machines, words for people.
+pub struct DateView {
+    pub iso: String,
+    pub label: String,
+}
+
+impl DateView {
+    pub fn new(lang: Lang, date: NaiveDate) -> Self {
+        let label = match lang {
+            Lang::Zh => date.format("%Y年%-m月%-d日(%a)").to_string(),
+            Lang::En => date.format("%a %-d %b %Y").to_string(),
+        };
+        Self {
+            iso: date.format("%Y-%m-%d").to_string(),
+            label: match lang {
+                Lang::Zh => weekday_zh(label),
+                Lang::En => label,
+            },
+        }
+    }
+}
+
+fn weekday_zh(label: String) -> String {
+    const DAYS: [(&str, &str); 7] = [
+        ("Mon", "周一"),
+        ("Tue", "周二"),
+        ("Wed", "周三"),
+        ("Thu", "周四"),
+        ("Fri", "周五"),
+        ("Sat", "周六"),
+        ("Sun", "周日"),
+    ];
+    DAYS.iter().fold(label, |l, (en, zh)| l.replace(en, zh))
+}

@@ -1,0 +1,223 @@
+//! `GET /appeals/new` and `POST /appeals`.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::fields::{self, Choice, FieldView, Input};
+use crate::domain::Lang;
+use crate::domain::appeal::{Appeal, Field, RawAppeal, Refusals};
+use crate::web::AppState;
+use crate::web::csrf;
+use crate::web::errors::{AppError, AppResult};
+use crate::web::i18n::UiLang;
+use crate::web::page::{self, Chrome};
+use crate::workflows::file_appeal::{FileError, Filed, Filing, Refused, file_appeal};
+
+/// The form as sent; every field optional so that a missing one is refused next to
+/// the field rather than with a bare 400.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AppealForm {
+    wechat_id: String,
+    email: String,
+    packet_kind: String,
+    amount: String,
+    sent_at: String,
+    transaction_id: String,
+    counterparty_phone_suffix: String,
+    card_last4: String,
+    account: String,
+    csrf_token: String,
+}
+
+impl AppealForm {
+    fn raw(self) -> RawAppeal {
+        RawAppeal {
+            wechat_id: self.wechat_id,
+            email: self.email,
+            packet_kind: self.packet_kind,
+            amount: self.amount,
+            sent_at: self.sent_at,
+            transaction_id: self.transaction_id,
+            counterparty_phone_suffix: self.counterparty_phone_suffix,
+            card_last4: self.card_last4,
+            account: self.account,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public/appeal_form.html")]
+struct FormPage {
+    chrome: Chrome,
+    fields: Vec<FieldView>,
+    packet_kinds: Vec<Choice>,
+    csrf_token: String,
+    /// A refusal of the whole filing (quota, duplicate), shown above the form.
+    notice: Option<String>,
+    refused_count: usize,
+}
+
+impl FormPage {
+    fn new(
+        req: &HttpRequest,
+        lang: Lang,
+        raw: &RawAppeal,
+        csrf_token: String,
+        error: impl Fn(Field) -> Option<String>,
+        notice: Option<String>,
+    ) -> Self {
+        let fields = fields::views(lang, raw, error);
+        Self {
+            chrome: Chrome::new(req, lang),
+            refused_count: fields.iter().filter(|f| f.error.is_some()).count(),
+            packet_kinds: fields::packet_kind_choices(lang, &raw.packet_kind),
+            fields,
+            csrf_token,
+            notice,
+        }
+    }
+}
+
+pub async fn new(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    UiLang(lang): UiLang,
+) -> AppResult<HttpResponse> {
+    let browser = csrf::browser(&req, state.secure_cookies);
+    let token = csrf::issue(&state.keys, &browser.id);
+    let page = FormPage::new(
+        &req,
+        lang,
+        &RawAppeal::default(),
+        token.value,
+        |_| None,
+        None,
+    );
+    let mut response = page::private(page::builder(StatusCode::OK));
+    if let Some(cookie) = browser.new_cookie {
+        response.cookie(cookie);
+    }
+    Ok(response.body(page.render()?))
+}
+
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    UiLang(lang): UiLang,
+    form: web::Form<AppealForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    let csrf_token = form.csrf_token.clone();
+    let form_key = csrf::verify(&state.keys, &req, state.secure_cookies, &csrf_token)
+        .ok_or(AppError::Forbidden("missing or foreign CSRF token"))?;
+    let raw = form.raw();
+    let now = state.clock.now();
+
+    let appeal = match Appeal::parse(&raw, now) {
+        Ok(appeal) => appeal,
+        Err(refusals) => {
+            let page = refused_fields(&req, lang, &raw, csrf_token, &refusals);
+            return page::render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+
+    let keys = state.keys.clone();
+    let outcome = state
+        .db(move |conn| {
+            let filing = Filing {
+                appeal: &appeal,
+                lang,
+                submission_key: &form_key,
+            };
+            file_appeal(conn, &keys, &filing, now)
+        })
+        .await?;
+    let refused = match outcome {
+        Ok(Filed::New { tracking_token } | Filed::Again { tracking_token }) => {
+            return Ok(HttpResponse::SeeOther()
+                .insert_header((
+                    header::LOCATION,
+                    format!("/appeals/receipt/{tracking_token}"),
+                ))
+                .finish());
+        }
+        Err(FileError::Failure(failure)) => return Err(failure.into()),
+        Err(FileError::Refused(refused)) => refused,
+    };
+
+    let page = match refused {
+        Refused::QuotaUsed { next_opening } => {
+            let message = match lang {
+                Lang::Zh => format!(
+                    "这个微信号今年的 {} 次申诉机会已用完。下一次可申诉的时间:{}(北京时间)起。",
+                    crate::domain::policy::APPEALS_PER_YEAR,
+                    next_opening.format("%Y-%m-%d")
+                ),
+                Lang::En => format!(
+                    "This WeChat ID has used its {} appeals for this year. The next one opens on {} (China time).",
+                    crate::domain::policy::APPEALS_PER_YEAR,
+                    next_opening.format("%Y-%m-%d")
+                ),
+            };
+            let field_message = message.clone();
+            FormPage::new(
+                &req,
+                lang,
+                &raw,
+                csrf_token,
+                move |f| (f == Field::WechatId).then(|| field_message.clone()),
+                Some(message),
+            )
+        }
+        Refused::TransactionIdTaken => {
+            let message = lang
+                .t(
+                    "这笔交易已经有申诉案件,无需重复提交。请通过提交时收到的跟踪链接查看进度。",
+                    "This transaction already has a case: there is no need to file again. Follow it through the tracking link you received.",
+                )
+                .to_owned();
+            let field_message = message.clone();
+            FormPage::new(
+                &req,
+                lang,
+                &raw,
+                csrf_token,
+                move |f| (f == Field::TransactionId).then(|| field_message.clone()),
+                Some(message),
+            )
+        }
+        Refused::FormAlreadyUsed => {
+            // The old form key has filed a case: issue a fresh one for a new filing.
+            let browser = csrf::browser(&req, state.secure_cookies);
+            let fresh = csrf::issue(&state.keys, &browser.id).value;
+            let message = lang
+                .t(
+                    "这份表单已经提交过一宗申诉。若要再提交一宗新的申诉,请核对内容后再次提交。",
+                    "This form has already filed an appeal. To file another one, check the details and submit again.",
+                )
+                .to_owned();
+            FormPage::new(&req, lang, &raw, fresh, |_| None, Some(message))
+        }
+    };
+    page::render(StatusCode::CONFLICT, &page)
+}
+
+fn refused_fields(
+    req: &HttpRequest,
+    lang: Lang,
+    raw: &RawAppeal,
+    csrf_token: String,
+    refusals: &Refusals,
+) -> FormPage {
+    FormPage::new(
+        req,
+        lang,
+        raw,
+        csrf_token,
+        |f| fields::message(refusals.get(f), lang),
+        None,
+    )
+}

@@ -1,0 +1,158 @@
+//! How each piece of evidence is asked for on the form: label, hint, input.
+
+use crate::domain::appeal::{Field, RawAppeal};
+use crate::domain::evidence::PacketKind;
+use crate::domain::{Lang, Refusal};
+
+pub enum Input {
+    /// `inputmode` brings up the right phone keyboard; `max` bounds what is typed.
+    Text {
+        inputmode: &'static str,
+        autocomplete: &'static str,
+        placeholder: &'static str,
+        max: usize,
+    },
+    PacketKind,
+    Account,
+}
+
+pub struct FieldView {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub value: String,
+    pub error: Option<String>,
+    pub input: Input,
+}
+
+impl FieldView {
+    pub fn hint_id(&self) -> String {
+        format!("{}-hint", self.name)
+    }
+
+    pub fn error_id(&self) -> String {
+        format!("{}-error", self.name)
+    }
+
+    /// `aria-describedby`: the error first, so a screen reader says what to fix.
+    pub fn described_by(&self) -> String {
+        match self.error {
+            Some(_) => format!("{} {}", self.error_id(), self.hint_id()),
+            None => self.hint_id(),
+        }
+    }
+}
+
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+pub fn packet_kind_choices(lang: Lang, current: &str) -> Vec<Choice> {
+    PacketKind::ALL
+        .iter()
+        .map(|k| Choice {
+            value: k.as_str(),
+            label: k.label(lang),
+            selected: k.as_str() == current,
+        })
+        .collect()
+}
+
+fn text(
+    inputmode: &'static str,
+    autocomplete: &'static str,
+    placeholder: &'static str,
+    max: usize,
+) -> Input {
+    Input::Text {
+        inputmode,
+        autocomplete,
+        placeholder,
+        max,
+    }
+}
+
+/// The form's fields in order, with the user's values and the refusals to show.
+pub fn views(
+    lang: Lang,
+    raw: &RawAppeal,
+    error: impl Fn(Field) -> Option<String>,
+) -> Vec<FieldView> {
+    let t = |zh, en| lang.t(zh, en);
+    Field::ALL
+        .iter()
+        .map(|&field| {
+            let (label, hint, input, value) = match field {
+                Field::WechatId => (
+                    t("你的微信号", "Your WeChat ID"),
+                    t("微信 → 我 → 微信号;用作每年申诉次数的依据", "WeChat → Me → WeChat ID; your yearly appeals are counted by it"),
+                    text("text", "username", "wxid_abc123", 40),
+                    &raw.wechat_id,
+                ),
+                Field::Email => (
+                    t("电子邮箱", "Email"),
+                    t("案件进展会发到这个邮箱", "We email every step of your case here"),
+                    text("email", "email", "name@example.com", 254),
+                    &raw.email,
+                ),
+                Field::PacketKind => (
+                    t("付款方式", "What you sent"),
+                    t("普通红包、拼手气红包或转账", "A red packet, a lucky red packet or a transfer"),
+                    Input::PacketKind,
+                    &raw.packet_kind,
+                ),
+                Field::Amount => (
+                    t("金额(元)", "Amount (yuan)"),
+                    t("单笔须超过 500.00 元,例如 520.00", "One payment over ¥500.00, for example 520.00"),
+                    text("decimal", "off", "520.00", 40),
+                    &raw.amount,
+                ),
+                Field::SentAt => (
+                    t("付款时间(北京时间,精确到秒)", "When you sent it (China time, to the second)"),
+                    t("格式 2026-11-20 14:30:05;账单详情里的支付时间", "Format 2026-11-20 14:30:05, as the bill details show it"),
+                    text("text", "off", "2026-11-20 14:30:05", 40),
+                    &raw.sent_at,
+                ),
+                Field::TransactionId => (
+                    t("交易单号", "Transaction ID"),
+                    t("账单详情里的交易单号:19 位数字,以 10 开头", "In the bill details: 19 digits starting with 10"),
+                    text("numeric", "off", "1000000000000000000", 60),
+                    &raw.transaction_id,
+                ),
+                Field::CounterpartyPhoneSuffix => (
+                    t("对方绑定手机号后 4 位", "Last 4 digits of the recipient's phone"),
+                    t("对方微信绑定的手机号的最后 4 位", "The phone number bound to the recipient's WeChat"),
+                    text("numeric", "off", "1234", 8),
+                    &raw.counterparty_phone_suffix,
+                ),
+                Field::CardLast4 => (
+                    t("付款银行卡后 4 位", "Last 4 digits of your paying bank card"),
+                    t("只填后 4 位,切勿填写完整卡号", "Only the last 4 digits, never the full card number"),
+                    text("numeric", "off", "5678", 8),
+                    &raw.card_last4,
+                ),
+                Field::Account => (
+                    t("事情经过", "What happened"),
+                    t("用你自己的话说明为何误发(10–2000 字)。请勿填写密码或验证码。", "In your own words, how the mistake happened (10–2000 characters). Never include a password or SMS code."),
+                    Input::Account,
+                    &raw.account,
+                ),
+            };
+            FieldView {
+                name: field.name(),
+                label,
+                hint,
+                value: value.clone(),
+                error: error(field),
+                input,
+            }
+        })
+        .collect()
+}
+
+/// The message of a refusal, for `views`.
+pub fn message(refusal: Option<&dyn Refusal>, lang: Lang) -> Option<String> {
+    refusal.map(|r| r.message(lang))
+}

@@ -1,0 +1,63 @@
+//! `GET /appeals/receipt/{token}`: what a filing returns. A GET, so a reload files nothing.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use crate::db::cases::CaseRow;
+use crate::web::AppState;
+use crate::web::errors::{AppError, AppResult};
+use crate::web::i18n::UiLang;
+use crate::web::page::{self, Chrome, DateView};
+use crate::workflows::track_case::track_case;
+
+#[derive(Template)]
+#[template(path = "public/receipt.html")]
+struct Receipt {
+    chrome: Chrome,
+    case_number: String,
+    review_target: DateView,
+    review_deadline: DateView,
+    tracking_url: String,
+}
+
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    UiLang(lang): UiLang,
+) -> AppResult<HttpResponse> {
+    let case = find(&state, token.clone()).await?;
+    let page = Receipt {
+        chrome: Chrome::new(&req, lang),
+        case_number: case.case_number,
+        review_target: DateView::new(lang, case.review_target),
+        review_deadline: DateView::new(lang, case.review_deadline),
+        tracking_url: format!("{}/track/{}", base_url(&req, &state), token.as_str()),
+    };
+    Ok(page::private(page::builder(StatusCode::OK)).body(page.render()?))
+}
+
+/// The case a tracking token opens, or 404.
+pub async fn find(state: &AppState, token: String) -> AppResult<CaseRow> {
+    if token.len() > 100 {
+        return Err(AppError::NotFound);
+    }
+    state
+        .db(move |conn| track_case(conn, &token))
+        .await??
+        .map(|tracked| tracked.case)
+        .ok_or(AppError::NotFound)
+}
+
+/// Links we hand out use `PUBLIC_BASE_URL` when set (behind a load balancer), else the
+/// address this request came to.
+pub fn base_url(req: &HttpRequest, state: &AppState) -> String {
+    match &state.public_base_url {
+        Some(base) => base.clone(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    }
+}

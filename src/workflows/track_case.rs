@@ -1,0 +1,19 @@
+//! What an appellant sees through the tracking link.
+
+use super::Failure;
+use crate::db::{self, DbConn, cases::CaseRow, events::EventRow};
+use crate::keys;
+
+pub struct Tracked {
+    pub case: CaseRow,
+    pub timeline: Vec<EventRow>,
+}
+
+/// The case the token opens, if any. Looked up by the token's digest only.
+pub fn track_case(conn: &mut DbConn, token: &str) -> Result<Option<Tracked>, Failure> {
+    let Some(case) = db::cases::by_tracking_token(conn, &keys::digest(token))? else {
+        return Ok(None);
+    };
+    let timeline = db::events::for_case(conn, case.id)?;
+    Ok(Some(Tracked { case, timeline }))
+}

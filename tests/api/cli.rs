@@ -1,0 +1,74 @@
+use std::process::Command;
+
+use crate::helpers::TestDatabase;
+
+fn appealdesk(database: &TestDatabase, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_appealdesk"))
+        .args(args)
+        .env("DATABASE_URL", database.env_url())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run appealdesk")
+}
+
+fn due(database: &TestDatabase, from: &str, days: &str) -> String {
+    let out = appealdesk(
+        database,
+        &["calendar", "due", "--from", from, "--working-days", days],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn calendar_due_counts_official_working_days() {
+    let database = TestDatabase::fresh();
+    assert_eq!(due(&database, "2026-09-30 10:00:00", "3"), "2026-10-10");
+    assert_eq!(due(&database, "2026-09-30 10:00:00", "7"), "2026-10-15");
+    assert_eq!(due(&database, "2026-02-13 16:20:00", "3"), "2026-02-25");
+    // New Year 2026: 1–3 January off, Sunday 4 January a make-up working day.
+    assert_eq!(due(&database, "2025-12-31 23:59:59", "1"), "2026-01-04");
+    // A Friday evening in a plain week.
+    assert_eq!(due(&database, "2026-11-27 22:00:00", "3"), "2026-12-02");
+}
+
+#[test]
+fn calendar_due_refuses_a_time_without_seconds() {
+    let database = TestDatabase::fresh();
+    let out = appealdesk(
+        &database,
+        &[
+            "calendar",
+            "due",
+            "--from",
+            "2026-09-30 10:00",
+            "--working-days",
+            "3",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("YYYY-MM-DD HH:MM:SS"));
+}
+
+#[test]
+fn migrate_applies_and_an_unreadable_database_url_is_a_clear_error() {
+    let database = TestDatabase::fresh();
+    let out = appealdesk(&database, &["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_appealdesk"))
+        .arg("migrate")
+        .env("DATABASE_URL", "mysql://root@localhost/cases")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
+}
