@@ -74,17 +74,17 @@ impl ResponseError for AppError {
         let (title_zh, title_en) = match self {
             Self::NotFound => ("找不到这个页面", "This page does not exist"),
             Self::Forbidden(_) => (
-                "表单已过期或来源不明,请重新打开表单再提交",
+                "表单已过期或来源不明，请重新打开表单再提交",
                 "This form has expired or did not come from us: open the form again and resubmit",
             ),
             Self::TooLarge => ("提交的内容太长", "What was sent is too large"),
             Self::BadRequest(_) => ("请求无法识别", "The request could not be read"),
             Self::Unavailable(_) => (
-                "系统繁忙,请稍后再试",
+                "系统繁忙，请稍后再试",
                 "We are busy: please try again shortly",
             ),
             Self::Internal(_) => (
-                "系统出错,请稍后再试",
+                "系统出错，请稍后再试",
                 "Something went wrong on our side: please try again",
             ),
         };

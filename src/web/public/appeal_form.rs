@@ -152,7 +152,7 @@ pub async fn create(
         Refused::QuotaUsed { next_opening } => {
             let message = match lang {
                 Lang::Zh => format!(
-                    "这个微信号今年的 {} 次申诉机会已用完。下一次可申诉的时间:{}(北京时间)起。",
+                    "这个微信号今年的 {} 次申诉机会已用完。下一次可申诉的时间：{}（北京时间）起。",
                     crate::domain::policy::APPEALS_PER_YEAR,
                     next_opening.format("%Y-%m-%d")
                 ),
@@ -174,8 +174,7 @@ pub async fn create(
         }
         Refused::TransactionIdTaken => {
             let message = lang
-                .t(
-                    "这笔交易已经有申诉案件,无需重复提交。请通过提交时收到的跟踪链接查看进度。",
+                .t("这笔交易已经有申诉案件，无需重复提交。请通过提交时收到的跟踪链接查看进度。",
                     "This transaction already has a case: there is no need to file again. Follow it through the tracking link you received.",
                 )
                 .to_owned();
@@ -194,8 +193,7 @@ pub async fn create(
             let browser = csrf::browser(&req, state.secure_cookies);
             let fresh = csrf::issue(&state.keys, &browser.id).value;
             let message = lang
-                .t(
-                    "这份表单已经提交过一宗申诉。若要再提交一宗新的申诉,请核对内容后再次提交。",
+                .t("这份表单已经提交过一宗申诉。若要再提交一宗新的申诉，请核对内容后再次提交。",
                     "This form has already filed an appeal. To file another one, check the details and submit again.",
                 )
                 .to_owned();

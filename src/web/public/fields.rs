@@ -87,7 +87,7 @@ pub fn views(
             let (label, hint, input, value) = match field {
                 Field::WechatId => (
                     t("你的微信号", "Your WeChat ID"),
-                    t("微信 → 我 → 微信号;用作每年申诉次数的依据", "WeChat → Me → WeChat ID; your yearly appeals are counted by it"),
+                    t("微信 → 我 → 微信号；用作每年申诉次数的依据", "WeChat → Me → WeChat ID; your yearly appeals are counted by it"),
                     text("text", "username", "wxid_abc123", 40),
                     &raw.wechat_id,
                 ),
@@ -104,20 +104,20 @@ pub fn views(
                     &raw.packet_kind,
                 ),
                 Field::Amount => (
-                    t("金额(元)", "Amount (yuan)"),
-                    t("单笔须超过 500.00 元,例如 520.00", "One payment over ¥500.00, for example 520.00"),
+                    t("金额（元）", "Amount (yuan)"),
+                    t("单笔须超过 500.00 元，例如 520.00", "One payment over ¥500.00, for example 520.00"),
                     text("decimal", "off", "520.00", 40),
                     &raw.amount,
                 ),
                 Field::SentAt => (
-                    t("付款时间(北京时间,精确到秒)", "When you sent it (China time, to the second)"),
-                    t("格式 2026-11-20 14:30:05;账单详情里的支付时间", "Format 2026-11-20 14:30:05, as the bill details show it"),
+                    t("付款时间（北京时间，精确到秒）", "When you sent it (China time, to the second)"),
+                    t("格式 2026-11-20 14:30:05；账单详情里的支付时间", "Format 2026-11-20 14:30:05, as the bill details show it"),
                     text("text", "off", "2026-11-20 14:30:05", 40),
                     &raw.sent_at,
                 ),
                 Field::TransactionId => (
                     t("交易单号", "Transaction ID"),
-                    t("账单详情里的交易单号:19 位数字,以 10 开头", "In the bill details: 19 digits starting with 10"),
+                    t("账单详情里的交易单号：19 位数字，以 10 开头", "In the bill details: 19 digits starting with 10"),
                     text("numeric", "off", "1000000000000000000", 60),
                     &raw.transaction_id,
                 ),
@@ -129,13 +129,13 @@ pub fn views(
                 ),
                 Field::CardLast4 => (
                     t("付款银行卡后 4 位", "Last 4 digits of your paying bank card"),
-                    t("只填后 4 位,切勿填写完整卡号", "Only the last 4 digits, never the full card number"),
+                    t("只填后 4 位，切勿填写完整卡号", "Only the last 4 digits, never the full card number"),
                     text("numeric", "off", "5678", 8),
                     &raw.card_last4,
                 ),
                 Field::Account => (
                     t("事情经过", "What happened"),
-                    t("用你自己的话说明为何误发(10–2000 字)。请勿填写密码或验证码。", "In your own words, how the mistake happened (10–2000 characters). Never include a password or SMS code."),
+                    t("用你自己的话说明为何误发（10–2000 字）。请勿填写密码或验证码。", "In your own words, how the mistake happened (10–2000 characters). Never include a password or SMS code."),
                     Input::Account,
                     &raw.account,
                 ),

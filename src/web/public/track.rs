@@ -84,7 +84,7 @@ fn utc(naive: chrono::NaiveDateTime) -> DateTime<Utc> {
 fn entry(lang: Lang, event: &EventRow) -> Entry {
     let what = match event.kind.as_str() {
         "filed" => lang.t(
-            "申诉已提交,等待客服受理",
+            "申诉已提交，等待客服受理",
             "Appeal filed; waiting for customer service",
         ),
         _ => lang.t("案件已更新", "Case updated"),
