@@ -45,6 +45,14 @@ impl Keys {
         self.tag("tracking-token", &[submission_key])
     }
 
+    /// Key material for the session cookie's signing and encryption (32 bytes).
+    pub fn session_key_material(&self) -> Vec<u8> {
+        self.mac("session-cookie", &[])
+            .finalize()
+            .into_bytes()
+            .to_vec()
+    }
+
     /// Binds a form's one-time key to the browser's CSRF cookie.
     pub fn csrf_tag(&self, browser_id: &str, form_key: &str) -> String {
         self.tag("csrf", &[browser_id, form_key])

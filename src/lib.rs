@@ -5,6 +5,7 @@
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod jobs;
 pub mod keys;
 pub mod startup;
 pub mod telemetry;

@@ -3,9 +3,10 @@ use chrono::NaiveDateTime;
 use clap::{Parser, Subcommand};
 
 use appealdesk::config::Settings;
+use appealdesk::domain::agent::Role;
 use appealdesk::domain::cst;
 use appealdesk::startup::{Application, prepare_database};
-use appealdesk::workflows::working_days;
+use appealdesk::workflows::{agents, working_days};
 
 #[derive(Parser)]
 #[command(
@@ -27,11 +28,39 @@ enum Command {
     },
     /// Run pending database migrations and load the shipped calendar, then exit.
     Migrate,
+    /// Customer-service accounts.
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
     /// China's official working-day calendar.
     Calendar {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum AgentCommand {
+    /// Create an account; prompts for the password unless --password-stdin.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["agent", "supervisor"])]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account and end its sessions.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// List the accounts.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -62,6 +91,7 @@ fn main() -> anyhow::Result<()> {
             println!("migrations applied to {:?}", settings.database);
             Ok(())
         }
+        Command::Agent { command } => agent(&settings, command),
         Command::Calendar {
             command: CalendarCommand::Due { from, working_days },
         } => {
@@ -73,6 +103,55 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn agent(settings: &Settings, command: AgentCommand) -> anyhow::Result<()> {
+    let pool = prepare_database(settings)?;
+    let mut conn = pool.get()?;
+    let now = settings.clock.now();
+    match command {
+        AgentCommand::Create {
+            email,
+            name,
+            role,
+            password_stdin,
+        } => {
+            let role = Role::parse(&role).context("--role is agent or supervisor")?;
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim_end_matches(['\r', '\n']).to_owned()
+            } else {
+                let first = rpassword::prompt_password("Password: ")?;
+                let again = rpassword::prompt_password("Again: ")?;
+                anyhow::ensure!(first == again, "the two passwords differ");
+                first
+            };
+            agents::create_agent(&mut conn, &email, &name, role, &password, now)
+                .map_err(|e| anyhow::anyhow!("cannot create {email}: {e}"))?;
+            println!("created {} {email}", role.as_str());
+        }
+        AgentCommand::Disable { email } => {
+            let found = appealdesk::db::agents::disable(
+                &mut conn,
+                &email.trim().to_lowercase(),
+                now.naive_utc(),
+            )?;
+            anyhow::ensure!(found, "no account {email}");
+            println!("disabled {email}; its sessions are ended");
+        }
+        AgentCommand::List => {
+            for a in appealdesk::db::agents::all(&mut conn)? {
+                let state = if a.disabled_at.is_some() {
+                    "disabled"
+                } else {
+                    "active"
+                };
+                println!("{}\t{}\t{}\t{}", a.email, a.name, a.role, state);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn parse_local(raw: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {

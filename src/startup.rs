@@ -22,6 +22,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let pool = prepare_database(&settings)?;
         let keys = server_keys(&settings, &pool)?;
+        crate::jobs::spawn(pool.clone(), settings.clock);
         let state = AppState {
             pool,
             keys,
@@ -33,11 +34,12 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || {
+            let routes_state = state.clone();
             App::new()
                 .wrap(web::security_headers())
                 .wrap(TracingLogger::default())
                 .app_data(actix_web::web::Data::new(state.clone()))
-                .configure(web::routes)
+                .configure(move |cfg| web::routes(cfg, &routes_state))
         })
         .listen(listener)?
         .run();

@@ -48,6 +48,10 @@ pub fn working_calendar(
     Ok(WorkingCalendar::new(days, years))
 }
 
+pub fn is_loaded(conn: &mut DbConn, year: i32) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(calendar_years::table.find(year))).get_result(conn)
+}
+
 pub fn loaded_years(conn: &mut DbConn) -> QueryResult<Vec<i32>> {
     calendar_years::table
         .select(calendar_years::year)

@@ -45,8 +45,18 @@ pub struct CaseRow {
     pub counterparty_phone_suffix: String,
     pub card_last4: String,
     pub filed_at: NaiveDateTime,
+    pub filed_on: NaiveDate,
     pub review_target: NaiveDate,
     pub review_deadline: NaiveDate,
+    pub email: String,
+    pub account: String,
+    pub assignee_id: Option<i64>,
+    pub awaiting_since: Option<NaiveDate>,
+    pub reply_due: Option<NaiveDate>,
+    pub evidence_request: Option<String>,
+    pub decision_reason: Option<String>,
+    pub decided_on: Option<NaiveDate>,
+    pub closed_reason: Option<String>,
 }
 
 /// Inserts the case and returns its id.
@@ -82,4 +92,99 @@ pub fn transaction_id_taken(conn: &mut DbConn, transaction_id: &str) -> QueryRes
         cases::table.filter(cases::transaction_id.eq(transaction_id)),
     ))
     .get_result(conn)
+}
+
+pub fn by_number(conn: &mut DbConn, case_number: &str) -> QueryResult<Option<CaseRow>> {
+    cases::table
+        .filter(cases::case_number.eq(case_number))
+        .select(CaseRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Moves the case only if nobody moved it first: false means a concurrent change won.
+pub fn set_status(
+    conn: &mut DbConn,
+    id: i64,
+    from: &str,
+    to: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(cases::table.find(id).filter(cases::status.eq(from)))
+        .set((cases::status.eq(to), cases::updated_at.eq(now)))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+pub fn set_assignee(conn: &mut DbConn, id: i64, agent_id: i64) -> QueryResult<()> {
+    diesel::update(cases::table.find(id))
+        .set(cases::assignee_id.eq(agent_id))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn set_awaiting(
+    conn: &mut DbConn,
+    id: i64,
+    since: NaiveDate,
+    reply_due: NaiveDate,
+    request: &str,
+) -> QueryResult<()> {
+    diesel::update(cases::table.find(id))
+        .set((
+            cases::awaiting_since.eq(since),
+            cases::reply_due.eq(reply_due),
+            cases::evidence_request.eq(request),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The appellant answered: the wait ends and the review dates move.
+pub fn resume_review(
+    conn: &mut DbConn,
+    id: i64,
+    target: NaiveDate,
+    deadline: NaiveDate,
+) -> QueryResult<()> {
+    diesel::update(cases::table.find(id))
+        .set((
+            cases::review_target.eq(target),
+            cases::review_deadline.eq(deadline),
+            cases::awaiting_since.eq(None::<NaiveDate>),
+            cases::reply_due.eq(None::<NaiveDate>),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn set_decision(
+    conn: &mut DbConn,
+    id: i64,
+    reason: &str,
+    decided_on: NaiveDate,
+) -> QueryResult<()> {
+    diesel::update(cases::table.find(id))
+        .set((
+            cases::decision_reason.eq(reason),
+            cases::decided_on.eq(decided_on),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn set_closed_reason(conn: &mut DbConn, id: i64, reason: &str) -> QueryResult<()> {
+    diesel::update(cases::table.find(id))
+        .set(cases::closed_reason.eq(reason))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Cases whose request for evidence went unanswered past its last day.
+pub fn unanswered(conn: &mut DbConn, today: NaiveDate) -> QueryResult<Vec<String>> {
+    cases::table
+        .filter(cases::status.eq("awaiting_user"))
+        .filter(cases::reply_due.lt(today))
+        .select(cases::case_number)
+        .load(conn)
 }

@@ -14,6 +14,7 @@ pub struct NewEvent<'a> {
     pub from_status: Option<&'a str>,
     pub to_status: Option<&'a str>,
     pub note: Option<&'a str>,
+    pub agent_id: Option<i64>,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]

@@ -3,12 +3,17 @@
 //! Error policy: functions here return `QueryResult`; workflows decide what a
 //! failure means for the user.
 
+pub mod agents;
 pub mod calendar;
 pub mod cases;
 pub mod events;
+pub mod queue;
 pub mod quota;
 pub mod schema;
 pub mod secrets;
+pub mod sessions;
+pub mod sign_in;
+pub mod stats;
 
 use std::time::Duration;
 

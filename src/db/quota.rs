@@ -31,3 +31,8 @@ pub fn take(
         .execute(conn)
         .map(drop)
 }
+
+/// A voided filing gives its slot back.
+pub fn release(conn: &mut DbConn, case_id: i64) -> QueryResult<usize> {
+    diesel::delete(quota_slots::table.filter(quota_slots::case_id.eq(case_id))).execute(conn)
+}

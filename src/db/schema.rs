@@ -24,6 +24,13 @@ diesel::table! {
         review_target -> Date,
         review_deadline -> Date,
         updated_at -> Timestamp,
+        assignee_id -> Nullable<BigInt>,
+        awaiting_since -> Nullable<Date>,
+        reply_due -> Nullable<Date>,
+        evidence_request -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        decided_on -> Nullable<Date>,
+        closed_reason -> Nullable<Text>,
     }
 }
 
@@ -46,6 +53,7 @@ diesel::table! {
         from_status -> Nullable<Text>,
         to_status -> Nullable<Text>,
         note -> Nullable<Text>,
+        agent_id -> Nullable<BigInt>,
     }
 }
 
@@ -73,6 +81,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    agents (id) {
+        id -> BigInt,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        password_hash -> Text,
+        disabled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agent_sessions (key_hash) {
+        key_hash -> Text,
+        agent_id -> Nullable<BigInt>,
+        state -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> BigInt,
+        subject -> Text,
+        at -> Timestamp,
+    }
+}
+
 diesel::joinable!(quota_slots -> cases (case_id));
 diesel::joinable!(case_events -> cases (case_id));
-diesel::allow_tables_to_appear_in_same_query!(cases, quota_slots, case_events);
+diesel::joinable!(cases -> agents (assignee_id));
+diesel::allow_tables_to_appear_in_same_query!(cases, quota_slots, case_events, agents);

@@ -1,4 +1,4 @@
-//! Where an appeal stands. Transitions come later, with the state machine.
+//! Where an appeal stands, and the one state machine that moves it.
 
 use super::Lang;
 
@@ -69,6 +69,105 @@ impl CaseStatus {
     }
 }
 
+/// What can happen to a case. Who may do it is the caller's rule (web layer); whether
+/// it may happen now is this state machine's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// An agent takes a submitted case.
+    Claim,
+    /// A supervisor gives the case to an agent (also to move it between agents).
+    Assign,
+    RequestEvidence,
+    /// The appellant answers a request for evidence on the tracking page.
+    AppellantReplied,
+    /// Nobody answered the request in time (the periodic job).
+    CloseNoResponse,
+    Approve,
+    Reject,
+    /// The agent records that the decision was carried out.
+    RecordCarriedOut,
+    Withdraw,
+    /// A supervisor voids an abusive filing, or one filed in someone else's name.
+    Void,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IllegalTransition {
+    pub from: CaseStatus,
+    pub action: Action,
+}
+
+impl CaseStatus {
+    /// The status after `action`, or why it cannot happen now.
+    pub fn after(self, action: Action) -> Result<CaseStatus, IllegalTransition> {
+        use Action::*;
+        use CaseStatus::*;
+        let next = match (self, action) {
+            (Submitted, Claim | Assign) => Some(InReview),
+            (InReview | AwaitingUser, Assign) => Some(self),
+            (InReview, RequestEvidence) => Some(AwaitingUser),
+            (AwaitingUser, AppellantReplied) => Some(InReview),
+            (AwaitingUser, CloseNoResponse) => Some(Closed),
+            (InReview, Approve) => Some(Approved),
+            (InReview, Reject) => Some(Rejected),
+            (Approved | Rejected, RecordCarriedOut) => Some(Closed),
+            (Submitted | InReview | AwaitingUser, Withdraw) => Some(Withdrawn),
+            (Submitted | InReview | AwaitingUser | Approved | Rejected, Void) => Some(Voided),
+            _ => None,
+        };
+        next.ok_or(IllegalTransition { from: self, action })
+    }
+
+    pub fn allows(self, action: Action) -> bool {
+        self.after(action).is_ok()
+    }
+
+    /// Still waiting for somebody: counted in queues and deadlines.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            CaseStatus::Submitted | CaseStatus::InReview | CaseStatus::AwaitingUser
+        )
+    }
+
+    pub const OPEN: [CaseStatus; 3] = [
+        CaseStatus::Submitted,
+        CaseStatus::InReview,
+        CaseStatus::AwaitingUser,
+    ];
+}
+
+impl Action {
+    pub const ALL: [Action; 10] = [
+        Action::Claim,
+        Action::Assign,
+        Action::RequestEvidence,
+        Action::AppellantReplied,
+        Action::CloseNoResponse,
+        Action::Approve,
+        Action::Reject,
+        Action::RecordCarriedOut,
+        Action::Withdraw,
+        Action::Void,
+    ];
+
+    /// The audit trail's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Claim => "claimed",
+            Action::Assign => "assigned",
+            Action::RequestEvidence => "evidence_requested",
+            Action::AppellantReplied => "appellant_replied",
+            Action::CloseNoResponse => "closed_no_response",
+            Action::Approve => "approved",
+            Action::Reject => "rejected",
+            Action::RecordCarriedOut => "carried_out",
+            Action::Withdraw => "withdrawn",
+            Action::Void => "voided",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +193,63 @@ mod tests {
         for status in CaseStatus::ALL {
             assert!(!status.label(Lang::Zh).is_empty() && !status.label(Lang::En).is_empty());
         }
+    }
+
+    #[test]
+    fn every_transition_of_the_state_machine() {
+        use Action::*;
+        use CaseStatus::*;
+        let legal = [
+            (Submitted, Claim, InReview),
+            (Submitted, Assign, InReview),
+            (InReview, Assign, InReview),
+            (AwaitingUser, Assign, AwaitingUser),
+            (InReview, RequestEvidence, AwaitingUser),
+            (AwaitingUser, AppellantReplied, InReview),
+            (AwaitingUser, CloseNoResponse, Closed),
+            (InReview, Approve, Approved),
+            (InReview, Reject, Rejected),
+            (Approved, RecordCarriedOut, Closed),
+            (Rejected, RecordCarriedOut, Closed),
+            (Submitted, Withdraw, Withdrawn),
+            (InReview, Withdraw, Withdrawn),
+            (AwaitingUser, Withdraw, Withdrawn),
+            (Submitted, Void, Voided),
+            (InReview, Void, Voided),
+            (AwaitingUser, Void, Voided),
+            (Approved, Void, Voided),
+            (Rejected, Void, Voided),
+        ];
+        for from in CaseStatus::ALL {
+            for action in Action::ALL {
+                let expected = legal
+                    .iter()
+                    .find(|(f, a, _)| *f == from && *a == action)
+                    .map(|(_, _, to)| *to);
+                match expected {
+                    Some(to) => assert_eq!(from.after(action), Ok(to), "{from:?} {action:?}"),
+                    None => assert_eq!(
+                        from.after(action),
+                        Err(IllegalTransition { from, action }),
+                        "{from:?} {action:?} must be refused"
+                    ),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_way_out_of_a_final_status_and_no_withdrawal_after_a_decision() {
+        for action in Action::ALL {
+            for end in [
+                CaseStatus::Closed,
+                CaseStatus::Withdrawn,
+                CaseStatus::Voided,
+            ] {
+                assert!(!end.allows(action), "{end:?} {action:?}");
+            }
+        }
+        assert!(!CaseStatus::Approved.allows(Action::Withdraw));
+        assert!(!CaseStatus::Rejected.allows(Action::Withdraw));
     }
 }

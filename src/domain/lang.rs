@@ -21,6 +21,21 @@ impl Lang {
 
     /// Reads a language tag by its primary subtag only: "zh-Hant" still gets the Chinese pages,
     /// which beats English for a Chinese reader.
+    /// Picks the text for this language; templates write both side by side.
+    pub fn t<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+
     pub fn from_code(s: &str) -> Option<Lang> {
         let primary = s.trim().split(['-', '_']).next().unwrap_or_default();
         if primary.eq_ignore_ascii_case("zh") {

@@ -1,16 +1,19 @@
 //! AppealDesk's domain: the rules for an appeal about a WeChat Pay red packet or transfer sent by
 //! mistake. Pure: no I/O, no database, no web; only std, chrono and validator.
 
+pub mod agent;
 pub mod appeal;
 pub mod calendar;
 pub mod case_number;
 pub mod case_status;
 pub mod cst;
+pub mod decision;
 pub mod evidence;
 pub mod lang;
 pub mod money;
 pub mod normalize;
 pub mod policy;
+pub mod review_clock;
 
 pub use lang::Lang;
 

@@ -13,6 +13,8 @@ pub const MAX_AMOUNT: Fen = Fen::new(100_000_000);
 pub const APPEALS_PER_YEAR: i32 = 2;
 pub const REVIEW_TARGET_WORKING_DAYS: u32 = 3;
 pub const REVIEW_DEADLINE_WORKING_DAYS: u32 = 7;
+/// A request for evidence unanswered for this many working days closes the case.
+pub const REPLY_WORKING_DAYS: u32 = 7;
 /// Payments older than this are beyond what can be recovered.
 pub const SENT_AT_MAX_AGE_DAYS: i64 = 365;
 /// Slack for a user's clock running ahead of ours.

@@ -12,6 +12,12 @@ use crate::workflows::Failure;
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    /// A console page without a live session: off to the sign-in page.
+    #[error("sign-in required")]
+    SignInRequired,
+    /// The case does not allow this now (another agent acted first, or the state forbids it).
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
     #[error("payload too large")]
@@ -33,6 +39,12 @@ impl From<Failure> for AppError {
             Failure::Pool(e) => Self::Unavailable(e.to_string()),
             Failure::Database(e) => Self::Internal(e.into()),
         }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Internal(e.into())
     }
 }
 
@@ -62,6 +74,8 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::SignInRequired => StatusCode::SEE_OTHER,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -71,8 +85,18 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let Self::SignInRequired = self {
+            return HttpResponse::SeeOther()
+                .insert_header((actix_web::http::header::LOCATION, "/agent/login"))
+                .finish();
+        }
         let (title_zh, title_en) = match self {
             Self::NotFound => ("找不到这个页面", "This page does not exist"),
+            Self::SignInRequired => ("请先登录", "Please sign in"),
+            Self::Conflict(_) => (
+                "案件当前的状态不允许这个操作，可能已有其他人处理。请刷新后再试。",
+                "The case does not allow this now; someone may have acted first. Reload and try again.",
+            ),
             Self::Forbidden(_) => (
                 "表单已过期或来源不明，请重新打开表单再提交",
                 "This form has expired or did not come from us: open the form again and resubmit",

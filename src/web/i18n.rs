@@ -11,23 +11,6 @@ use crate::domain::Lang;
 
 pub const COOKIE: &str = "lang";
 
-impl Lang {
-    /// Picks the text for this language; templates write both side by side.
-    pub fn t<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Lang::Zh => zh,
-            Lang::En => en,
-        }
-    }
-
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::Zh => Lang::En,
-            Lang::En => Lang::Zh,
-        }
-    }
-}
-
 pub fn from_request(req: &HttpRequest) -> Lang {
     if let Some(lang) = req.cookie(COOKIE).and_then(|c| Lang::from_code(c.value())) {
         return lang;

@@ -1,5 +1,6 @@
 //! HTTP: thin handlers that parse into domain types, call one workflow, render.
 
+pub mod agent;
 pub mod assets;
 pub mod csrf;
 pub mod errors;
@@ -61,7 +62,7 @@ pub fn security_headers() -> DefaultHeaders {
         .add((header::REFERRER_POLICY, "no-referrer"))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
     cfg.app_data(
         web::FormConfig::default()
             .limit(FORM_LIMIT)
@@ -83,6 +84,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::get().to(public::receipt::show),
     )
     .route("/track/{token}", web::get().to(public::track::show))
+    .route("/track/{token}/reply", web::post().to(public::track::reply))
+    .route(
+        "/track/{token}/withdraw",
+        web::get().to(public::track::confirm_withdraw),
+    )
+    .route(
+        "/track/{token}/withdraw",
+        web::post().to(public::track::withdraw),
+    )
+    .service(agent::scope(state))
     .default_service(web::to(not_found));
 }
 

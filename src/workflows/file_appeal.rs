@@ -149,6 +149,7 @@ fn try_file(
             from_status: None,
             to_status: Some(CaseStatus::Submitted.as_str()),
             note: None,
+            agent_id: None,
         },
     )?;
     Ok(Filed::New { tracking_token })

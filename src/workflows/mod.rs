@@ -1,7 +1,11 @@
 //! One use case per file. Each owns its transaction, applies the domain rules and
 //! writes every row the change needs.
 
+pub mod agents;
+pub mod calendar_admin;
 pub mod file_appeal;
+pub mod queue;
+pub mod review;
 pub mod track_case;
 pub mod working_days;
 

@@ -36,3 +36,8 @@ fn load(conn: &mut DbConn, from: NaiveDate, n: u32) -> Result<WorkingCalendar, F
     }
     Ok(calendar)
 }
+
+/// The calendar from `from` over the next few months: enough for any review arithmetic.
+pub fn calendar_from(conn: &mut DbConn, from: NaiveDate) -> Result<WorkingCalendar, Failure> {
+    load(conn, from, 60)
+}

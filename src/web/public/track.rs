@@ -1,25 +1,30 @@
-//! `GET /track/{token}`: the case's status, dates and timeline, for whoever holds the link.
+//! `/track/{token}`: the case's status, dates and timeline for whoever holds the link;
+//! answering a request for evidence; withdrawing before a decision.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{DateTime, Utc};
+use serde::Deserialize;
 
 use crate::db::events::EventRow;
-use crate::domain::case_status::CaseStatus;
+use crate::domain::case_status::{Action, CaseStatus};
+use crate::domain::decision::MAX_TEXT_CHARS;
 use crate::domain::evidence::PacketKind;
 use crate::domain::money::Fen;
 use crate::domain::{Lang, cst};
-use crate::web::AppState;
 use crate::web::errors::{AppError, AppResult};
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome, DateView};
-use crate::workflows::track_case::track_case;
+use crate::web::{AppState, csrf};
+use crate::workflows::review::{self, Actor, Command, ReviewError};
+use crate::workflows::track_case::{Tracked, track_case};
 
 #[derive(Template)]
 #[template(path = "public/track.html")]
 struct TrackPage {
     chrome: Chrome,
+    token: String,
+    csrf_token: String,
     case_number: String,
     status: &'static str,
     status_code: &'static str,
@@ -29,12 +34,141 @@ struct TrackPage {
     filed_at: String,
     review_target: DateView,
     review_deadline: DateView,
+    /// What the agent asked for, while the case waits for the appellant.
+    evidence_request: Option<String>,
+    reply_due: Option<DateView>,
+    decision_reason: Option<String>,
+    can_withdraw: bool,
+    reply_text: String,
+    reply_problem: Option<&'static str>,
     timeline: Vec<Entry>,
+}
+
+#[derive(Template)]
+#[template(path = "public/withdraw.html")]
+struct WithdrawPage {
+    chrome: Chrome,
+    token: String,
+    csrf_token: String,
+    case_number: String,
 }
 
 struct Entry {
     at: String,
     what: &'static str,
+    note: Option<String>,
+}
+
+/// What the appellant sees of the trail: never internal notes, views or who handled it.
+fn entry(lang: Lang, event: &EventRow) -> Option<Entry> {
+    let (what, shows_note) = match event.kind.as_str() {
+        "filed" => (
+            lang.t(
+                "申诉已提交，等待客服受理",
+                "Appeal filed; waiting for customer service",
+            ),
+            false,
+        ),
+        "claimed" => (
+            lang.t("客服已开始审核", "Customer service started the review"),
+            false,
+        ),
+        "evidence_requested" => (
+            lang.t(
+                "客服请你补充材料",
+                "Customer service asked you for more evidence",
+            ),
+            true,
+        ),
+        "appellant_replied" => (lang.t("你已回复", "You replied"), true),
+        "approved" => (lang.t("申诉已通过", "Appeal approved"), true),
+        "rejected" => (lang.t("申诉未通过", "Appeal rejected"), true),
+        "carried_out" => (
+            lang.t(
+                "决定已执行，案件已结案",
+                "The decision was carried out; case closed",
+            ),
+            false,
+        ),
+        "closed_no_response" => (
+            lang.t("因未在期限内回复，案件已结案", "Closed: no reply in time"),
+            false,
+        ),
+        "withdrawn" => (lang.t("你已撤回申诉", "You withdrew the appeal"), false),
+        "voided" => (lang.t("申诉已被作废", "The appeal was voided"), false),
+        _ => return None,
+    };
+    Some(Entry {
+        at: cst::format_local(event.at.and_utc()),
+        what,
+        note: if shows_note { event.note.clone() } else { None },
+    })
+}
+
+async fn find(state: &AppState, token: String) -> AppResult<Tracked> {
+    if token.len() > 100 {
+        return Err(AppError::NotFound);
+    }
+    state
+        .db(move |conn| track_case(conn, &token))
+        .await??
+        .ok_or(AppError::NotFound)
+}
+
+async fn render(
+    req: &HttpRequest,
+    state: &AppState,
+    lang: Lang,
+    token: String,
+    status: StatusCode,
+    reply: (String, Option<&'static str>),
+) -> AppResult<HttpResponse> {
+    let tracked = find(state, token.clone()).await?;
+    let case = tracked.case;
+    let current = CaseStatus::parse(&case.status).ok_or_else(|| {
+        anyhow::anyhow!(
+            "case {} has unknown status {}",
+            case.case_number,
+            case.status
+        )
+    })?;
+    let browser = csrf::browser(req, state.secure_cookies);
+    let awaiting = current == CaseStatus::AwaitingUser;
+    let page = TrackPage {
+        chrome: Chrome::new(req, lang),
+        token,
+        csrf_token: csrf::issue(&state.keys, &browser.id).value,
+        status: current.label(lang),
+        status_code: current.as_str(),
+        packet_kind: PacketKind::parse(&case.packet_kind)
+            .map(|k| k.label(lang))
+            .unwrap_or_default(),
+        amount: Fen::new(case.amount_fen),
+        sent_at: cst::format_local(case.sent_at.and_utc()),
+        filed_at: cst::format_local(case.filed_at.and_utc()),
+        review_target: DateView::new(lang, case.review_target),
+        review_deadline: DateView::new(lang, case.review_deadline),
+        evidence_request: case.evidence_request.clone().filter(|_| awaiting),
+        reply_due: case
+            .reply_due
+            .filter(|_| awaiting)
+            .map(|d| DateView::new(lang, d)),
+        decision_reason: case.decision_reason.clone(),
+        can_withdraw: current.allows(Action::Withdraw),
+        reply_text: reply.0,
+        reply_problem: reply.1,
+        timeline: tracked
+            .timeline
+            .iter()
+            .filter_map(|e| entry(lang, e))
+            .collect(),
+        case_number: case.case_number,
+    };
+    let mut response = page::private(page::builder(status));
+    if let Some(cookie) = browser.new_cookie {
+        response.cookie(cookie);
+    }
+    Ok(response.body(page.render()?))
 }
 
 pub async fn show(
@@ -43,54 +177,150 @@ pub async fn show(
     token: web::Path<String>,
     UiLang(lang): UiLang,
 ) -> AppResult<HttpResponse> {
+    render(
+        &req,
+        &state,
+        lang,
+        token.into_inner(),
+        StatusCode::OK,
+        (String::new(), None),
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ReplyForm {
+    text: String,
+    csrf_token: String,
+}
+
+/// Runs the appellant's command on the case the token opens.
+async fn appellant_acts(
+    state: &AppState,
+    token: String,
+    command: Command,
+) -> AppResult<Result<(), ReviewError>> {
+    let number = find(state, token).await?.case.case_number;
+    let now = state.clock.now();
+    let result = state
+        .db(move |conn| review::act(conn, &number, &Actor::Appellant, &command, now).map(drop))
+        .await?;
+    Ok(result)
+}
+
+fn back_to(token: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/track/{token}")))
+        .finish()
+}
+
+pub async fn reply(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    UiLang(lang): UiLang,
+    form: web::Form<ReplyForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    csrf::verify(&state.keys, &req, state.secure_cookies, &form.csrf_token)
+        .ok_or(AppError::Forbidden("missing or foreign CSRF token"))?;
     let token = token.into_inner();
-    if token.len() > 100 {
-        return Err(AppError::NotFound);
-    }
-    let tracked = state
-        .db(move |conn| track_case(conn, &token))
-        .await??
-        .ok_or(AppError::NotFound)?;
-    let case = tracked.case;
-    let status = CaseStatus::parse(&case.status).ok_or_else(|| {
-        anyhow::anyhow!(
-            "case {} has unknown status {}",
-            case.case_number,
-            case.status
+    let len = form.text.trim().chars().count();
+    if len == 0 || len > MAX_TEXT_CHARS {
+        let problem = lang.t(
+            "请填写回复（最多 2000 字）。",
+            "Write your reply (at most 2000 characters).",
+        );
+        return render(
+            &req,
+            &state,
+            lang,
+            token,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            (form.text, Some(problem)),
         )
-    })?;
-    let page = TrackPage {
+        .await;
+    }
+    let command = Command::Reply {
+        text: form.text.clone(),
+    };
+    match appellant_acts(&state, token.clone(), command).await? {
+        Ok(()) => Ok(back_to(&token)),
+        Err(ReviewError::Failure(f)) => Err(f.into()),
+        Err(_) => {
+            let problem = lang.t(
+                "这个案件现在不需要回复。",
+                "This case is not waiting for a reply now.",
+            );
+            render(
+                &req,
+                &state,
+                lang,
+                token,
+                StatusCode::CONFLICT,
+                (form.text, Some(problem)),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn confirm_withdraw(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    UiLang(lang): UiLang,
+) -> AppResult<HttpResponse> {
+    let token = token.into_inner();
+    let case = find(&state, token.clone()).await?.case;
+    let browser = csrf::browser(&req, state.secure_cookies);
+    let page = WithdrawPage {
         chrome: Chrome::new(&req, lang),
-        status: status.label(lang),
-        status_code: status.as_str(),
-        packet_kind: PacketKind::parse(&case.packet_kind)
-            .map(|k| k.label(lang))
-            .unwrap_or_default(),
-        amount: Fen::new(case.amount_fen),
-        sent_at: cst::format_local(utc(case.sent_at)),
-        filed_at: cst::format_local(utc(case.filed_at)),
-        review_target: DateView::new(lang, case.review_target),
-        review_deadline: DateView::new(lang, case.review_deadline),
-        timeline: tracked.timeline.iter().map(|e| entry(lang, e)).collect(),
+        token,
+        csrf_token: csrf::issue(&state.keys, &browser.id).value,
         case_number: case.case_number,
     };
-    Ok(page::private(page::builder(StatusCode::OK)).body(page.render()?))
+    let mut response = page::private(page::builder(StatusCode::OK));
+    if let Some(cookie) = browser.new_cookie {
+        response.cookie(cookie);
+    }
+    Ok(response.body(page.render()?))
 }
 
-fn utc(naive: chrono::NaiveDateTime) -> DateTime<Utc> {
-    naive.and_utc()
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct WithdrawForm {
+    csrf_token: String,
 }
 
-fn entry(lang: Lang, event: &EventRow) -> Entry {
-    let what = match event.kind.as_str() {
-        "filed" => lang.t(
-            "申诉已提交，等待客服受理",
-            "Appeal filed; waiting for customer service",
-        ),
-        _ => lang.t("案件已更新", "Case updated"),
-    };
-    Entry {
-        at: cst::format_local(utc(event.at)),
-        what,
+pub async fn withdraw(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    UiLang(lang): UiLang,
+    form: web::Form<WithdrawForm>,
+) -> AppResult<HttpResponse> {
+    csrf::verify(&state.keys, &req, state.secure_cookies, &form.csrf_token)
+        .ok_or(AppError::Forbidden("missing or foreign CSRF token"))?;
+    let token = token.into_inner();
+    match appellant_acts(&state, token.clone(), Command::Withdraw).await? {
+        Ok(()) => Ok(back_to(&token)),
+        Err(ReviewError::Failure(f)) => Err(f.into()),
+        Err(_) => {
+            let problem = lang.t(
+                "申诉已有决定或已结案，无法撤回。",
+                "The appeal has a decision or is closed: it can no longer be withdrawn.",
+            );
+            render(
+                &req,
+                &state,
+                lang,
+                token,
+                StatusCode::CONFLICT,
+                (String::new(), Some(problem)),
+            )
+            .await
+        }
     }
 }

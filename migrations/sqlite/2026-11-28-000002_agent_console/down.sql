@@ -1,0 +1,16 @@
+DROP INDEX cases_awaiting;
+DROP INDEX cases_by_decision_day;
+DROP INDEX cases_by_filing_day;
+DROP INDEX cases_by_assignee;
+DROP INDEX cases_queue;
+ALTER TABLE case_events DROP COLUMN agent_id;
+ALTER TABLE cases DROP COLUMN closed_reason;
+ALTER TABLE cases DROP COLUMN decided_on;
+ALTER TABLE cases DROP COLUMN decision_reason;
+ALTER TABLE cases DROP COLUMN evidence_request;
+ALTER TABLE cases DROP COLUMN reply_due;
+ALTER TABLE cases DROP COLUMN awaiting_since;
+ALTER TABLE cases DROP COLUMN assignee_id;
+DROP TABLE sign_in_failures;
+DROP TABLE agent_sessions;
+DROP TABLE agents;

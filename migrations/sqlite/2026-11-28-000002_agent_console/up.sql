@@ -1,0 +1,43 @@
+CREATE TABLE agents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('agent', 'supervisor')),
+    password_hash TEXT NOT NULL,
+    disabled_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL
+);
+
+-- Server-side sessions: the cookie carries only the key; we keep its digest.
+CREATE TABLE agent_sessions (
+    key_hash TEXT PRIMARY KEY NOT NULL,
+    agent_id BIGINT REFERENCES agents (id),
+    state TEXT NOT NULL,
+    expires_at TIMESTAMP NOT NULL
+);
+CREATE INDEX agent_sessions_by_agent ON agent_sessions (agent_id);
+
+-- Failed sign-ins, per account and per client address, for throttling.
+CREATE TABLE sign_in_failures (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    subject TEXT NOT NULL,
+    at TIMESTAMP NOT NULL
+);
+CREATE INDEX sign_in_failures_by_subject ON sign_in_failures (subject, at);
+
+ALTER TABLE cases ADD COLUMN assignee_id BIGINT REFERENCES agents (id);
+-- While awaiting the appellant: when the request was made and the last day to answer.
+ALTER TABLE cases ADD COLUMN awaiting_since DATE;
+ALTER TABLE cases ADD COLUMN reply_due DATE;
+ALTER TABLE cases ADD COLUMN evidence_request TEXT;
+ALTER TABLE cases ADD COLUMN decision_reason TEXT;
+ALTER TABLE cases ADD COLUMN decided_on DATE;
+ALTER TABLE cases ADD COLUMN closed_reason TEXT;
+
+CREATE INDEX cases_queue ON cases (review_deadline, id);
+CREATE INDEX cases_by_assignee ON cases (assignee_id, status, review_deadline);
+CREATE INDEX cases_by_filing_day ON cases (filed_on);
+CREATE INDEX cases_by_decision_day ON cases (decided_on);
+CREATE INDEX cases_awaiting ON cases (status, reply_due);
+
+ALTER TABLE case_events ADD COLUMN agent_id BIGINT REFERENCES agents (id);

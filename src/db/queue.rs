@@ -1,0 +1,122 @@
+//! The agents' queue: open cases by deadline, filtered, a page at a time.
+//! Keyset pagination on (review_deadline, id): no OFFSET, no COUNT.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{agents, cases};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Assignee {
+    #[default]
+    Anyone,
+    Unassigned,
+    Agent(i64),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Empty: the open statuses.
+    pub statuses: Vec<&'static str>,
+    pub assignee: Assignee,
+    /// Only cases whose deadline is before this day.
+    pub overdue_before: Option<NaiveDate>,
+    pub packet_kind: Option<&'static str>,
+    pub filed_from: Option<NaiveDate>,
+    pub filed_to: Option<NaiveDate>,
+    /// Matched exactly against case number, transaction ID and WeChat ID.
+    pub search: Option<Search>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Search {
+    pub case_number: String,
+    pub transaction_id: String,
+    pub wechat_id: String,
+}
+
+/// Where the previous page ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub deadline: NaiveDate,
+    pub id: i64,
+}
+
+#[derive(Queryable, Debug, Clone)]
+pub struct QueueRow {
+    pub id: i64,
+    pub case_number: String,
+    pub status: String,
+    pub packet_kind: String,
+    pub amount_fen: i64,
+    pub filed_on: NaiveDate,
+    pub review_target: NaiveDate,
+    pub review_deadline: NaiveDate,
+    pub transaction_id: String,
+    pub wechat_id: String,
+    pub assignee: Option<String>,
+}
+
+pub fn page(
+    conn: &mut DbConn,
+    filter: &Filter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> QueryResult<Vec<QueueRow>> {
+    let mut query = cases::table
+        .left_join(agents::table)
+        .select((
+            cases::id,
+            cases::case_number,
+            cases::status,
+            cases::packet_kind,
+            cases::amount_fen,
+            cases::filed_on,
+            cases::review_target,
+            cases::review_deadline,
+            cases::transaction_id,
+            cases::wechat_id,
+            agents::name.nullable(),
+        ))
+        .into_boxed();
+    query = query.filter(cases::status.eq_any(filter.statuses.clone()));
+    query = match filter.assignee {
+        Assignee::Anyone => query,
+        Assignee::Unassigned => query.filter(cases::assignee_id.is_null()),
+        Assignee::Agent(id) => query.filter(cases::assignee_id.eq(id)),
+    };
+    if let Some(day) = filter.overdue_before {
+        query = query.filter(cases::review_deadline.lt(day));
+    }
+    if let Some(kind) = filter.packet_kind {
+        query = query.filter(cases::packet_kind.eq(kind));
+    }
+    if let Some(from) = filter.filed_from {
+        query = query.filter(cases::filed_on.ge(from));
+    }
+    if let Some(to) = filter.filed_to {
+        query = query.filter(cases::filed_on.le(to));
+    }
+    if let Some(search) = &filter.search {
+        query = query.filter(
+            cases::case_number
+                .eq(search.case_number.clone())
+                .or(cases::transaction_id.eq(search.transaction_id.clone()))
+                .or(cases::wechat_id.eq(search.wechat_id.clone())),
+        );
+    }
+    if let Some(c) = after {
+        query = query.filter(
+            cases::review_deadline
+                .gt(c.deadline)
+                .or(cases::review_deadline
+                    .eq(c.deadline)
+                    .and(cases::id.gt(c.id))),
+        );
+    }
+    query
+        .order((cases::review_deadline.asc(), cases::id.asc()))
+        .limit(limit)
+        .load(conn)
+}

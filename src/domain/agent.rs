@@ -1,0 +1,130 @@
+//! Customer-service accounts: roles and the password rule.
+
+use super::case_status::Action;
+use super::{Lang, Refusal};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Agent,
+    Supervisor,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Supervisor => "supervisor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "agent" => Some(Role::Agent),
+            "supervisor" => Some(Role::Supervisor),
+            _ => None,
+        }
+    }
+
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Role::Agent => lang.t("客服", "Agent"),
+            Role::Supervisor => lang.t("主管", "Supervisor"),
+        }
+    }
+}
+
+/// Who may take an action on a case (whether the case allows it now is the state
+/// machine's rule). Assigning and voiding are a supervisor's; working a case in review
+/// is its assignee's, or a supervisor's.
+pub fn may(role: Role, action: Action, is_assignee: bool) -> bool {
+    match action {
+        Action::Assign | Action::Void => role == Role::Supervisor,
+        Action::Claim => true,
+        Action::RequestEvidence | Action::Approve | Action::Reject | Action::RecordCarriedOut => {
+            is_assignee || role == Role::Supervisor
+        }
+        // The appellant's and the periodic job's, never an agent's.
+        Action::AppellantReplied | Action::Withdraw | Action::CloseNoResponse => false,
+    }
+}
+
+pub const PASSWORD_MIN_CHARS: usize = 8;
+/// Long passphrases are welcome; past this it is not a password but a payload.
+pub const PASSWORD_MAX_CHARS: usize = 128;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordError {
+    TooShort,
+    TooLong,
+}
+
+impl Refusal for PasswordError {
+    fn message(&self, lang: Lang) -> String {
+        match self {
+            PasswordError::TooShort => lang.t(
+                "密码至少 8 个字符。",
+                "A password has at least 8 characters.",
+            ),
+            PasswordError::TooLong => lang.t(
+                "密码最多 128 个字符。",
+                "A password has at most 128 characters.",
+            ),
+        }
+        .to_owned()
+    }
+}
+
+pub fn check_password(password: &str) -> Result<(), PasswordError> {
+    match password.chars().count() {
+        n if n < PASSWORD_MIN_CHARS => Err(PasswordError::TooShort),
+        n if n > PASSWORD_MAX_CHARS => Err(PasswordError::TooLong),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_from_8_to_128_characters_are_accepted() {
+        assert_eq!(check_password("1234567"), Err(PasswordError::TooShort));
+        assert_eq!(check_password("12345678"), Ok(()));
+        assert_eq!(
+            check_password("密码密码密码密码"),
+            Ok(()),
+            "characters, not bytes"
+        );
+        assert_eq!(check_password(&"x".repeat(128)), Ok(()));
+        assert_eq!(
+            check_password(&"x".repeat(129)),
+            Err(PasswordError::TooLong)
+        );
+    }
+
+    #[test]
+    fn supervisors_assign_and_void_and_assignees_work_their_cases() {
+        use Action::*;
+        for action in [Assign, Void] {
+            assert!(may(Role::Supervisor, action, false));
+            assert!(!may(Role::Agent, action, true));
+        }
+        for action in [RequestEvidence, Approve, Reject, RecordCarriedOut] {
+            assert!(may(Role::Agent, action, true));
+            assert!(!may(Role::Agent, action, false));
+            assert!(may(Role::Supervisor, action, false));
+        }
+        assert!(may(Role::Agent, Claim, false));
+        for action in [AppellantReplied, Withdraw, CloseNoResponse] {
+            assert!(!may(Role::Supervisor, action, true));
+        }
+    }
+
+    #[test]
+    fn roles_round_trip() {
+        for role in [Role::Agent, Role::Supervisor] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("admin"), None);
+    }
+}

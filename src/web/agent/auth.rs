@@ -1,0 +1,312 @@
+//! Who is signed in: the session extractors, CSRF for console forms, sign-in and -out.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::config::{BrowserSession, TtlExtensionPolicy};
+use actix_session::{Session, SessionExt, SessionMiddleware};
+use actix_web::cookie::{Key, SameSite, time::Duration};
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::Datelike;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::session_store::{AGENT_ID, DbSessionStore};
+use crate::db::{self, agents::AgentRow};
+use crate::domain::agent::Role;
+use crate::domain::cst;
+use crate::keys::random_token;
+use crate::web::errors::{AppError, AppResult};
+use crate::web::i18n::UiLang;
+use crate::web::page::{self, Chrome};
+use crate::web::{AppState, csrf};
+use crate::workflows::agents::{SignInRefused, sign_in};
+
+/// Idle sessions end after this...
+pub const IDLE_MINUTES: i64 = 30;
+/// ...and every session after this, however busy.
+pub const ABSOLUTE_HOURS: i64 = 12;
+const SIGNED_IN_AT: &str = "signed_in_at";
+const CSRF: &str = "csrf";
+
+pub fn session_middleware(state: &AppState) -> SessionMiddleware<DbSessionStore> {
+    let store = DbSessionStore {
+        pool: state.pool.clone(),
+        clock: state.clock,
+    };
+    let name = if state.secure_cookies {
+        "__Host-appealdesk_session"
+    } else {
+        "appealdesk_session"
+    };
+    SessionMiddleware::builder(store, Key::derive_from(&state.keys.session_key_material()))
+        .cookie_name(name.to_owned())
+        .cookie_secure(state.secure_cookies)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_path("/".to_owned())
+        .session_lifecycle(
+            BrowserSession::default()
+                .state_ttl(Duration::minutes(IDLE_MINUTES))
+                .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+        )
+        .build()
+}
+
+/// A signed-in, enabled account. Extracting it from a request without a live session
+/// answers 303 to the sign-in page.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    pub agent: AgentRow,
+    pub role: Role,
+    pub csrf: String,
+    /// Next year, when its working-day calendar is missing from 1 November on.
+    pub calendar_missing: Option<i32>,
+}
+
+impl SignedIn {
+    pub fn is_supervisor(&self) -> bool {
+        self.role == Role::Supervisor
+    }
+
+    pub fn actor(&self) -> crate::workflows::review::Actor {
+        crate::workflows::review::Actor::Agent {
+            id: self.agent.id,
+            email: self.agent.email.clone(),
+            role: self.role,
+        }
+    }
+}
+
+type Boxed<T> = Pin<Box<dyn Future<Output = Result<T, actix_web::Error>>>>;
+
+impl FromRequest for SignedIn {
+    type Error = actix_web::Error;
+    type Future = Boxed<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no state")))?;
+            Ok(load(&session, &state).await?)
+        })
+    }
+}
+
+async fn load(session: &Session, state: &AppState) -> AppResult<SignedIn> {
+    let agent_id = session.get::<i64>(AGENT_ID).ok().flatten();
+    let signed_in_at = session.get::<i64>(SIGNED_IN_AT).ok().flatten();
+    let csrf = session.get::<String>(CSRF).ok().flatten();
+    let (Some(agent_id), Some(signed_in_at), Some(csrf)) = (agent_id, signed_in_at, csrf) else {
+        return Err(AppError::SignInRequired);
+    };
+    let now = state.clock.now();
+    if now.timestamp() - signed_in_at > ABSOLUTE_HOURS * 3600 {
+        session.purge();
+        return Err(AppError::SignInRequired);
+    }
+    let next_year = cst::local_date(now).year() + 1;
+    let november = cst::local_date(now).month() >= 11;
+    let (agent, loaded) = state
+        .db(move |conn| {
+            let agent = db::agents::by_id(conn, agent_id)?;
+            let loaded = !november || db::calendar::is_loaded(conn, next_year)?;
+            Ok::<_, diesel::result::Error>((agent, loaded))
+        })
+        .await?
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let Some(agent) = agent.filter(|a| a.disabled_at.is_none()) else {
+        session.purge();
+        return Err(AppError::SignInRequired);
+    };
+    let role = Role::parse(&agent.role).unwrap_or(Role::Agent);
+    Ok(SignedIn {
+        agent,
+        role,
+        csrf,
+        calendar_missing: (!loaded).then_some(next_year),
+    })
+}
+
+/// A signed-in supervisor; an agent gets 403.
+pub struct Supervisor(pub SignedIn);
+
+impl FromRequest for Supervisor {
+    type Error = actix_web::Error;
+    type Future = Boxed<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let signed_in = SignedIn::from_request(req, payload);
+        Box::pin(async move {
+            let who = signed_in.await?;
+            if !who.is_supervisor() {
+                return Err(AppError::Forbidden("supervisors only").into());
+            }
+            Ok(Supervisor(who))
+        })
+    }
+}
+
+/// A console form carries the session's CSRF token.
+pub trait CsrfProtected {
+    fn csrf_token(&self) -> &str;
+}
+
+/// A state change: a signed-in account and its form, with the form's CSRF token checked.
+pub struct Verified<T> {
+    pub who: SignedIn,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned + CsrfProtected + 'static> FromRequest for Verified<T> {
+    type Error = actix_web::Error;
+    type Future = Boxed<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let signed_in = SignedIn::from_request(req, payload);
+        let form = web::Form::<T>::from_request(req, payload);
+        Box::pin(async move {
+            // Sign-in first: without a session, the answer is the sign-in page.
+            let who = signed_in.await?;
+            let form = form.await?.into_inner();
+            if !constant_time_eq(form.csrf_token(), &who.csrf) {
+                return Err(AppError::Forbidden("missing or foreign CSRF token").into());
+            }
+            Ok(Verified { who, form })
+        })
+    }
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A form with nothing but its token (sign out, claim, mark carried out).
+#[derive(Deserialize)]
+pub struct TokenOnly {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+impl CsrfProtected for TokenOnly {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+#[derive(Template)]
+#[template(path = "agent/login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    csrf_token: String,
+    email: String,
+    message: Option<String>,
+}
+
+pub async fn login_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    UiLang(lang): UiLang,
+) -> AppResult<HttpResponse> {
+    let browser = csrf::browser(&req, state.secure_cookies);
+    let page = LoginPage {
+        chrome: Chrome::new(&req, lang),
+        csrf_token: csrf::issue(&state.keys, &browser.id).value,
+        email: String::new(),
+        message: None,
+    };
+    let mut response = page::private(page::builder(StatusCode::OK));
+    if let Some(cookie) = browser.new_cookie {
+        response.cookie(cookie);
+    }
+    Ok(response.body(page.render()?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    csrf_token: String,
+}
+
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    UiLang(lang): UiLang,
+    form: web::Form<LoginForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    csrf::verify(&state.keys, &req, state.secure_cookies, &form.csrf_token)
+        .ok_or(AppError::Forbidden("missing or foreign CSRF token"))?;
+    let address = req
+        .connection_info()
+        .realip_remote_addr()
+        .unwrap_or("unknown")
+        .to_owned();
+    let now = state.clock.now();
+    let (email, password) = (form.email.clone(), form.password);
+    let outcome = state
+        .db(move |conn| sign_in(conn, &email, &password, &address, now))
+        .await??;
+    match outcome {
+        Ok(agent) => {
+            let session = req.get_session();
+            // A new session id at sign-in: a planted cookie never becomes a signed-in one.
+            session.renew();
+            let stored = session
+                .insert(AGENT_ID, agent.id)
+                .and_then(|_| session.insert(SIGNED_IN_AT, now.timestamp()))
+                .and_then(|_| session.insert(CSRF, random_token()));
+            stored.map_err(|e| AppError::Internal(anyhow::anyhow!("session: {e}")))?;
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/agent/cases"))
+                .finish())
+        }
+        Err(refused) => {
+            let (status, message) = match refused {
+                SignInRefused::Invalid => (
+                    StatusCode::UNAUTHORIZED,
+                    lang.t("邮箱或密码不正确。", "The email or password is not right.")
+                        .to_owned(),
+                ),
+                SignInRefused::TooManyAttempts {
+                    retry_after_minutes,
+                } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    match lang {
+                        crate::domain::Lang::Zh => {
+                            format!("尝试次数过多，请 {retry_after_minutes} 分钟后再试。")
+                        }
+                        crate::domain::Lang::En => format!(
+                            "Too many attempts: try again in {retry_after_minutes} minutes."
+                        ),
+                    },
+                ),
+            };
+            let page = LoginPage {
+                chrome: Chrome::new(&req, lang),
+                csrf_token: form.csrf_token,
+                email: form.email,
+                message: Some(message),
+            };
+            Ok(page::private(page::builder(status)).body(page.render()?))
+        }
+    }
+}
+
+pub async fn logout(session: Session, verified: Verified<TokenOnly>) -> HttpResponse {
+    let _ = verified.who;
+    session.purge();
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/agent/login"))
+        .finish()
+}

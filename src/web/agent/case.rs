@@ -1,0 +1,512 @@
+//! `GET /agent/cases/{case_number}` and the actions the case allows.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::auth::{CsrfProtected, SignedIn, TokenOnly, Verified};
+use super::layout::Me;
+use crate::db::{self, cases::CaseRow, events::EventRow};
+use crate::domain::agent::{self, Role};
+use crate::domain::case_status::{Action, CaseStatus};
+use crate::domain::decision::{Outcome, StandardReason, reasons_for};
+use crate::domain::evidence::PacketKind;
+use crate::domain::money::Fen;
+use crate::domain::{Lang, cst, review_clock};
+use crate::web::AppState;
+use crate::web::errors::{AppError, AppResult};
+use crate::web::i18n::UiLang;
+use crate::web::page::{self, Chrome, DateView};
+use crate::workflows::review::{self, Command, ReviewError};
+use crate::workflows::working_days;
+
+struct Event {
+    at: String,
+    actor: String,
+    what: String,
+    note: Option<String>,
+}
+
+struct AgentChoice {
+    id: i64,
+    name: String,
+    selected: bool,
+}
+
+struct ReasonChoice {
+    code: &'static str,
+    label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "agent/case.html")]
+struct CasePage {
+    chrome: Chrome,
+    me: Me,
+    case: CaseRow,
+    status: &'static str,
+    kind: &'static str,
+    amount: Fen,
+    sent_at: String,
+    filed_at: String,
+    target: DateView,
+    deadline: DateView,
+    days_left: i64,
+    assignee: Option<String>,
+    timeline: Vec<Event>,
+    can_claim: bool,
+    can_assign: bool,
+    can_request: bool,
+    can_decide: bool,
+    can_carry_out: bool,
+    can_void: bool,
+    agents: Vec<AgentChoice>,
+    approve_reasons: Vec<ReasonChoice>,
+    reject_reasons: Vec<ReasonChoice>,
+    /// A refused action: the form it concerns and why.
+    problem: Option<(&'static str, String)>,
+}
+
+impl CasePage {
+    fn problem_for(&self, form: &str) -> Option<&str> {
+        self.problem
+            .as_ref()
+            .filter(|(f, _)| *f == form)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+fn describe(kind: &str, lang: Lang) -> String {
+    let known = Action::ALL.iter().find(|a| a.as_str() == kind);
+    match (known, kind) {
+        (Some(a), _) => match a {
+            Action::Claim => lang.t("认领案件", "Claimed the case"),
+            Action::Assign => lang.t("分派案件", "Assigned the case"),
+            Action::RequestEvidence => lang.t("要求补充材料", "Asked for more evidence"),
+            Action::AppellantReplied => lang.t("申诉人已回复", "The appellant replied"),
+            Action::CloseNoResponse => lang.t("因未回复而结案", "Closed: no response"),
+            Action::Approve => lang.t("通过申诉", "Approved"),
+            Action::Reject => lang.t("驳回申诉", "Rejected"),
+            Action::RecordCarriedOut => lang.t("已执行决定并结案", "Decision carried out; closed"),
+            Action::Withdraw => lang.t("申诉人撤回", "Withdrawn by the appellant"),
+            Action::Void => lang.t("作废", "Voided"),
+        },
+        (None, "filed") => lang.t("提交申诉", "Filed"),
+        (None, "note") => lang.t("内部备注", "Internal note"),
+        (None, "viewed_evidence") => lang.t("查看证据", "Viewed the evidence"),
+        (None, _) => kind,
+    }
+    .to_owned()
+}
+
+async fn render(
+    req: &HttpRequest,
+    state: &AppState,
+    who: &SignedIn,
+    lang: Lang,
+    number: String,
+    status: StatusCode,
+    problem: Option<(&'static str, String)>,
+) -> AppResult<HttpResponse> {
+    let now = state.clock.now();
+    let actor = who.actor();
+    // Every view of the evidence is recorded (only a successful GET shows it afresh).
+    let record_view = status == StatusCode::OK;
+    let loaded = state
+        .db(move |conn| {
+            let Some(case) = db::cases::by_number(conn, &number)? else {
+                return Ok(None);
+            };
+            if record_view {
+                review::record(conn, case.id, &actor, "viewed_evidence", None, now)?;
+            }
+            let timeline = db::events::for_case(conn, case.id)?;
+            let agents = db::agents::all(conn)?;
+            let today = cst::local_date(now);
+            let calendar = working_days::calendar_from(conn, today.min(case.review_deadline))?;
+            let left = review_clock::working_days_left(&calendar, today, case.review_deadline);
+            Ok::<_, crate::workflows::Failure>(Some((case, timeline, agents, left)))
+        })
+        .await??;
+    let Some((case, events, agents, days_left)) = loaded else {
+        return Err(AppError::NotFound);
+    };
+    let current = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::Submitted);
+    let is_assignee = case.assignee_id == Some(who.agent.id);
+    let can = |action: Action| current.allows(action) && agent::may(who.role, action, is_assignee);
+    let reasons = |outcome| {
+        reasons_for(outcome)
+            .map(|r: &StandardReason| ReasonChoice {
+                code: r.code,
+                label: r.text(lang),
+            })
+            .collect()
+    };
+    let page = CasePage {
+        chrome: Chrome::new(req, lang),
+        me: Me::new(who, lang),
+        status: current.label(lang),
+        kind: PacketKind::parse(&case.packet_kind)
+            .map(|k| k.label(lang))
+            .unwrap_or_default(),
+        amount: Fen::new(case.amount_fen),
+        sent_at: cst::format_local(case.sent_at.and_utc()),
+        filed_at: cst::format_local(case.filed_at.and_utc()),
+        target: DateView::new(lang, case.review_target),
+        deadline: DateView::new(lang, case.review_deadline),
+        days_left,
+        assignee: agents
+            .iter()
+            .find(|a| Some(a.id) == case.assignee_id)
+            .map(|a| a.name.clone()),
+        timeline: events
+            .iter()
+            .map(|e: &EventRow| Event {
+                at: cst::format_local(e.at.and_utc()),
+                actor: e.actor.clone(),
+                what: describe(&e.kind, lang),
+                note: e.note.clone(),
+            })
+            .collect(),
+        can_claim: can(Action::Claim),
+        can_assign: can(Action::Assign),
+        can_request: can(Action::RequestEvidence),
+        can_decide: can(Action::Approve),
+        can_carry_out: can(Action::RecordCarriedOut),
+        can_void: can(Action::Void),
+        agents: agents
+            .into_iter()
+            .filter(|a| a.disabled_at.is_none())
+            .map(|a| AgentChoice {
+                selected: Some(a.id) == case.assignee_id,
+                id: a.id,
+                name: a.name,
+            })
+            .collect(),
+        approve_reasons: reasons(Outcome::Approved),
+        reject_reasons: reasons(Outcome::Rejected),
+        problem,
+        case,
+    };
+    Ok(page::private(page::builder(status)).body(page.render()?))
+}
+
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: SignedIn,
+    UiLang(lang): UiLang,
+    number: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    render(
+        &req,
+        &state,
+        &who,
+        lang,
+        number.into_inner(),
+        StatusCode::OK,
+        None,
+    )
+    .await
+}
+
+/// Runs a command and answers: back to the case, or the case with the refusal shown.
+async fn run(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: SignedIn,
+    lang: Lang,
+    number: String,
+    form_name: &'static str,
+    command: Command,
+) -> AppResult<HttpResponse> {
+    let actor = who.actor();
+    let now = state.clock.now();
+    let n = number.clone();
+    let result = state
+        .db(move |conn| review::act(conn, &n, &actor, &command, now))
+        .await?;
+    let (status, message) = match result {
+        Ok(_) => {
+            return Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, format!("/agent/cases/{number}")))
+                .finish());
+        }
+        Err(ReviewError::NotFound) => return Err(AppError::NotFound),
+        Err(ReviewError::Forbidden) => {
+            return Err(AppError::Forbidden("not allowed for this account"));
+        }
+        Err(ReviewError::Failure(f)) => return Err(f.into()),
+        Err(ReviewError::Illegal(_)) => (
+            StatusCode::CONFLICT,
+            lang.t(
+                "案件当前的状态不允许这个操作，可能已有其他人处理。",
+                "The case does not allow this now; someone may have acted first.",
+            ),
+        ),
+        Err(ReviewError::Invalid("assignee")) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang.t("请选择一位在职的客服。", "Choose an active agent."),
+        ),
+        Err(ReviewError::Invalid(_)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang.t(
+                "请填写说明（最多 2000 字）。",
+                "Write the text (at most 2000 characters).",
+            ),
+        ),
+    };
+    render(
+        &req,
+        &state,
+        &who,
+        lang,
+        number,
+        status,
+        Some((form_name, message.to_owned())),
+    )
+    .await
+}
+
+pub async fn claim(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    UiLang(lang): UiLang,
+    number: web::Path<String>,
+    v: Verified<TokenOnly>,
+) -> AppResult<HttpResponse> {
+    run(
+        req,
+        state,
+        v.who,
+        lang,
+        number.into_inner(),
+        "claim",
+        Command::Claim,
+    )
+    .await
+}
+
+pub async fn carried_out(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    UiLang(lang): UiLang,
+    number: web::Path<String>,
+    v: Verified<TokenOnly>,
+) -> AppResult<HttpResponse> {
+    run(
+        req,
+        state,
+        v.who,
+        lang,
+        number.into_inner(),
+        "carried-out",
+        Command::RecordCarriedOut,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AssignForm {
+    agent_id: String,
+    csrf_token: String,
+}
+
+impl CsrfProtected for AssignForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+pub async fn assign(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    UiLang(lang): UiLang,
+    number: web::Path<String>,
+    v: Verified<AssignForm>,
+) -> AppResult<HttpResponse> {
+    if v.who.role != Role::Supervisor {
+        return Err(AppError::Forbidden("supervisors only"));
+    }
+    // An unreadable id is no agent: the workflow refuses it next to the form.
+    let agent_id = v.form.agent_id.trim().parse().unwrap_or(-1);
+    run(
+        req,
+        state,
+        v.who,
+        lang,
+        number.into_inner(),
+        "assign",
+        Command::Assign { agent_id },
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TextForm {
+    text: String,
+    csrf_token: String,
+}
+
+impl CsrfProtected for TextForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+pub async fn request_evidence(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    UiLang(lang): UiLang,
+    number: web::Path<String>,
+    v: Verified<TextForm>,
+) -> AppResult<HttpResponse> {
+    let command = Command::RequestEvidence {
+        message: v.form.text,
+    };
+    run(
+        req,
+        state,
+        v.who,
+        lang,
+        number.into_inner(),
+        "request-evidence",
+        command,
+    )
+    .await
+}
+
+pub async fn void(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    UiLang(lang): UiLang,
+    number: web::Path<String>,
+    v: Verified<TextForm>,
+) -> AppResult<HttpResponse> {
+    if v.who.role != Role::Supervisor {
+        return Err(AppError::Forbidden("supervisors only"));
+    }
+    let command = Command::Void {
+        reason: v.form.text,
+    };
+    run(
+        req,
+        state,
+        v.who,
+        lang,
+        number.into_inner(),
+        "void",
+        command,
+    )
+    .await
+}
+
+pub async fn note(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    UiLang(lang): UiLang,
+    number: web::Path<String>,
+    v: Verified<TextForm>,
+) -> AppResult<HttpResponse> {
+    let actor = v.who.actor();
+    let now = state.clock.now();
+    let (n, text) = (number.into_inner(), v.form.text);
+    let number = n.clone();
+    let result = state
+        .db(move |conn| review::add_note(conn, &n, &actor, &text, now))
+        .await?;
+    match result {
+        Ok(()) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/agent/cases/{number}")))
+            .finish()),
+        Err(ReviewError::NotFound) => Err(AppError::NotFound),
+        Err(ReviewError::Failure(f)) => Err(f.into()),
+        Err(_) => {
+            let message = lang.t(
+                "请填写备注（最多 2000 字）。",
+                "Write the note (at most 2000 characters).",
+            );
+            render(
+                &req,
+                &state,
+                &v.who,
+                lang,
+                number,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(("note", message.to_owned())),
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DecideForm {
+    outcome: String,
+    reason_code: String,
+    text: String,
+    csrf_token: String,
+}
+
+impl CsrfProtected for DecideForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+pub async fn decide(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    UiLang(lang): UiLang,
+    number: web::Path<String>,
+    v: Verified<DecideForm>,
+) -> AppResult<HttpResponse> {
+    let form = v.form;
+    // The agent's own words win; otherwise the chosen standard reason, in the language
+    // the appellant filed in.
+    let standard = StandardReason::find(&form.reason_code);
+    let outcome = match form.outcome.as_str() {
+        "approved" => Some(Outcome::Approved),
+        "rejected" => Some(Outcome::Rejected),
+        _ => standard.map(|r| r.outcome),
+    };
+    let number = number.into_inner();
+    let Some(outcome) = outcome.filter(|o| standard.is_none_or(|r| r.outcome == *o)) else {
+        let message = lang.t(
+            "请选择通过或驳回，以及相应的理由。",
+            "Choose approve or reject, and a matching reason.",
+        );
+        return render(
+            &req,
+            &state,
+            &v.who,
+            lang,
+            number,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(("decide", message.to_owned())),
+        )
+        .await;
+    };
+    let reason = if form.text.trim().is_empty() {
+        let n = number.clone();
+        let filed_lang = state
+            .db(move |conn| db::cases::by_number(conn, &n))
+            .await??
+            .and_then(|c| Lang::from_code(&c.lang))
+            .unwrap_or_default();
+        standard
+            .map(|r| r.text(filed_lang).to_owned())
+            .unwrap_or_default()
+    } else {
+        form.text
+    };
+    let command = match outcome {
+        Outcome::Approved => Command::Approve { reason },
+        Outcome::Rejected => Command::Reject { reason },
+    };
+    run(req, state, v.who, lang, number, "decide", command).await
+}

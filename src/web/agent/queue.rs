@@ -1,0 +1,325 @@
+//! `GET /agent/cases` (the queue) and `GET /agent/cases.csv` (the same, exported).
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::auth::SignedIn;
+use super::layout::Me;
+use crate::db::queue::{Assignee, Cursor, Filter, Search};
+use crate::domain::case_status::CaseStatus;
+use crate::domain::evidence::PacketKind;
+use crate::domain::money::Fen;
+use crate::domain::normalize::ascii_fold;
+use crate::domain::{Lang, cst};
+use crate::web::AppState;
+use crate::web::errors::AppResult;
+use crate::web::i18n::UiLang;
+use crate::web::page::{self, Chrome};
+use crate::workflows::queue::{self, PAGE_SIZE, QueueItem};
+
+/// The largest export: beyond this, narrow the filter.
+const EXPORT_LIMIT: i64 = 100_000;
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct QueueQuery {
+    status: String,
+    assignee: String,
+    overdue: String,
+    kind: String,
+    from: String,
+    to: String,
+    q: String,
+    after: String,
+}
+
+/// The filter the query asks for, and a message for each part that could not be read.
+struct Parsed {
+    filter: Filter,
+    after: Option<Cursor>,
+    problems: Vec<(&'static str, &'static str)>,
+}
+
+fn parse(query: &QueueQuery, who: &SignedIn, lang: Lang, today: NaiveDate) -> Parsed {
+    let mut problems = Vec::new();
+    let statuses = match query.status.as_str() {
+        "" | "open" => CaseStatus::OPEN.iter().map(|s| s.as_str()).collect(),
+        "all" => CaseStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        other => match CaseStatus::parse(other) {
+            Some(s) => vec![s.as_str()],
+            None => {
+                problems.push(("status", lang.t("未知的状态", "Unknown status")));
+                CaseStatus::OPEN.iter().map(|s| s.as_str()).collect()
+            }
+        },
+    };
+    let assignee = match query.assignee.as_str() {
+        "" | "any" => Assignee::Anyone,
+        "mine" => Assignee::Agent(who.agent.id),
+        "unassigned" => Assignee::Unassigned,
+        id => match id.parse() {
+            Ok(id) => Assignee::Agent(id),
+            Err(_) => {
+                problems.push(("assignee", lang.t("未知的处理人", "Unknown assignee")));
+                Assignee::Anyone
+            }
+        },
+    };
+    let mut date = |name: &'static str, raw: &str| -> Option<NaiveDate> {
+        if raw.trim().is_empty() {
+            return None;
+        }
+        let parsed = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok();
+        if parsed.is_none() {
+            problems.push((
+                name,
+                lang.t("日期格式为 YYYY-MM-DD", "Dates are YYYY-MM-DD"),
+            ));
+        }
+        parsed
+    };
+    let filed_from = date("from", &query.from);
+    let filed_to = date("to", &query.to);
+    let packet_kind = PacketKind::parse(&query.kind).ok().map(|k| k.as_str());
+    let search = Some(query.q.trim()).filter(|q| !q.is_empty()).map(|q| {
+        let folded: String = ascii_fold(q)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        Search {
+            case_number: folded.to_uppercase(),
+            transaction_id: folded.clone(),
+            wechat_id: folded.to_lowercase(),
+        }
+    });
+    let after = query.after.split_once('.').and_then(|(d, id)| {
+        Some(Cursor {
+            deadline: NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?,
+            id: id.parse().ok()?,
+        })
+    });
+    Parsed {
+        filter: Filter {
+            statuses,
+            assignee,
+            overdue_before: (query.overdue == "1").then_some(today),
+            packet_kind,
+            filed_from,
+            filed_to,
+            search,
+        },
+        after,
+        problems,
+    }
+}
+
+struct Row {
+    case_number: String,
+    status: &'static str,
+    amount: Fen,
+    kind: &'static str,
+    days_left: i64,
+    deadline: String,
+    assignee: String,
+}
+
+impl Row {
+    fn new(item: &QueueItem, lang: Lang) -> Self {
+        let r = &item.row;
+        Self {
+            case_number: r.case_number.clone(),
+            status: CaseStatus::parse(&r.status)
+                .map(|s| s.label(lang))
+                .unwrap_or_default(),
+            amount: Fen::new(r.amount_fen),
+            kind: PacketKind::parse(&r.packet_kind)
+                .map(|k| k.label(lang))
+                .unwrap_or_default(),
+            days_left: item.working_days_left,
+            deadline: r.review_deadline.format("%Y-%m-%d").to_string(),
+            assignee: r.assignee.clone().unwrap_or_default(),
+        }
+    }
+}
+
+struct Choice {
+    value: &'static str,
+    label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "agent/queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    me: Me,
+    query: QueueQuery,
+    rows: Vec<Row>,
+    next_url: Option<String>,
+    export_url: String,
+    problems: Vec<(&'static str, &'static str)>,
+    statuses: Vec<Choice>,
+    kinds: Vec<Choice>,
+}
+
+impl QueuePage {
+    fn problem(&self, name: &str) -> Option<&str> {
+        self.problems
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| *m)
+    }
+}
+
+fn encode(query: &QueueQuery) -> String {
+    let pairs = [
+        ("status", &query.status),
+        ("assignee", &query.assignee),
+        ("overdue", &query.overdue),
+        ("kind", &query.kind),
+        ("from", &query.from),
+        ("to", &query.to),
+        ("q", &query.q),
+        ("after", &query.after),
+    ];
+    let mut out = String::new();
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        out.push_str(k);
+        out.push('=');
+        for b in v.bytes() {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
+pub async fn home() -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/agent/cases"))
+        .finish()
+}
+
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: SignedIn,
+    UiLang(lang): UiLang,
+    query: web::Query<QueueQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let now = state.clock.now();
+    let parsed = parse(&query, &who, lang, cst::local_date(now));
+    let (filter, after) = (parsed.filter.clone(), parsed.after);
+    let page = state
+        .db(move |conn| queue::page(conn, &filter, after, PAGE_SIZE, now))
+        .await??;
+    let next_url = page.next.map(|c| {
+        let mut q = query.clone();
+        q.after = format!("{}.{}", c.deadline.format("%Y-%m-%d"), c.id);
+        format!("/agent/cases?{}", encode(&q))
+    });
+    let mut export = query.clone();
+    export.after.clear();
+    let view = QueuePage {
+        chrome: Chrome::new(&req, lang),
+        me: Me::new(&who, lang),
+        rows: page.items.iter().map(|i| Row::new(i, lang)).collect(),
+        next_url,
+        export_url: format!("/agent/cases.csv?{}", encode(&export)),
+        problems: parsed.problems,
+        statuses: CaseStatus::ALL
+            .iter()
+            .map(|s| Choice {
+                value: s.as_str(),
+                label: s.label(lang),
+            })
+            .collect(),
+        kinds: PacketKind::ALL
+            .iter()
+            .map(|k| Choice {
+                value: k.as_str(),
+                label: k.label(lang),
+            })
+            .collect(),
+        query,
+    };
+    page::render(StatusCode::OK, &view)
+}
+
+/// The filtered queue as CSV, with a byte-order mark so spreadsheet programs read
+/// Chinese correctly.
+pub async fn export(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    UiLang(lang): UiLang,
+    query: web::Query<QueueQuery>,
+) -> AppResult<HttpResponse> {
+    let now = state.clock.now();
+    let parsed = parse(&query, &who, lang, cst::local_date(now));
+    let filter = parsed.filter;
+    let page = state
+        .db(move |conn| queue::page(conn, &filter, None, EXPORT_LIMIT, now))
+        .await??;
+    let mut csv = String::from("\u{feff}");
+    csv.push_str(lang.t(
+        "案件编号,状态,付款方式,金额(元),提交日期,目标日期,最迟日期,剩余工作日,处理人,交易单号,微信号\r\n",
+        "case number,status,kind,amount (yuan),filed on,target,deadline,working days left,assignee,transaction id,wechat id\r\n",
+    ));
+    for item in &page.items {
+        let r = &item.row;
+        let cells = [
+            r.case_number.clone(),
+            CaseStatus::parse(&r.status)
+                .map(|s| s.label(lang))
+                .unwrap_or_default()
+                .to_owned(),
+            PacketKind::parse(&r.packet_kind)
+                .map(|k| k.label(lang))
+                .unwrap_or_default()
+                .to_owned(),
+            format!("{}.{:02}", r.amount_fen / 100, r.amount_fen % 100),
+            r.filed_on.to_string(),
+            r.review_target.to_string(),
+            r.review_deadline.to_string(),
+            item.working_days_left.to_string(),
+            r.assignee.clone().unwrap_or_default(),
+            r.transaction_id.clone(),
+            r.wechat_id.clone(),
+        ];
+        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        csv.push_str(&line.join(","));
+        csv.push_str("\r\n");
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"cases.csv\"",
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(csv))
+}
+
+/// Quotes where needed, and defuses cells a spreadsheet would run as a formula.
+fn csv_cell(value: &str) -> String {
+    let formula = value.starts_with(['=', '+', '-', '@']) && value.parse::<f64>().is_err();
+    let value = if formula {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}

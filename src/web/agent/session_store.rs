@@ -1,0 +1,123 @@
+//! actix-session's store over our database: sessions can be ended server-side (logout,
+//! disabled account), which a cookie store cannot do. Only digests of keys are stored.
+
+use std::collections::HashMap;
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::time::Duration;
+use actix_web::web;
+use chrono::NaiveDateTime;
+use rand::distr::{Alphanumeric, SampleString};
+
+use crate::config::Clock;
+use crate::db::{self, Pool};
+use crate::keys::digest;
+
+#[derive(Clone)]
+pub struct DbSessionStore {
+    pub pool: Pool,
+    pub clock: Clock,
+}
+
+type State = HashMap<String, String>;
+
+/// The key under which the signed-in agent's id is kept (as JSON, like every value).
+pub const AGENT_ID: &str = "agent_id";
+
+impl DbSessionStore {
+    fn expires(&self, ttl: &Duration) -> NaiveDateTime {
+        let ttl = chrono::Duration::seconds(ttl.whole_seconds());
+        (self.clock.now() + ttl).naive_utc()
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut db::DbConn) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let pool = self.pool.clone();
+        web::block(move || work(&mut *pool.get()?)).await?
+    }
+}
+
+fn agent_id(state: &State) -> Option<i64> {
+    state.get(AGENT_ID).and_then(|v| v.parse().ok())
+}
+
+fn new_key() -> anyhow::Result<SessionKey> {
+    SessionKey::try_from(Alphanumeric.sample_string(&mut rand::rng(), 64))
+        .map_err(|e| anyhow::anyhow!("session key: {e}"))
+}
+
+impl SessionStore for DbSessionStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
+        let hash = digest(key.as_ref());
+        let now = self.clock.now().naive_utc();
+        let stored = self
+            .run(move |conn| Ok(db::sessions::load(conn, &hash, now)?))
+            .await
+            .map_err(LoadError::Other)?;
+        stored
+            .map(|s| serde_json::from_str(&s).map_err(|e| LoadError::Deserialization(e.into())))
+            .transpose()
+    }
+
+    async fn save(&self, state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
+        let json = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
+        let key = new_key().map_err(SaveError::Other)?;
+        let hash = digest(key.as_ref());
+        let expires = self.expires(ttl);
+        self.run(move |conn| {
+            Ok(db::sessions::insert(
+                conn,
+                &hash,
+                agent_id(&state),
+                &json,
+                expires,
+            )?)
+        })
+        .await
+        .map_err(SaveError::Other)?;
+        Ok(key)
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: State,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let json =
+            serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let hash = digest(key.as_ref());
+        let expires = self.expires(ttl);
+        let now = self.clock.now().naive_utc();
+        let id = agent_id(&state);
+        let updated = self
+            .run(move |conn| Ok(db::sessions::update(conn, &hash, id, &json, expires, now)?))
+            .await
+            .map_err(UpdateError::Other)?;
+        if updated {
+            return Ok(key);
+        }
+        // The session was ended meanwhile (logout, disabled account): never revive its
+        // sign-in; start an anonymous one instead.
+        let anonymous: State = state.into_iter().filter(|(k, _)| k != AGENT_ID).collect();
+        self.save(anonymous, ttl).await.map_err(|e| match e {
+            SaveError::Serialization(e) => UpdateError::Serialization(e),
+            SaveError::Other(e) => UpdateError::Other(e),
+        })
+    }
+
+    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+        let hash = digest(key.as_ref());
+        let expires = self.expires(ttl);
+        self.run(move |conn| Ok(db::sessions::touch(conn, &hash, expires)?))
+            .await
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+        let hash = digest(key.as_ref());
+        self.run(move |conn| Ok(db::sessions::delete(conn, &hash)?))
+            .await
+    }
+}

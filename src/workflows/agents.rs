@@ -1,0 +1,141 @@
+//! Accounts of customer service: creation (CLI), sign-in with throttling, disabling.
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+use chrono::{DateTime, Duration, Utc};
+
+use super::Failure;
+use crate::db::{self, DbConn, agents::AgentRow};
+use crate::domain::agent::{PasswordError, Role, check_password};
+use crate::domain::evidence::Email;
+
+/// Argon2id with m = 19456 KiB, t = 2, p = 1 (OWASP's first recommendation).
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19_456, 2, 1, None).expect("valid Argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    argon2()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Verified against when the email is unknown, so both refusals take the same time.
+static DECOY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("decoy password, never matches").unwrap_or_default());
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("not an email address")]
+    BadEmail,
+    #[error("{0:?}")]
+    BadPassword(PasswordError),
+    #[error("the name is empty or longer than 100 characters")]
+    BadName,
+    #[error("an account with this email exists already")]
+    Exists,
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub fn create_agent(
+    conn: &mut DbConn,
+    email: &str,
+    name: &str,
+    role: Role,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<(), CreateError> {
+    let email = Email::parse(email).map_err(|_| CreateError::BadEmail)?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(CreateError::BadName);
+    }
+    check_password(password).map_err(CreateError::BadPassword)?;
+    let hash = hash_password(password)?;
+    // Accounts are keyed by the whole address in lower case, as sign-in looks them up.
+    let email = email.as_str().to_lowercase();
+    match db::agents::insert(conn, &email, name, role.as_str(), &hash, now.naive_utc()) {
+        Ok(()) => Ok(()),
+        Err(e) if db::is_unique_violation(&e) => Err(CreateError::Exists),
+        Err(e) => Err(CreateError::Other(e.into())),
+    }
+}
+
+/// Failures counted over this window...
+pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+/// ...before an account refuses further tries,
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+/// ...or a client address does (it may be an office behind one address).
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 30;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignInRefused {
+    /// Unknown email, wrong password or disabled account: one answer for all three.
+    Invalid,
+    TooManyAttempts {
+        retry_after_minutes: i64,
+    },
+}
+
+pub fn sign_in(
+    conn: &mut DbConn,
+    email: &str,
+    password: &str,
+    client_address: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<AgentRow, SignInRefused>, Failure> {
+    let email = email.trim().to_lowercase();
+    let account = format!("account:{email}");
+    let address = format!("address:{client_address}");
+    let since = (now - Duration::minutes(THROTTLE_WINDOW_MINUTES)).naive_utc();
+
+    for (subject, limit) in [
+        (&account, MAX_FAILURES_PER_ACCOUNT),
+        (&address, MAX_FAILURES_PER_ADDRESS),
+    ] {
+        if db::sign_in::failures_since(conn, subject, since)? >= limit {
+            let oldest = db::sign_in::oldest_since(conn, subject, since)?.unwrap_or(since);
+            let opens = oldest + Duration::minutes(THROTTLE_WINDOW_MINUTES);
+            let minutes = (opens - now.naive_utc()).num_minutes().max(0) + 1;
+            return Ok(Err(SignInRefused::TooManyAttempts {
+                retry_after_minutes: minutes,
+            }));
+        }
+    }
+
+    let agent = db::agents::by_email(conn, &email)?;
+    let matches = match &agent {
+        Some(a) => verify_password(password, &a.password_hash),
+        None => {
+            verify_password(password, &DECOY_HASH);
+            false
+        }
+    };
+    match agent {
+        Some(agent) if matches && agent.disabled_at.is_none() => {
+            db::sign_in::clear(conn, &account)?;
+            Ok(Ok(agent))
+        }
+        _ => {
+            db::sign_in::record_failure(conn, &account, now.naive_utc())?;
+            db::sign_in::record_failure(conn, &address, now.naive_utc())?;
+            Ok(Err(SignInRefused::Invalid))
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The queue an agent works from: a page of cases by deadline, with working days left.
+
+use chrono::{DateTime, Utc};
+
+use super::Failure;
+use crate::db::queue::{Cursor, Filter, QueueRow};
+use crate::db::{self, DbConn};
+use crate::domain::{cst, review_clock};
+
+pub const PAGE_SIZE: i64 = 50;
+
+pub struct QueueItem {
+    pub row: QueueRow,
+    /// Negative when overdue, 0 when due today.
+    pub working_days_left: i64,
+}
+
+pub struct Page {
+    pub items: Vec<QueueItem>,
+    pub next: Option<Cursor>,
+}
+
+pub fn page(
+    conn: &mut DbConn,
+    filter: &Filter,
+    after: Option<Cursor>,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<Page, Failure> {
+    let mut rows = db::queue::page(conn, filter, after, limit + 1)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let today = cst::local_date(now);
+    let first = rows
+        .iter()
+        .map(|r| r.review_deadline)
+        .min()
+        .unwrap_or(today)
+        .min(today);
+    let last = rows
+        .iter()
+        .map(|r| r.review_deadline)
+        .max()
+        .unwrap_or(today)
+        .max(today);
+    let calendar = db::calendar::working_calendar(conn, first, last)?;
+    let next = more
+        .then(|| {
+            rows.last().map(|r| Cursor {
+                deadline: r.review_deadline,
+                id: r.id,
+            })
+        })
+        .flatten();
+    let items = rows
+        .into_iter()
+        .map(|row| QueueItem {
+            working_days_left: review_clock::working_days_left(
+                &calendar,
+                today,
+                row.review_deadline,
+            ),
+            row,
+        })
+        .collect();
+    Ok(Page { items, next })
+}
