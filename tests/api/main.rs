@@ -2,6 +2,9 @@
 //! SQLite by default; PostgreSQL when TEST_DATABASE_URL is set.
 
 mod cli;
+mod console_auth;
+mod console_queue;
+mod console_review;
 mod filing;
 mod helpers;
 mod pages;

@@ -202,7 +202,7 @@ fn encode(query: &QueueQuery) -> String {
     out
 }
 
-pub async fn home() -> HttpResponse {
+pub async fn home(_signed_in: SignedIn) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/agent/cases"))
         .finish()

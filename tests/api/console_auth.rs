@@ -1,0 +1,243 @@
+use appealdesk::config::Clock;
+use appealdesk::domain::agent::Role;
+use appealdesk::web::agent::{Access, ROUTES};
+use chrono::{Duration, Utc};
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn the_console_needs_a_sign_in_and_the_form_leads_to_the_queue() {
+    let app = spawn_app().await;
+    app.create_agent("wang@example.com", Role::Agent);
+    let console = app.console();
+
+    let response = console.get("/agent/cases").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/agent/login");
+
+    // The address is matched whatever its case.
+    let response = console.sign_in_with("Wang@Example.com", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/agent/cases");
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        console
+            .get_html("/agent/cases")
+            .await
+            .contains("data-field=\"queue\"")
+    );
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.create_agent("li@example.com", Role::Agent);
+    let console = app.console();
+
+    let wrong = console
+        .sign_in_with("li@example.com", "not the password")
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let wrong = field_text(&wrong.text().await.unwrap(), "login-error");
+    let unknown = console.sign_in_with("nobody@example.com", PASSWORD).await;
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        field_text(&unknown.text().await.unwrap(), "login-error"),
+        wrong
+    );
+}
+
+#[tokio::test]
+async fn repeated_failures_throttle_the_account_even_for_the_right_password() {
+    let app = spawn_app().await;
+    app.create_agent("zhao@example.com", Role::Agent);
+    let console = app.console();
+    for _ in 0..5 {
+        let r = console
+            .sign_in_with("zhao@example.com", "guess-guess")
+            .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = console.sign_in_with("zhao@example.com", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.text().await.unwrap().contains("login-error"));
+}
+
+#[tokio::test]
+async fn signing_in_again_issues_a_new_session_and_signing_out_ends_it() {
+    let app = spawn_app().await;
+    app.create_agent("sun@example.com", Role::Agent);
+    let console = app.sign_in("sun@example.com").await;
+    let first = app.count("agent_sessions");
+
+    let again = console.sign_in_with("sun@example.com", PASSWORD).await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count("agent_sessions"),
+        first,
+        "the old session was replaced"
+    );
+    let console = console.after_sign_in().await;
+
+    let out = console.post("/agent/logout", &[]).await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("agent_sessions"), 0);
+    assert_eq!(
+        console.get("/agent/cases").await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn disabling_an_account_ends_its_sessions_at_once() {
+    let app = spawn_app().await;
+    app.create_agent("qian@example.com", Role::Agent);
+    let console = app.sign_in("qian@example.com").await;
+
+    let mut conn = app.conn();
+    assert!(
+        appealdesk::db::agents::disable(&mut conn, "qian@example.com", Utc::now().naive_utc())
+            .unwrap()
+    );
+    drop(conn);
+
+    let response = console.get("/agent/cases").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/agent/login");
+    let r = console.sign_in_with("qian@example.com", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn sessions_end_after_30_idle_minutes_and_12_hours_in_all() {
+    let start = cst("2026-11-23 09:00:00");
+    let app = spawn_app_with(Clock::Fixed(start)).await;
+    app.create_agent("zhou@example.com", Role::Agent);
+    let console = app.sign_in("zhou@example.com").await;
+    let cases_at = |minutes: i64| {
+        let client = console.client.clone();
+        let app = &app;
+        async move {
+            let instance = app
+                .another_instance(Clock::Fixed(start + Duration::minutes(minutes)))
+                .await;
+            let r = client
+                .get(instance.url("/agent/cases"))
+                .send()
+                .await
+                .unwrap();
+            r.status()
+        }
+    };
+    // Busy every 29 minutes: still signed in after 11h 36m…
+    let mut minutes = 0;
+    while minutes + 29 <= 12 * 60 {
+        minutes += 29;
+        assert_eq!(cases_at(minutes).await, StatusCode::OK, "at +{minutes} min");
+    }
+    // …but not past 12 hours, however busy.
+    assert_eq!(cases_at(12 * 60 + 5).await, StatusCode::SEE_OTHER);
+
+    let other = app.sign_in("zhou@example.com").await;
+    let idle = app
+        .another_instance(Clock::Fixed(start + Duration::minutes(31)))
+        .await;
+    let r = other
+        .client
+        .get(idle.url("/agent/cases"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "31 idle minutes end a session"
+    );
+}
+
+#[tokio::test]
+async fn every_console_route_keeps_its_access_rule() {
+    let app = spawn_app().await;
+    app.create_agent("agent@example.com", Role::Agent);
+    app.create_agent("boss@example.com", Role::Supervisor);
+    let (case, _) = app.filed_case(&AppealFields::valid(Utc::now())).await;
+    let anonymous = app.console();
+    let agent = app.sign_in("agent@example.com").await;
+    let boss = app.sign_in("boss@example.com").await;
+
+    for route in ROUTES {
+        let path = route.path.replace("{case_number}", &case);
+        let send = |who: &Console, csrf: Option<&str>| {
+            let mut request = match route.method {
+                "get" => who.client.get(who.url(&path)),
+                _ => who.client.post(who.url(&path)),
+            };
+            if route.method == "post" {
+                let mut form = vec![("text", "x".to_owned()), ("agent_id", "1".to_owned())];
+                if let Some(token) = csrf {
+                    form.push(("csrf_token", token.to_owned()));
+                }
+                request = request.form(&form);
+            }
+            async move { request.send().await.unwrap() }
+        };
+        let name = format!("{} {}", route.method, route.path);
+
+        let r = send(&anonymous, None).await;
+        if route.access == Access::Public {
+            assert_ne!(r.status(), StatusCode::SEE_OTHER, "{name} is public");
+            continue;
+        }
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "{name} without a session"
+        );
+        assert_eq!(location(&r), "/agent/login", "{name}");
+
+        if route.access == Access::Supervisor {
+            let r = send(&agent, Some(&agent.csrf)).await;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{name} refuses an agent");
+        }
+        if route.method == "post" {
+            let r = send(&boss, None).await;
+            assert_eq!(
+                r.status(),
+                StatusCode::FORBIDDEN,
+                "{name} without a CSRF token"
+            );
+            let r = send(&boss, Some(&agent.csrf)).await;
+            assert_eq!(
+                r.status(),
+                StatusCode::FORBIDDEN,
+                "{name} with another session's token"
+            );
+        } else {
+            let r = send(&boss, None).await;
+            let opens = r.status() == StatusCode::OK
+                || (r.status() == StatusCode::SEE_OTHER && location(&r) != "/agent/login");
+            assert!(opens, "{name} opens for a supervisor: {}", r.status());
+        }
+    }
+    // A state change is only ever a POST.
+    assert!(
+        ROUTES
+            .iter()
+            .all(|r| r.method == "get" || r.method == "post")
+    );
+    assert_eq!(
+        status_of(&boss, &case).await,
+        "submitted",
+        "nothing was changed"
+    );
+}
