@@ -51,22 +51,22 @@ impl Refusal for AmountError {
     fn message(&self, lang: Lang) -> String {
         let threshold = policy::ELIGIBLE_ABOVE;
         match (self, lang) {
-            (AmountError::Empty, Lang::Zh) => "请填写金额(单位:元),例如 520.00".into(),
+            (AmountError::Empty, Lang::Zh) => "请填写金额（单位：元），例如 520.00".into(),
             (AmountError::Empty, Lang::En) => "Enter the amount in yuan, for example 520.00".into(),
             (AmountError::NotANumber, Lang::Zh) => {
-                "请用数字填写金额(单位:元),例如 520.00 或 1,234.56;不要加正负号,千位逗号须每三位一个".into()
+                "请用数字填写金额（单位：元），例如 520.00 或 1,234.56；不要加正负号，千位逗号须每三位一个".into()
             }
             (AmountError::NotANumber, Lang::En) => "Enter the amount in yuan, for example 520.00 or 1,234.56: \
                 digits only, no sign, commas only between groups of three digits"
                 .into(),
-            (AmountError::TooManyDecimals, Lang::Zh) => "金额最多两位小数(精确到分),例如 500.50".into(),
+            (AmountError::TooManyDecimals, Lang::Zh) => "金额最多两位小数（精确到分），例如 500.50".into(),
             (AmountError::TooManyDecimals, Lang::En) => "At most two decimals (fen), for example 500.50".into(),
-            (AmountError::Absurd, Lang::Zh) => "这超出了一笔微信支付能付的金额,请核对金额".into(),
+            (AmountError::Absurd, Lang::Zh) => "这超出了一笔微信支付能付的金额，请核对金额".into(),
             (AmountError::Absurd, Lang::En) => {
                 "That is more than one WeChat Pay payment can carry; check the amount".into()
             }
             (AmountError::NotOverThreshold, Lang::Zh) => {
-                format!("仅受理超过 ¥{threshold} 的金额;恰好 ¥{threshold} 不在受理范围内")
+                format!("仅受理超过 ¥{threshold} 的金额；恰好 ¥{threshold} 不在受理范围内")
             }
             (AmountError::NotOverThreshold, Lang::En) => {
                 format!("Only amounts over ¥{threshold} are eligible; ¥{threshold} itself is not")

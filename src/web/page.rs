@@ -76,7 +76,7 @@ pub struct DateView {
 impl DateView {
     pub fn new(lang: Lang, date: NaiveDate) -> Self {
         let label = match lang {
-            Lang::Zh => date.format("%Y年%-m月%-d日(%a)").to_string(),
+            Lang::Zh => date.format("%Y年%-m月%-d日（%a）").to_string(),
             Lang::En => date.format("%a %-d %b %Y").to_string(),
         };
         Self {

@@ -1,6 +1,7 @@
 //! One integration binary: every test drives the real server over HTTP.
 //! SQLite by default; PostgreSQL when TEST_DATABASE_URL is set.
 
+mod browser;
 mod cli;
 mod console_auth;
 mod console_queue;

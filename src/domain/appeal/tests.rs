@@ -17,7 +17,7 @@ fn valid() -> RawAppeal {
         transaction_id: "1000 0399 0120 2611 201".into(),
         counterparty_phone_suffix: "0123".into(),
         card_last4: "6789".into(),
-        account: "我想给妈妈转账,却误转给了同名的陌生人。".into(),
+        account: "我想给妈妈转账，却误转给了同名的陌生人。".into(),
     }
 }
 

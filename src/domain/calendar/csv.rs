@@ -116,7 +116,7 @@ impl Refusal for CalendarCsvError {
             }
             (WrongColumnCount { found, .. }, Lang::Zh) => {
                 format!(
-                    "应有 4 列(日期,类型,中文节日名,英文节日名),实际 {found} 列;节日名中不能有逗号"
+                    "应有 4 列（日期，类型，中文节日名，英文节日名），实际 {found} 列；节日名中不能有逗号"
                 )
             }
             (WrongColumnCount { found, .. }, Lang::En) => format!(
@@ -124,13 +124,13 @@ impl Refusal for CalendarCsvError {
                  names cannot contain commas"
             ),
             (BadDate { value, .. }, Lang::Zh) => {
-                format!("日期“{value}”无效,请写成 YYYY-MM-DD,例如 2026-10-01")
+                format!("日期“{value}”无效，请写成 YYYY-MM-DD，例如 2026-10-01")
             }
             (BadDate { value, .. }, Lang::En) => {
                 format!("\"{value}\" is not a valid date; write YYYY-MM-DD, for example 2026-10-01")
             }
             (UnknownKind { value, .. }, Lang::Zh) => {
-                format!("类型“{value}”无效,只能是 day_off(放假)或 working_day(调休上班)")
+                format!("类型“{value}”无效，只能是 day_off（放假）或 working_day（调休上班）")
             }
             (UnknownKind { value, .. }, Lang::En) => {
                 format!(
@@ -147,7 +147,7 @@ impl Refusal for CalendarCsvError {
                 },
                 Lang::Zh,
             ) => {
-                format!("日期 {date} 已在第 {first_line} 行出现,每个日期只能有一行")
+                format!("日期 {date} 已在第 {first_line} 行出现，每个日期只能有一行")
             }
             (
                 DuplicateDate {
@@ -160,7 +160,7 @@ impl Refusal for CalendarCsvError {
         };
         let line = self.line();
         match lang {
-            Lang::Zh => format!("第 {line} 行:{problem}"),
+            Lang::Zh => format!("第 {line} 行：{problem}"),
             Lang::En => format!("Line {line}: {problem}"),
         }
     }

@@ -53,25 +53,25 @@ impl Account {
 impl Refusal for AccountError {
     fn message(&self, lang: Lang) -> String {
         match (self, lang) {
-            (Self::Empty, Lang::Zh) => "请说明经过:转给了谁、金额多少、为什么是误转".into(),
+            (Self::Empty, Lang::Zh) => "请说明经过：转给了谁、金额多少、为什么是误转".into(),
             (Self::Empty, Lang::En) => {
                 "Tell us what happened: whom you paid, how much, and why it was a mistake".into()
             }
             (Self::TooShort { len }, Lang::Zh) => {
-                format!("请至少用 10 个字说明经过(现在 {len} 个字):转给了谁、为什么是误转")
+                format!("请至少用 10 个字说明经过（现在 {len} 个字）：转给了谁、为什么是误转")
             }
             (Self::TooShort { len }, Lang::En) => format!(
                 "Tell us what happened in at least 10 characters (now {len}): whom you paid and why it was a mistake"
             ),
-            (Self::TooLong { len }, Lang::Zh) => format!("经过说明最多 2000 个字(现在 {len} 个字),请精简"),
+            (Self::TooLong { len }, Lang::Zh) => format!("经过说明最多 2000 个字（现在 {len} 个字），请精简"),
             (Self::TooLong { len }, Lang::En) => {
                 format!("Keep your account to 2,000 characters at most (now {len}); shorten it")
             }
-            (Self::ControlCharacter, Lang::Zh) => "文字中有不可见的控制字符,请以纯文本重新粘贴".into(),
+            (Self::ControlCharacter, Lang::Zh) => "文字中有不可见的控制字符，请以纯文本重新粘贴".into(),
             (Self::ControlCharacter, Lang::En) => {
                 "The text has invisible control characters; paste it again as plain text".into()
             }
-            (Self::ContainsSecret, Lang::Zh) => "请删除支付密码或短信验证码:本平台从不索取,也不需要。".into(),
+            (Self::ContainsSecret, Lang::Zh) => "请删除支付密码或短信验证码：本平台从不索取，也不需要。".into(),
             (Self::ContainsSecret, Lang::En) => {
                 "Remove your payment password or SMS code: AppealDesk never asks for them and never needs them.".into()
             }
@@ -84,7 +84,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const STORY: &str = "我想给妈妈转账,却误转给了同名的陌生人。";
+    const STORY: &str = "我想给妈妈转账，却误转给了同名的陌生人。";
 
     #[test]
     fn keeps_the_words_as_written() {

@@ -35,19 +35,19 @@ impl Refusal for CardLast4Error {
     fn message(&self, lang: Lang) -> String {
         match (self, lang) {
             (Self::Empty, Lang::Zh) => {
-                "请填写付款银行卡的卡号后 4 位:账单详情“支付方式”里括号中的 4 位数字".into()
+                "请填写付款银行卡的卡号后 4 位：账单详情“支付方式”里括号中的 4 位数字".into()
             }
             (Self::Empty, Lang::En) => {
                 "Enter the last 4 digits of the bank card you paid with: the 4 digits in \
                 brackets under Payment method in the bill details"
                     .into()
             }
-            (Self::NotDigits, Lang::Zh) => "银行卡号后 4 位只能是数字,例如 6789".into(),
+            (Self::NotDigits, Lang::Zh) => "银行卡号后 4 位只能是数字，例如 6789".into(),
             (Self::NotDigits, Lang::En) => {
                 "The card's last 4 digits are digits only, for example 6789".into()
             }
             (Self::WrongLength { len }, Lang::Zh) => {
-                format!("只填银行卡号的最后 4 位数字,这里有 {len} 位;请勿填写完整卡号")
+                format!("只填银行卡号的最后 4 位数字，这里有 {len} 位；请勿填写完整卡号")
             }
             (Self::WrongLength { len }, Lang::En) => format!(
                 "Enter only the last 4 digits of the card ({len} digits entered); never the full card number"

@@ -51,22 +51,22 @@ impl Email {
 impl Refusal for EmailError {
     fn message(&self, lang: Lang) -> String {
         match (self, lang) {
-            (Self::Empty, Lang::Zh) => "请填写邮箱地址,申诉进展会发到这里".into(),
+            (Self::Empty, Lang::Zh) => "请填写邮箱地址，申诉进展会发到这里".into(),
             (Self::Empty, Lang::En) => {
                 "Enter your email address: we write to you there about your appeal".into()
             }
-            (Self::TooLong, Lang::Zh) => "邮箱地址最多 254 个字符,请核对".into(),
+            (Self::TooLong, Lang::Zh) => "邮箱地址最多 254 个字符，请核对".into(),
             (Self::TooLong, Lang::En) => {
                 "An email address has at most 254 characters; check yours".into()
             }
             (Self::ControlCharacter, Lang::Zh) => {
-                "邮箱地址只能写在一行,不能有换行或不可见字符".into()
+                "邮箱地址只能写在一行，不能有换行或不可见字符".into()
             }
             (Self::ControlCharacter, Lang::En) => {
                 "Write the email address on one line, without line breaks or invisible characters"
                     .into()
             }
-            (Self::Invalid, Lang::Zh) => "邮箱地址格式不对,请核对,例如 name@example.com".into(),
+            (Self::Invalid, Lang::Zh) => "邮箱地址格式不对，请核对，例如 name@example.com".into(),
             (Self::Invalid, Lang::En) => {
                 "That is not a valid email address; check it, for example name@example.com".into()
             }

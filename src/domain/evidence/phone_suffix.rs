@@ -35,16 +35,16 @@ impl PhoneSuffix {
 impl Refusal for PhoneSuffixError {
     fn message(&self, lang: Lang) -> String {
         match (self, lang) {
-            (Self::Empty, Lang::Zh) => "请填写对方(收款人)微信绑定手机号的后 4 位数字".into(),
+            (Self::Empty, Lang::Zh) => "请填写对方（收款人）微信绑定手机号的后 4 位数字".into(),
             (Self::Empty, Lang::En) => {
                 "Enter the last 4 digits of the phone number bound to the recipient's WeChat account".into()
             }
-            (Self::NotDigits, Lang::Zh) => "对方微信绑定手机号的后 4 位只能是数字,例如 0123".into(),
+            (Self::NotDigits, Lang::Zh) => "对方微信绑定手机号的后 4 位只能是数字，例如 0123".into(),
             (Self::NotDigits, Lang::En) => "The last 4 digits of the phone number bound to the recipient's \
                 WeChat account are digits only, for example 0123"
                 .into(),
             (Self::WrongLength { len }, Lang::Zh) => {
-                format!("只填对方微信绑定手机号的最后 4 位数字,这里有 {len} 位")
+                format!("只填对方微信绑定手机号的最后 4 位数字，这里有 {len} 位")
             }
             (Self::WrongLength { len }, Lang::En) => format!(
                 "Enter only the last 4 digits of the phone number bound to the recipient's WeChat account \

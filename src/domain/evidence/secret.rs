@@ -110,8 +110,8 @@ mod tests {
     #[test]
     fn spots_codes_after_keywords() {
         for text in [
-            "我的支付密码是123456,请帮我追回",
-            "收到的验证码:884321",
+            "我的支付密码是123456，请帮我追回",
+            "收到的验证码：884321",
             "校验码 5521",
             "动态码是 00112233",
             "My PIN is 1234 if you need it",
@@ -130,7 +130,7 @@ mod tests {
     #[test]
     fn leaves_honest_accounts_alone() {
         for text in [
-            "我没有泄露密码,转账金额 5000 元",
+            "我没有泄露密码，转账金额 5000 元",
             "密码没告诉任何人 ¥5000",
             "密码正确 5000.00",
             "验证码那天是 2026-11-20 收到的",

@@ -93,32 +93,32 @@ fn fields<const N: usize>(s: &str, sep: char, widths: [usize; N]) -> Option<[u32
 impl Refusal for SentAtError {
     fn message(&self, lang: Lang) -> String {
         match (self, lang) {
-            (Self::Empty, Lang::Zh) => "请填写付款时间(北京时间),格式 YYYY-MM-DD HH:MM:SS,例如 2026-11-20 14:30:05".into(),
+            (Self::Empty, Lang::Zh) => "请填写付款时间（北京时间），格式 YYYY-MM-DD HH：MM：SS，例如 2026-11-20 14:30:05".into(),
             (Self::Empty, Lang::En) => {
                 "Enter the payment time (China time) as YYYY-MM-DD HH:MM:SS, for example 2026-11-20 14:30:05".into()
             }
             (Self::BadFormat, Lang::Zh) => {
-                "请按 YYYY-MM-DD HH:MM:SS 填写付款时间(北京时间),例如 2026-11-20 14:30:05".into()
+                "请按 YYYY-MM-DD HH：MM：SS 填写付款时间（北京时间），例如 2026-11-20 14:30:05".into()
             }
             (Self::BadFormat, Lang::En) => {
                 "Write the payment time as YYYY-MM-DD HH:MM:SS in China time, for example 2026-11-20 14:30:05".into()
             }
-            (Self::MissingSeconds, Lang::Zh) => "请填写到秒(HH:MM:SS)。打开微信 → 我 → 服务 → 钱包 → 账单,\
-                点开这笔付款,支付时间精确到秒。"
+            (Self::MissingSeconds, Lang::Zh) => "请填写到秒（HH:MM:SS）。打开微信 → 我 → 服务 → 钱包 → 账单，\
+                点开这笔付款，支付时间精确到秒。"
                 .into(),
             (Self::MissingSeconds, Lang::En) => "Include the seconds (HH:MM:SS). Open WeChat → Me → Services → \
                 Wallet → Bills, tap the payment: its time is shown to the second."
                 .into(),
             (Self::ImpossibleDate, Lang::Zh) => {
-                "这个日期或时间不存在(例如 2 月 30 日或 25 点),请核对账单上的支付时间".into()
+                "这个日期或时间不存在（例如 2 月 30 日或 25 点），请核对账单上的支付时间".into()
             }
             (Self::ImpossibleDate, Lang::En) => {
                 "That date or time does not exist (like 30 February or 25:00); check the payment time in the bill"
                     .into()
             }
-            (Self::InFuture, Lang::Zh) => "付款时间晚于现在;请核对,并按北京时间填写".into(),
+            (Self::InFuture, Lang::Zh) => "付款时间晚于现在；请核对，并按北京时间填写".into(),
             (Self::InFuture, Lang::En) => "That time is in the future; check it, and give it in China time (UTC+8)".into(),
-            (Self::TooOld { max_days }, Lang::Zh) => format!("只受理 {max_days} 天内的付款,这笔付款更早"),
+            (Self::TooOld { max_days }, Lang::Zh) => format!("只受理 {max_days} 天内的付款，这笔付款更早"),
             (Self::TooOld { max_days }, Lang::En) => {
                 format!("Only payments made within the last {max_days} days can be appealed; this one is older")
             }

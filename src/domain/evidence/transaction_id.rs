@@ -45,26 +45,26 @@ impl TransactionId {
 impl Refusal for TransactionIdError {
     fn message(&self, lang: Lang) -> String {
         match (self, lang) {
-            (Self::Empty, Lang::Zh) => "请填写交易单号:微信支付账单详情里的“交易单号”,共 19 位数字".into(),
+            (Self::Empty, Lang::Zh) => "请填写交易单号：微信支付账单详情里的“交易单号”，共 19 位数字".into(),
             (Self::Empty, Lang::En) => {
                 "Enter the Transaction ID: 19 digits, shown as the Transaction ID in the WeChat Pay bill details".into()
             }
             (Self::NotDigits, Lang::Zh) => {
-                "交易单号只有数字,请从微信支付账单详情里的“交易单号”复制".into()
+                "交易单号只有数字，请从微信支付账单详情里的“交易单号”复制".into()
             }
             (Self::NotDigits, Lang::En) => {
                 "The Transaction ID is digits only; copy it from the Transaction ID in the WeChat Pay bill details"
                     .into()
             }
             (Self::WrongLength { len }, Lang::Zh) => {
-                format!("交易单号是 19 位数字,这里有 {len} 位;请核对微信支付账单详情里的“交易单号”")
+                format!("交易单号是 19 位数字，这里有 {len} 位；请核对微信支付账单详情里的“交易单号”")
             }
             (Self::WrongLength { len }, Lang::En) => format!(
                 "The Transaction ID has 19 digits and this has {len}; check the Transaction ID in the WeChat Pay \
                  bill details"
             ),
             (Self::WrongPrefix, Lang::Zh) => {
-                "交易单号以 10 开头;请确认复制的是微信支付账单详情里的“交易单号”,而不是其他单号".into()
+                "交易单号以 10 开头；请确认复制的是微信支付账单详情里的“交易单号”，而不是其他单号".into()
             }
             (Self::WrongPrefix, Lang::En) => "The Transaction ID starts with 10; make sure you copied the \
                 Transaction ID in the WeChat Pay bill details, not another number"

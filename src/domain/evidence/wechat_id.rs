@@ -50,20 +50,20 @@ impl WechatId {
 impl Refusal for WechatIdError {
     fn message(&self, lang: Lang) -> String {
         match (self, lang) {
-            (Self::Empty, Lang::Zh) => "请填写你的微信号:微信 → 我,名字下方显示的“微信号”".into(),
+            (Self::Empty, Lang::Zh) => "请填写你的微信号：微信 → 我，名字下方显示的“微信号”".into(),
             (Self::Empty, Lang::En) => "Enter your WeChat ID: in WeChat → Me, shown under your name".into(),
-            (Self::WrongLength, Lang::Zh) => "微信号为 6 至 20 个字符,请在微信 → 我 里核对".into(),
+            (Self::WrongLength, Lang::Zh) => "微信号为 6 至 20 个字符，请在微信 → 我 里核对".into(),
             (Self::WrongLength, Lang::En) => {
                 "A WeChat ID has 6 to 20 characters; check yours in WeChat → Me".into()
             }
             (Self::MustStartWithLetter, Lang::Zh) => {
-                "微信号以英文字母开头;请填写微信号,而不是昵称或手机号".into()
+                "微信号以英文字母开头；请填写微信号，而不是昵称或手机号".into()
             }
             (Self::MustStartWithLetter, Lang::En) => {
                 "A WeChat ID starts with a letter (a–z); enter the WeChat ID, not your name or phone number".into()
             }
             (Self::BadCharacter, Lang::Zh) => {
-                "微信号只含英文字母、数字、下划线 _ 和减号 -,不能有空格、中文或其他符号".into()
+                "微信号只含英文字母、数字、下划线 _ 和减号 -，不能有空格、中文或其他符号".into()
             }
             (Self::BadCharacter, Lang::En) => {
                 "A WeChat ID has only letters, digits, _ and -: no spaces, Chinese characters or other symbols"
