@@ -252,6 +252,17 @@ async fn a_supervisor_assigns_and_every_step_is_in_the_audit_trail() {
         trail.split("</ol>").next().unwrap().matches("<li>").count(),
         4
     );
+    assert!(trail.contains("已提交 → 审核中"), "from → to");
+    // Append-only: the database itself refuses to rewrite the trail.
+    {
+        use diesel::connection::SimpleConnection;
+        let mut conn = app.conn();
+        assert!(
+            conn.batch_execute("UPDATE case_events SET note = 'x'")
+                .is_err()
+        );
+        assert!(conn.batch_execute("DELETE FROM case_events").is_err());
+    }
     // The appellant sees none of the internal trail.
     let public = app.get_html(&format!("/track/{token}")).await;
     assert!(!public.contains("Called the bank") && !public.contains("example.com"));

@@ -41,3 +41,12 @@ CREATE INDEX cases_by_decision_day ON cases (decided_on);
 CREATE INDEX cases_awaiting ON cases (status, reply_due);
 
 ALTER TABLE case_events ADD COLUMN agent_id BIGINT REFERENCES agents (id);
+
+-- The audit trail is append-only, whoever connects.
+CREATE FUNCTION case_events_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'case_events is append-only';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER case_events_no_change BEFORE UPDATE OR DELETE ON case_events
+FOR EACH ROW EXECUTE FUNCTION case_events_append_only();

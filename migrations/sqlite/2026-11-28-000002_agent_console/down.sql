@@ -1,3 +1,5 @@
+DROP TRIGGER case_events_no_delete;
+DROP TRIGGER case_events_no_update;
 DROP INDEX cases_awaiting;
 DROP INDEX cases_by_decision_day;
 DROP INDEX cases_by_filing_day;

@@ -41,3 +41,9 @@ CREATE INDEX cases_by_decision_day ON cases (decided_on);
 CREATE INDEX cases_awaiting ON cases (status, reply_due);
 
 ALTER TABLE case_events ADD COLUMN agent_id BIGINT REFERENCES agents (id);
+
+-- The audit trail is append-only, whoever connects.
+CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events
+BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;
+CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events
+BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;

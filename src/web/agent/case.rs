@@ -25,6 +25,8 @@ struct Event {
     at: String,
     actor: String,
     what: String,
+    /// "submitted → in_review", as the statuses read.
+    change: Option<String>,
     note: Option<String>,
 }
 
@@ -100,6 +102,14 @@ fn describe(kind: &str, lang: Lang) -> String {
     .to_owned()
 }
 
+fn status_change(e: &EventRow, lang: Lang) -> Option<String> {
+    let label = |s: &str| CaseStatus::parse(s).map_or(s.to_owned(), |s| s.label(lang).to_owned());
+    match (e.from_status.as_deref(), e.to_status.as_deref()) {
+        (Some(from), Some(to)) if from != to => Some(format!("{} → {}", label(from), label(to))),
+        _ => None,
+    }
+}
+
 async fn render(
     req: &HttpRequest,
     state: &AppState,
@@ -166,6 +176,7 @@ async fn render(
                 at: cst::format_local(e.at.and_utc()),
                 actor: e.actor.clone(),
                 what: describe(&e.kind, lang),
+                change: status_change(e, lang),
                 note: e.note.clone(),
             })
             .collect(),
