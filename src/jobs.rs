@@ -41,5 +41,10 @@ pub fn run_once(pool: &Pool, clock: Clock) -> anyhow::Result<()> {
     }
     db::sessions::delete_expired(&mut conn, now.naive_utc())?;
     db::sign_in::delete_older_than(&mut conn, (now - Span::days(1)).naive_utc())?;
+    if let db::DbConn::Sqlite(c) = &mut *conn {
+        // Keeps the planner's statistics fresh, so the queue keeps reading its index.
+        use diesel::connection::SimpleConnection;
+        c.batch_execute("PRAGMA optimize")?;
+    }
     Ok(())
 }

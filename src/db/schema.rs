@@ -31,6 +31,7 @@ diesel::table! {
         decision_reason -> Nullable<Text>,
         decided_on -> Nullable<Date>,
         closed_reason -> Nullable<Text>,
+        open_deadline -> Nullable<Date>,
     }
 }
 

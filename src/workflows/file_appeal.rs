@@ -88,25 +88,32 @@ fn try_file(
     now: DateTime<Utc>,
 ) -> Result<Filed, FileError> {
     let appeal = filing.appeal;
-    if let Some(case) = db::cases::by_submission_key(conn, &keys::digest(filing.submission_key))? {
-        return if case.submission_fingerprint == fingerprint {
-            Ok(Filed::Again {
-                tracking_token: keys.tracking_token(filing.submission_key),
-            })
-        } else {
-            Err(FileError::Refused(Refused::FormAlreadyUsed))
-        };
+    if let Some(earlier) = same_form(conn, keys, filing, fingerprint)? {
+        return earlier;
     }
-    if db::cases::transaction_id_taken(conn, appeal.transaction_id.as_str())? {
-        return Err(FileError::Refused(Refused::TransactionIdTaken));
-    }
-
     let year = policy::quota_year(now);
+    let transaction_id_taken =
+        db::cases::transaction_id_taken(conn, appeal.transaction_id.as_str())?;
     let taken = db::quota::taken_slots(conn, appeal.wechat_id.as_str(), year)?;
-    let Some(slot) = (1..=policy::APPEALS_PER_YEAR).find(|s| !taken.contains(s)) else {
-        return Err(FileError::Refused(Refused::QuotaUsed {
-            next_opening: policy::next_quota_opening(year),
-        }));
+    let free = (1..=policy::APPEALS_PER_YEAR).find(|s| !taken.contains(s));
+    let slot = match (transaction_id_taken, free) {
+        (false, Some(slot)) => slot,
+        (transaction_id_taken, _) => {
+            let refusal = if transaction_id_taken {
+                Refused::TransactionIdTaken
+            } else {
+                Refused::QuotaUsed {
+                    next_opening: policy::next_quota_opening(year),
+                }
+            };
+            // On PostgreSQL each statement sees what committed before it: a double click
+            // committed between our first look and these checks shows up now, and is the
+            // same filing rather than a refusal.
+            return match same_form(conn, keys, filing, fingerprint)? {
+                Some(earlier) => earlier,
+                None => Err(FileError::Refused(refusal)),
+            };
+        }
     };
 
     let filed_on = cst::local_date(now);
@@ -153,4 +160,24 @@ fn try_file(
         },
     )?;
     Ok(Filed::New { tracking_token })
+}
+
+/// The answer for a form that already filed a case: its receipt again when the values
+/// are the same, a refusal when they changed.
+fn same_form(
+    conn: &mut DbConn,
+    keys: &Keys,
+    filing: &Filing<'_>,
+    fingerprint: &str,
+) -> Result<Option<Result<Filed, FileError>>, FileError> {
+    let key_hash = keys::digest(filing.submission_key);
+    Ok(db::cases::by_submission_key(conn, &key_hash)?.map(|case| {
+        if case.submission_fingerprint == fingerprint {
+            Ok(Filed::Again {
+                tracking_token: keys.tracking_token(filing.submission_key),
+            })
+        } else {
+            Err(FileError::Refused(Refused::FormAlreadyUsed))
+        }
+    }))
 }

@@ -211,3 +211,30 @@ async fn supervisors_load_next_years_calendar_and_the_november_warning_goes_away
         Some("2027-01-07")
     );
 }
+
+#[tokio::test]
+async fn the_queue_index_key_is_set_exactly_for_the_open_statuses() {
+    use appealdesk::db::schema::cases;
+    use appealdesk::domain::case_status::CaseStatus;
+    use diesel::prelude::*;
+    let app = spawn_app().await;
+    app.filed_case(&AppealFields::valid(chrono::Utc::now()))
+        .await;
+    let mut conn = app.conn();
+    for status in CaseStatus::ALL {
+        diesel::update(cases::table)
+            .set(cases::status.eq(status.as_str()))
+            .execute(&mut *conn)
+            .unwrap();
+        let (open_deadline, deadline): (Option<chrono::NaiveDate>, chrono::NaiveDate) =
+            cases::table
+                .select((cases::open_deadline, cases::review_deadline))
+                .first(&mut *conn)
+                .unwrap();
+        let expected = status.is_open().then_some(deadline);
+        assert_eq!(
+            open_deadline, expected,
+            "{status:?}: the migration's list must match the domain's"
+        );
+    }
+}

@@ -125,13 +125,16 @@ async fn a_double_click_sending_the_form_concurrently_files_one_case() {
 
     let responses = app.post_concurrently("/appeals", vec![fields; 6]).await;
 
-    let locations: Vec<String> = responses
-        .iter()
-        .map(|r| {
-            assert_eq!(r.status(), StatusCode::SEE_OTHER);
-            location(r)
-        })
-        .collect();
+    let mut locations = Vec::new();
+    for r in responses {
+        if r.status() != StatusCode::SEE_OTHER {
+            let status = r.status();
+            let body = r.text().await.unwrap();
+            let notice = field_text(&body, "form-notice");
+            panic!("{status}: {notice:?}");
+        }
+        locations.push(location(&r));
+    }
     assert!(locations.windows(2).all(|w| w[0] == w[1]), "{locations:?}");
     assert_eq!(app.count("cases"), 1);
 }

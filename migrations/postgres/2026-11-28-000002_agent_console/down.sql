@@ -4,6 +4,8 @@ DROP INDEX cases_awaiting;
 DROP INDEX cases_by_decision_day;
 DROP INDEX cases_by_filing_day;
 DROP INDEX cases_by_assignee;
+DROP INDEX cases_open_queue;
+ALTER TABLE cases DROP COLUMN open_deadline;
 DROP INDEX cases_queue;
 ALTER TABLE case_events DROP COLUMN agent_id;
 ALTER TABLE cases DROP COLUMN closed_reason;

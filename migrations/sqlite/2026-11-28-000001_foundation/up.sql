@@ -23,7 +23,7 @@ CREATE TABLE cases (
     updated_at TIMESTAMP NOT NULL
 );
 CREATE INDEX cases_wechat_id ON cases (wechat_id);
-CREATE INDEX cases_open_by_deadline ON cases (status, review_deadline);
+CREATE INDEX cases_by_status ON cases (status, review_deadline, id);
 
 -- The yearly quota as an invariant the database holds: a filing must take a free slot.
 -- The bound mirrors domain::policy::APPEALS_PER_YEAR.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::auth::SignedIn;
 use super::layout::Me;
-use crate::db::queue::{Assignee, Cursor, Filter, Search};
+use crate::db::queue::{Assignee, Cursor, Filter, Search, Statuses};
 use crate::domain::case_status::CaseStatus;
 use crate::domain::evidence::PacketKind;
 use crate::domain::money::Fen;
@@ -46,13 +46,13 @@ struct Parsed {
 fn parse(query: &QueueQuery, who: &SignedIn, lang: Lang, today: NaiveDate) -> Parsed {
     let mut problems = Vec::new();
     let statuses = match query.status.as_str() {
-        "" | "open" => CaseStatus::OPEN.iter().map(|s| s.as_str()).collect(),
-        "all" => CaseStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        "" | "open" => Statuses::Open,
+        "all" => Statuses::All,
         other => match CaseStatus::parse(other) {
-            Some(s) => vec![s.as_str()],
+            Some(s) => Statuses::One(s.as_str()),
             None => {
                 problems.push(("status", lang.t("未知的状态", "Unknown status")));
-                CaseStatus::OPEN.iter().map(|s| s.as_str()).collect()
+                Statuses::Open
             }
         },
     };
