@@ -50,7 +50,13 @@ fn main() -> anyhow::Result<()> {
     appealdesk::telemetry::init();
     let cli = Cli::parse();
     let mut settings = Settings::from_env()?;
-    match cli.command.unwrap_or(Command::Serve { bind: None }) {
+    let command = cli.command.unwrap_or(Command::Serve { bind: None });
+    if !matches!(command, Command::Serve { .. }) {
+        // One connection, so no pool thread is still connecting to PostgreSQL when the
+        // command exits: libpq's Kerberos teardown crashes under one (exit 134/139).
+        settings.pool_size = 1;
+    }
+    match command {
         Command::Serve { bind } => {
             if let Some(bind) = bind {
                 settings.bind = bind;

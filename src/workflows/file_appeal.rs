@@ -87,16 +87,48 @@ fn try_file(
     fingerprint: &str,
     now: DateTime<Utc>,
 ) -> Result<Filed, FileError> {
-    let appeal = filing.appeal;
-    if let Some(case) = db::cases::by_submission_key(conn, &keys::digest(filing.submission_key))? {
-        return if case.submission_fingerprint == fingerprint {
-            Ok(Filed::Again {
-                tracking_token: keys.tracking_token(filing.submission_key),
-            })
-        } else {
-            Err(FileError::Refused(Refused::FormAlreadyUsed))
-        };
+    if let Some(earlier) = earlier_filing(conn, keys, filing, fingerprint)? {
+        return earlier;
     }
+    match file_new(conn, keys, filing, fingerprint, now) {
+        // On PostgreSQL each statement sees what has committed before it: a concurrent
+        // send of this same form may have committed after the check above, and caused
+        // this refusal. Its case is the answer.
+        Err(FileError::Refused(refused)) => earlier_filing(conn, keys, filing, fingerprint)?
+            .unwrap_or(Err(FileError::Refused(refused))),
+        other => other,
+    }
+}
+
+/// The case this form has already filed, if any: the same filing again, or a refusal
+/// when the values now differ.
+fn earlier_filing(
+    conn: &mut DbConn,
+    keys: &Keys,
+    filing: &Filing<'_>,
+    fingerprint: &str,
+) -> Result<Option<Result<Filed, FileError>>, diesel::result::Error> {
+    let key_hash = keys::digest(filing.submission_key);
+    let Some(case) = db::cases::by_submission_key(conn, &key_hash)? else {
+        return Ok(None);
+    };
+    Ok(Some(if case.submission_fingerprint == fingerprint {
+        Ok(Filed::Again {
+            tracking_token: keys.tracking_token(filing.submission_key),
+        })
+    } else {
+        Err(FileError::Refused(Refused::FormAlreadyUsed))
+    }))
+}
+
+fn file_new(
+    conn: &mut DbConn,
+    keys: &Keys,
+    filing: &Filing<'_>,
+    fingerprint: &str,
+    now: DateTime<Utc>,
+) -> Result<Filed, FileError> {
+    let appeal = filing.appeal;
     if db::cases::transaction_id_taken(conn, appeal.transaction_id.as_str())? {
         return Err(FileError::Refused(Refused::TransactionIdTaken));
     }
