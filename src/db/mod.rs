@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod cases;
 pub mod events;
+pub mod outbox;
 pub mod quota;
 pub mod schema;
 pub mod secrets;

@@ -4,6 +4,7 @@
 mod cli;
 mod filing;
 mod helpers;
+mod outbox_claims;
 mod pages;
 mod quota;
 mod refusals;
