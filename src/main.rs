@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use appealdesk::config::Settings;
 use appealdesk::domain::cst;
+use appealdesk::email::{Wake, Worker};
 use appealdesk::startup::{Application, prepare_database};
 use appealdesk::workflows::working_days;
 
@@ -24,6 +25,12 @@ enum Command {
         /// Address to listen on [env: BIND, default 127.0.0.1:8080].
         #[arg(long)]
         bind: Option<String>,
+    },
+    /// Deliver the outbox's mail, apart from the web servers (set MAIL_WORKER=off there).
+    Worker {
+        /// Deliver what is due now, then exit (for a scheduler).
+        #[arg(long)]
+        once: bool,
     },
     /// Run pending database migrations and load the shipped calendar, then exit.
     Migrate,
@@ -63,6 +70,7 @@ fn main() -> anyhow::Result<()> {
             }
             serve(settings)
         }
+        Command::Worker { once } => worker(settings, once),
         Command::Migrate => {
             prepare_database(&settings)?;
             println!("migrations applied to {:?}", settings.database);
@@ -100,4 +108,43 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     );
     app.run_until_stopped().await?;
     Ok(())
+}
+
+fn worker(settings: Settings, once: bool) -> anyhow::Result<()> {
+    let pool = prepare_database(&settings)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        // Inside the runtime: the SMTP pool starts a task of its own.
+        let worker = Worker::new(pool, &settings.mail, settings.clock, Wake::default())?;
+        if once {
+            let handled = worker.drain().await?;
+            tracing::info!(handled, "outbox drained");
+            return Ok(());
+        }
+        tracing::info!(mail = ?settings.mail, "outbox worker running");
+        let running = worker.spawn();
+        stop_signal().await?;
+        running.stop().await;
+        Ok(())
+    })
+}
+
+/// Ctrl-C, or SIGTERM from a service manager.
+async fn stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r?,
+            _ = term.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(tokio::signal::ctrl_c().await?)
+    }
 }

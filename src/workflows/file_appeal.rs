@@ -1,5 +1,5 @@
-//! Filing an appeal: the quota, one case per transaction ID, the review dates, and
-//! the same case again for a resubmitted form.
+//! Filing an appeal: the quota, one case per transaction ID, the review dates, the
+//! receipt mail, and the same case again for a resubmitted form.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
@@ -10,6 +10,7 @@ use crate::domain::appeal::Appeal;
 use crate::domain::case_number::case_number;
 use crate::domain::case_status::CaseStatus;
 use crate::domain::{Lang, cst, policy};
+use crate::email::{self, MailDate, Receipt};
 use crate::keys::{self, Keys};
 
 pub struct Filing<'a> {
@@ -17,6 +18,8 @@ pub struct Filing<'a> {
     pub lang: Lang,
     /// The one-time key of the rendered form: the same form sent twice is one filing.
     pub submission_key: &'a str,
+    /// Absolute base of the tracking link in the receipt mail (never from a request).
+    pub links_base: &'a str,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -183,5 +186,17 @@ fn file_new(
             note: None,
         },
     )?;
+    let receipt = Receipt {
+        lang: filing.lang,
+        case_number: number,
+        packet_kind: appeal.packet_kind.label(filing.lang),
+        amount: appeal.amount.to_string(),
+        sent_at: cst::format_local(appeal.sent_at.utc()),
+        review_target: MailDate::new(filing.lang, dates.target),
+        review_deadline: MailDate::new(filing.lang, dates.deadline),
+        tracking_url: format!("{}/track/{tracking_token}", filing.links_base),
+    };
+    email::enqueue(conn, &receipt, appeal.email.as_str(), Some(case_id), now)
+        .map_err(Failure::from)?;
     Ok(Filed::New { tracking_token })
 }
