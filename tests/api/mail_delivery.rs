@@ -181,3 +181,20 @@ async fn the_worker_command_delivers_due_mail_and_exits() {
     assert!(mails[0].subject().contains(&number));
     assert_eq!(app.outbox()[0].status, "sent");
 }
+
+#[tokio::test]
+async fn stopping_the_server_stops_its_worker() {
+    let smtp = SmtpServer::start();
+    let database = TestDatabase::fresh();
+    let app = appealdesk::startup::Application::build(mail_settings(&database, &smtp))
+        .await
+        .expect("the application starts");
+    let handle = app.handle();
+    let serving = tokio::spawn(app.run_until_stopped());
+    handle.stop(true).await;
+    // `run_until_stopped` returns only once the worker's task has ended.
+    let served = tokio::time::timeout(crate::smtp::PATIENCE, serving)
+        .await
+        .expect("the server and its worker stop");
+    served.expect("the serving task").expect("a clean stop");
+}
