@@ -1,9 +1,13 @@
 //! Settings from the environment. Secrets are never logged: `Debug` redacts them.
 
+mod mail;
+
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
+
+pub use mail::MailSettings;
 
 /// Where the cases live, chosen from the URL's scheme and never by trial.
 #[derive(Clone, PartialEq, Eq)]
@@ -110,6 +114,7 @@ pub struct Settings {
     pub secret_key: Option<Vec<u8>>,
     pub pool_size: u32,
     pub clock: Clock,
+    pub mail: MailSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -121,12 +126,15 @@ impl std::fmt::Debug for Settings {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .field("pool_size", &self.pool_size)
             .field("clock", &self.clock)
+            .field("mail", &self.mail)
             .finish()
     }
 }
 
 impl Settings {
     pub const DEFAULT_BIND: &'static str = "127.0.0.1:8080";
+    /// Links in mail need an absolute base that no request can choose.
+    pub const DEFAULT_PUBLIC_BASE_URL: &'static str = "http://127.0.0.1:8080";
 
     pub fn from_env() -> anyhow::Result<Self> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -150,6 +158,7 @@ impl Settings {
             secret_key,
             pool_size,
             clock: Clock::System,
+            mail: MailSettings::from_env(var)?,
         })
     }
 

@@ -1,10 +1,11 @@
 //! AppealDesk: appeals for WeChat Pay red packets and transfers sent by mistake.
 //!
-//! Imports point one way: `web` → `workflows` → `db` → `domain`.
+//! Imports point one way: `web` → `workflows` → `email` → `db` → `domain`.
 
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod email;
 pub mod jobs;
 pub mod keys;
 pub mod startup;

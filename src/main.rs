@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use appealdesk::config::Settings;
 use appealdesk::domain::agent::Role;
 use appealdesk::domain::cst;
+use appealdesk::email::{Wake, Worker};
 use appealdesk::startup::{Application, prepare_database};
 use appealdesk::workflows::{agents, working_days};
 
@@ -25,6 +26,12 @@ enum Command {
         /// Address to listen on [env: BIND, default 127.0.0.1:8080].
         #[arg(long)]
         bind: Option<String>,
+    },
+    /// Deliver the outbox's mail, apart from the web servers (set MAIL_WORKER=off there).
+    Worker {
+        /// Deliver what is due now, then exit (for a scheduler).
+        #[arg(long)]
+        once: bool,
     },
     /// Run pending database migrations and load the shipped calendar, then exit.
     Migrate,
@@ -79,13 +86,20 @@ fn main() -> anyhow::Result<()> {
     appealdesk::telemetry::init();
     let cli = Cli::parse();
     let mut settings = Settings::from_env()?;
-    match cli.command.unwrap_or(Command::Serve { bind: None }) {
+    let command = cli.command.unwrap_or(Command::Serve { bind: None });
+    if !matches!(command, Command::Serve { .. }) {
+        // One connection, so no pool thread is still connecting to PostgreSQL when the
+        // command exits: libpq's Kerberos teardown crashes under one (exit 134/139).
+        settings.pool_size = 1;
+    }
+    match command {
         Command::Serve { bind } => {
             if let Some(bind) = bind {
                 settings.bind = bind;
             }
             serve(settings)
         }
+        Command::Worker { once } => worker(settings, once),
         Command::Migrate => {
             prepare_database(&settings)?;
             println!("migrations applied to {:?}", settings.database);
@@ -173,4 +187,43 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     );
     app.run_until_stopped().await?;
     Ok(())
+}
+
+fn worker(settings: Settings, once: bool) -> anyhow::Result<()> {
+    let pool = prepare_database(&settings)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        // Inside the runtime: the SMTP pool starts a task of its own.
+        let worker = Worker::new(pool, &settings.mail, settings.clock, Wake::default())?;
+        if once {
+            let handled = worker.drain().await?;
+            tracing::info!(handled, "outbox drained");
+            return Ok(());
+        }
+        tracing::info!(mail = ?settings.mail, "outbox worker running");
+        let running = worker.spawn();
+        stop_signal().await?;
+        running.stop().await;
+        Ok(())
+    })
+}
+
+/// Ctrl-C, or SIGTERM from a service manager.
+async fn stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r?,
+            _ = term.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(tokio::signal::ctrl_c().await?)
+    }
 }

@@ -1,5 +1,5 @@
 //! Builds the application: database ready, then a server bound to its port
-//! (port 0 in tests, which read the port back).
+//! (port 0 in tests, which read the port back), and the outbox worker beside it.
 
 use std::net::TcpListener;
 
@@ -10,12 +10,15 @@ use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
 use crate::db::{self, Pool};
+use crate::email::{Wake, Worker, worker::Running};
 use crate::keys::{self, Keys};
 use crate::web::{self, AppState};
 
 pub struct Application {
     port: u16,
     server: Server,
+    /// The in-process outbox worker, unless workers run apart (`MAIL_WORKER=off`).
+    worker: Option<Running>,
 }
 
 impl Application {
@@ -23,12 +26,20 @@ impl Application {
         let pool = prepare_database(&settings)?;
         let keys = server_keys(&settings, &pool)?;
         crate::jobs::spawn(pool.clone(), settings.clock);
+        let wake = Wake::default();
+        // Built before serving so that a bad mail setting stops the start.
+        let worker = settings
+            .mail
+            .run_worker
+            .then(|| Worker::new(pool.clone(), &settings.mail, settings.clock, wake.clone()))
+            .transpose()?;
         let state = AppState {
             pool,
             keys,
             clock: settings.clock,
             secure_cookies: settings.secure_cookies(),
             public_base_url: settings.public_base_url.clone(),
+            mail: wake,
         };
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -43,7 +54,12 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        let worker = worker.map(Worker::spawn);
+        Ok(Self {
+            port,
+            server,
+            worker,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -55,8 +71,13 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until stopped, then lets the worker finish its batch.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some(worker) = self.worker {
+            worker.stop().await;
+        }
+        served
     }
 }
 

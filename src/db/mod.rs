@@ -7,6 +7,7 @@ pub mod agents;
 pub mod calendar;
 pub mod cases;
 pub mod events;
+pub mod outbox;
 pub mod queue;
 pub mod quota;
 pub mod schema;
@@ -83,8 +84,10 @@ impl ManageConnection for ConnectionManager {
 pub fn pool(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
     r2d2::Pool::builder()
         .max_size(size)
-        // Grow on demand: an idle instance should not hold a full pool on PostgreSQL.
-        .min_idle(Some(1))
+        // Connect on demand only: an idle instance holds no spare connections, and no
+        // background connect is in flight when the process exits (libpq's TLS and
+        // Kerberos teardown crashes under one).
+        .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(10))
         .build(ConnectionManager { url: url.clone() })
         .with_context(|| format!("cannot open the database {url:?}"))

@@ -115,3 +115,26 @@ diesel::joinable!(quota_slots -> cases (case_id));
 diesel::joinable!(case_events -> cases (case_id));
 diesel::joinable!(cases -> agents (assignee_id));
 diesel::allow_tables_to_appear_in_same_query!(cases, quota_slots, case_events, agents);
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        message -> Text,
+        recipient -> Text,
+        lang -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        case_id -> Nullable<BigInt>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(outbox -> cases (case_id));
+diesel::allow_tables_to_appear_in_same_query!(outbox, cases);

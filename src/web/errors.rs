@@ -38,6 +38,7 @@ impl From<Failure> for AppError {
             // An exhausted pool is load, not a bug: ask the client to come back.
             Failure::Pool(e) => Self::Unavailable(e.to_string()),
             Failure::Database(e) => Self::Internal(e.into()),
+            Failure::Template(e) => Self::Internal(anyhow::anyhow!(e)),
         }
     }
 }

@@ -14,6 +14,7 @@ use actix_web::{HttpResponse, web};
 
 use crate::config::Clock;
 use crate::db::{DbConn, Pool};
+use crate::email::Wake;
 use crate::keys::Keys;
 use crate::workflows::Failure;
 use errors::{AppError, AppResult};
@@ -28,6 +29,8 @@ pub struct AppState {
     pub clock: Clock,
     pub secure_cookies: bool,
     pub public_base_url: Option<String>,
+    /// Wakes this instance's outbox worker once mail is committed.
+    pub mail: Wake,
 }
 
 impl AppState {

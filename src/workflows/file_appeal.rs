@@ -1,5 +1,5 @@
-//! Filing an appeal: the quota, one case per transaction ID, the review dates, and
-//! the same case again for a resubmitted form.
+//! Filing an appeal: the quota, one case per transaction ID, the review dates, the
+//! receipt mail, and the same case again for a resubmitted form.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
@@ -10,6 +10,7 @@ use crate::domain::appeal::Appeal;
 use crate::domain::case_number::case_number;
 use crate::domain::case_status::CaseStatus;
 use crate::domain::{Lang, cst, policy};
+use crate::email::{self, MailDate, Receipt};
 use crate::keys::{self, Keys};
 
 pub struct Filing<'a> {
@@ -17,6 +18,8 @@ pub struct Filing<'a> {
     pub lang: Lang,
     /// The one-time key of the rendered form: the same form sent twice is one filing.
     pub submission_key: &'a str,
+    /// Absolute base of the tracking link in the receipt mail (never from a request).
+    pub links_base: &'a str,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -87,33 +90,58 @@ fn try_file(
     fingerprint: &str,
     now: DateTime<Utc>,
 ) -> Result<Filed, FileError> {
-    let appeal = filing.appeal;
-    if let Some(earlier) = same_form(conn, keys, filing, fingerprint)? {
+    if let Some(earlier) = earlier_filing(conn, keys, filing, fingerprint)? {
         return earlier;
     }
+    match file_new(conn, keys, filing, fingerprint, now) {
+        // On PostgreSQL each statement sees what has committed before it: a concurrent
+        // send of this same form may have committed after the check above, and caused
+        // this refusal. Its case is the answer.
+        Err(FileError::Refused(refused)) => earlier_filing(conn, keys, filing, fingerprint)?
+            .unwrap_or(Err(FileError::Refused(refused))),
+        other => other,
+    }
+}
+
+/// The case this form has already filed, if any: the same filing again, or a refusal
+/// when the values now differ.
+fn earlier_filing(
+    conn: &mut DbConn,
+    keys: &Keys,
+    filing: &Filing<'_>,
+    fingerprint: &str,
+) -> Result<Option<Result<Filed, FileError>>, diesel::result::Error> {
+    let key_hash = keys::digest(filing.submission_key);
+    let Some(case) = db::cases::by_submission_key(conn, &key_hash)? else {
+        return Ok(None);
+    };
+    Ok(Some(if case.submission_fingerprint == fingerprint {
+        Ok(Filed::Again {
+            tracking_token: keys.tracking_token(filing.submission_key),
+        })
+    } else {
+        Err(FileError::Refused(Refused::FormAlreadyUsed))
+    }))
+}
+
+fn file_new(
+    conn: &mut DbConn,
+    keys: &Keys,
+    filing: &Filing<'_>,
+    fingerprint: &str,
+    now: DateTime<Utc>,
+) -> Result<Filed, FileError> {
+    let appeal = filing.appeal;
+    if db::cases::transaction_id_taken(conn, appeal.transaction_id.as_str())? {
+        return Err(FileError::Refused(Refused::TransactionIdTaken));
+    }
+
     let year = policy::quota_year(now);
-    let transaction_id_taken =
-        db::cases::transaction_id_taken(conn, appeal.transaction_id.as_str())?;
     let taken = db::quota::taken_slots(conn, appeal.wechat_id.as_str(), year)?;
-    let free = (1..=policy::APPEALS_PER_YEAR).find(|s| !taken.contains(s));
-    let slot = match (transaction_id_taken, free) {
-        (false, Some(slot)) => slot,
-        (transaction_id_taken, _) => {
-            let refusal = if transaction_id_taken {
-                Refused::TransactionIdTaken
-            } else {
-                Refused::QuotaUsed {
-                    next_opening: policy::next_quota_opening(year),
-                }
-            };
-            // On PostgreSQL each statement sees what committed before it: a double click
-            // committed between our first look and these checks shows up now, and is the
-            // same filing rather than a refusal.
-            return match same_form(conn, keys, filing, fingerprint)? {
-                Some(earlier) => earlier,
-                None => Err(FileError::Refused(refusal)),
-            };
-        }
+    let Some(slot) = (1..=policy::APPEALS_PER_YEAR).find(|s| !taken.contains(s)) else {
+        return Err(FileError::Refused(Refused::QuotaUsed {
+            next_opening: policy::next_quota_opening(year),
+        }));
     };
 
     let filed_on = cst::local_date(now);
@@ -159,25 +187,17 @@ fn try_file(
             agent_id: None,
         },
     )?;
+    let receipt = Receipt {
+        lang: filing.lang,
+        case_number: number,
+        packet_kind: appeal.packet_kind.label(filing.lang),
+        amount: appeal.amount.to_string(),
+        sent_at: cst::format_local(appeal.sent_at.utc()),
+        review_target: MailDate::new(filing.lang, dates.target),
+        review_deadline: MailDate::new(filing.lang, dates.deadline),
+        tracking_url: format!("{}/track/{tracking_token}", filing.links_base),
+    };
+    email::enqueue(conn, &receipt, appeal.email.as_str(), Some(case_id), now)
+        .map_err(Failure::from)?;
     Ok(Filed::New { tracking_token })
-}
-
-/// The answer for a form that already filed a case: its receipt again when the values
-/// are the same, a refusal when they changed.
-fn same_form(
-    conn: &mut DbConn,
-    keys: &Keys,
-    filing: &Filing<'_>,
-    fingerprint: &str,
-) -> Result<Option<Result<Filed, FileError>>, FileError> {
-    let key_hash = keys::digest(filing.submission_key);
-    Ok(db::cases::by_submission_key(conn, &key_hash)?.map(|case| {
-        if case.submission_fingerprint == fingerprint {
-            Ok(Filed::Again {
-                tracking_token: keys.tracking_token(filing.submission_key),
-            })
-        } else {
-            Err(FileError::Refused(Refused::FormAlreadyUsed))
-        }
-    }))
 }

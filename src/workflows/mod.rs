@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod calendar_admin;
 pub mod file_appeal;
+pub mod mail_admin;
 pub mod queue;
 pub mod review;
 pub mod track_case;
@@ -16,4 +17,15 @@ pub enum Failure {
     Database(#[from] diesel::result::Error),
     #[error("database pool: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
+    #[error("mail template: {0}")]
+    Template(String),
+}
+
+impl From<crate::email::EnqueueError> for Failure {
+    fn from(e: crate::email::EnqueueError) -> Self {
+        match e {
+            crate::email::EnqueueError::Database(e) => Self::Database(e),
+            render => Self::Template(render.to_string()),
+        }
+    }
 }

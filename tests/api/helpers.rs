@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use appealdesk::config::{Clock, DatabaseUrl, Settings};
+use appealdesk::config::{Clock, DatabaseUrl, MailSettings, Settings};
 use appealdesk::db::{self, DbConn};
 use appealdesk::startup::Application;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -58,9 +58,15 @@ impl TestDatabase {
                 admin
                     .batch_execute(&format!("CREATE DATABASE {name}"))
                     .expect("create the test database");
-                let (server, _) = admin_url.rsplit_once('/').expect("URL with a database");
+                let (base, query) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
+                let (server, _) = base.rsplit_once('/').expect("URL with a database");
+                let query = if query.is_empty() {
+                    String::new()
+                } else {
+                    format!("?{query}")
+                };
                 Self {
-                    url: DatabaseUrl::Postgres(format!("{server}/{name}")),
+                    url: DatabaseUrl::Postgres(format!("{server}/{name}{query}")),
                     admin: Some((admin_url, name)),
                     dir: None,
                 }
@@ -108,6 +114,11 @@ pub fn settings(database: &TestDatabase, clock: Clock) -> Settings {
         secret_key: None,
         pool_size: 8,
         clock,
+        // Tests about mail turn the worker on (`spawn_app_with_mail`).
+        mail: MailSettings {
+            run_worker: false,
+            ..MailSettings::default()
+        },
     }
 }
 
@@ -131,10 +142,15 @@ pub fn cst(local: &str) -> DateTime<Utc> {
 
 impl TestApp {
     pub async fn start(database: Arc<TestDatabase>, clock: Clock) -> TestApp {
+        let settings = settings(&database, clock);
+        TestApp::start_with(database, settings).await
+    }
+
+    pub async fn start_with(database: Arc<TestDatabase>, settings: Settings) -> TestApp {
         if std::env::var_os("RUST_LOG").is_some() {
             appealdesk::telemetry::init();
         }
-        let app = Application::build(settings(&database, clock))
+        let app = Application::build(settings)
             .await
             .expect("the application starts");
         let address = format!("http://127.0.0.1:{}", app.port());

@@ -1,5 +1,6 @@
 //! One integration binary: every test drives the real server over HTTP.
-//! SQLite by default; PostgreSQL when TEST_DATABASE_URL is set.
+//! SQLite by default; PostgreSQL when TEST_DATABASE_URL is set. The mail tests need
+//! python3 with aiosmtpd (`pip install aiosmtpd==1.4.6`).
 
 mod browser;
 mod cli;
@@ -8,7 +9,13 @@ mod console_queue;
 mod console_review;
 mod filing;
 mod helpers;
+mod mail_delivery;
+mod mail_helpers;
+mod mail_injection;
+mod mail_receipt;
+mod outbox_claims;
 mod pages;
 mod quota;
 mod refusals;
+mod smtp;
 mod tracking;

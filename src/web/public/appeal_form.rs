@@ -6,6 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::fields::{self, Choice, FieldView, Input};
+use crate::config::Settings;
 use crate::domain::Lang;
 use crate::domain::appeal::{Appeal, Field, RawAppeal, Refusals};
 use crate::web::AppState;
@@ -125,16 +126,24 @@ pub async fn create(
     };
 
     let keys = state.keys.clone();
+    let links_base = state
+        .public_base_url
+        .clone()
+        .unwrap_or_else(|| Settings::DEFAULT_PUBLIC_BASE_URL.to_owned());
     let outcome = state
         .db(move |conn| {
             let filing = Filing {
                 appeal: &appeal,
                 lang,
                 submission_key: &form_key,
+                links_base: &links_base,
             };
             file_appeal(conn, &keys, &filing, now)
         })
         .await?;
+    if let Ok(Filed::New { .. }) = outcome {
+        state.mail.wake();
+    }
     let refused = match outcome {
         Ok(Filed::New { tracking_token } | Filed::Again { tracking_token }) => {
             return Ok(HttpResponse::SeeOther()

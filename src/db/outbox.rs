@@ -1,0 +1,203 @@
+//! The outbox: mail written in the transaction of the change that causes it, then
+//! claimed by workers under a lease, so that one row is sent by one worker at a time
+//! and a crashed worker's rows are taken up again once its lease runs out.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{cases, outbox};
+use super::{DbConn, write_tx};
+
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const DEAD: &str = "dead";
+
+/// The longest error text kept; SMTP replies can be long.
+const ERROR_MAX_CHARS: usize = 1000;
+
+/// A rendered mail. `created_at` is also its first due time.
+#[derive(Insertable, Debug)]
+#[diesel(table_name = outbox)]
+pub struct NewMail<'a> {
+    pub message: &'a str,
+    pub recipient: &'a str,
+    pub lang: &'a str,
+    pub subject: &'a str,
+    pub body_text: &'a str,
+    pub body_html: &'a str,
+    pub case_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A claimed row: what a worker needs to send it.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = outbox)]
+pub struct MailRow {
+    pub id: i64,
+    pub message: String,
+    pub recipient: String,
+    pub lang: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub case_id: Option<i64>,
+    /// Including the claim that returned this row.
+    pub attempts: i32,
+    pub lease_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// What a supervisor sees of a mail that could not be delivered.
+#[derive(Queryable, Debug, Clone)]
+pub struct DeadMail {
+    pub id: i64,
+    pub message: String,
+    pub recipient: String,
+    pub case_id: Option<i64>,
+    pub case_number: Option<String>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Queues a mail; call it inside the caller's transaction so the mail exists if and
+/// only if the change does.
+pub fn enqueue(conn: &mut DbConn, mail: &NewMail<'_>) -> QueryResult<()> {
+    diesel::insert_into(outbox::table)
+        .values((mail, outbox::next_attempt_at.eq(mail.created_at)))
+        .execute(conn)
+        .map(drop)
+}
+
+#[diesel::dsl::auto_type]
+fn due(now: NaiveDateTime) -> _ {
+    let pending: &'static str = PENDING;
+    outbox::status
+        .eq(pending)
+        .and(outbox::next_attempt_at.le(now))
+        .and(
+            outbox::lease_until
+                .is_null()
+                .or(outbox::lease_until.le(now)),
+        )
+}
+
+/// Whether anything is due: a read without locks, so idle polling never takes
+/// SQLite's write lock.
+pub fn any_due(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(outbox::table.filter(due(now)))).get_result(conn)
+}
+
+/// Takes up to `limit` due rows for `lease`: nobody else claims them until the lease
+/// ends or the row is marked. On PostgreSQL rows locked by a concurrent claim are
+/// skipped; on SQLite the claim holds the single write lock (`BEGIN IMMEDIATE`).
+pub fn claim_due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    lease: Duration,
+    limit: i64,
+) -> QueryResult<Vec<MailRow>> {
+    let until = now + lease;
+    write_tx(conn, |conn| {
+        // A macro, not a value: `as_select` takes its backend from where it is used.
+        macro_rules! due_rows {
+            () => {
+                outbox::table
+                    .filter(due(now))
+                    .order((outbox::next_attempt_at, outbox::id))
+                    .limit(limit)
+                    .select(MailRow::as_select())
+            };
+        }
+        let mut rows = match conn {
+            DbConn::Postgres(c) => due_rows!().for_update().skip_locked().load(c)?,
+            DbConn::Sqlite(c) => due_rows!().load(c)?,
+        };
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+            .set((
+                outbox::lease_until.eq(until),
+                outbox::attempts.eq(outbox::attempts + 1),
+            ))
+            .execute(conn)?;
+        for row in &mut rows {
+            row.attempts += 1;
+            row.lease_until = Some(until);
+        }
+        Ok(rows)
+    })
+}
+
+pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(SENT),
+            outbox::sent_at.eq(now),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// A transient failure: try again at `next`.
+pub fn mark_retry(conn: &mut DbConn, id: i64, next: NaiveDateTime, error: &str) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::next_attempt_at.eq(next),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(clip(error)),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// A permanent failure, or too many attempts: kept for a supervisor to see.
+pub fn mark_dead(conn: &mut DbConn, id: i64, error: &str) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(DEAD),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(clip(error)),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Dead mail, newest first, with the case number when the mail concerns a case.
+pub fn list_dead(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<DeadMail>> {
+    outbox::table
+        .left_join(cases::table)
+        .filter(outbox::status.eq(DEAD))
+        .order(outbox::id.desc())
+        .limit(limit)
+        .select((
+            outbox::id,
+            outbox::message,
+            outbox::recipient,
+            outbox::case_id,
+            cases::case_number.nullable(),
+            outbox::attempts,
+            outbox::last_error,
+            outbox::created_at,
+        ))
+        .load(conn)
+}
+
+/// Dead → pending, due now, attempts from zero. `false` when the row is not dead
+/// (unknown, already resent, or sent).
+pub fn resend(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    let changed = diesel::update(outbox::table.find(id).filter(outbox::status.eq(DEAD)))
+        .set((
+            outbox::status.eq(PENDING),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+fn clip(error: &str) -> String {
+    error.chars().take(ERROR_MAX_CHARS).collect()
+}

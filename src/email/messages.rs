@@ -1,0 +1,160 @@
+//! The mails AppealDesk writes, in the appellant's language, plain text and HTML.
+//!
+//! A message is a struct of what its templates show, `templates/email/<name>/{subject.txt,
+//! body.txt, body.html}`, and one `mail_templates!` line. Templates see the struct as `m`
+//! and the language as `zh` (true for Chinese). No remote images, no tracking.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::db::{self, DbConn, outbox::NewMail};
+use crate::domain::Lang;
+
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+pub trait Message {
+    /// The outbox's `message` column: which kind of mail this is.
+    const NAME: &'static str;
+    fn lang(&self) -> Lang;
+    fn render(&self) -> askama::Result<Rendered>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnqueueError {
+    #[error("rendering the {0} mail: {1}")]
+    Render(&'static str, askama::Error),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Renders `message` and writes it to the outbox. Call it inside the transaction of
+/// the change the mail reports: the mail exists exactly when the change does.
+/// `to` is an address the domain has validated; the worker parses it again for SMTP.
+pub fn enqueue<M: Message>(
+    conn: &mut DbConn,
+    message: &M,
+    to: &str,
+    case_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), EnqueueError> {
+    let rendered = message
+        .render()
+        .map_err(|e| EnqueueError::Render(M::NAME, e))?;
+    db::outbox::enqueue(
+        conn,
+        &NewMail {
+            message: M::NAME,
+            recipient: to,
+            lang: message.lang().code(),
+            subject: &one_line(&rendered.subject),
+            body_text: &rendered.text,
+            body_html: &rendered.html,
+            case_id,
+            created_at: now.naive_utc(),
+        },
+    )?;
+    Ok(())
+}
+
+/// A subject is one line: whatever a template or a value brings, no line break gets
+/// into a header.
+pub fn one_line(s: &str) -> String {
+    s.split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Askama wants one struct per template file; these wrap a message for each part.
+macro_rules! mail_templates {
+    ($ty:ty, $name:literal, $subject:literal, $text:literal, $html:literal) => {
+        impl Message for $ty {
+            const NAME: &'static str = $name;
+
+            fn lang(&self) -> Lang {
+                self.lang
+            }
+
+            fn render(&self) -> askama::Result<Rendered> {
+                use askama::Template;
+                #[derive(Template)]
+                #[template(path = $subject)]
+                struct Subject<'a> {
+                    m: &'a $ty,
+                    zh: bool,
+                }
+                #[derive(Template)]
+                #[template(path = $text)]
+                struct Text<'a> {
+                    m: &'a $ty,
+                    zh: bool,
+                }
+                #[derive(Template)]
+                #[template(path = $html)]
+                struct Html<'a> {
+                    m: &'a $ty,
+                    zh: bool,
+                }
+                let zh = self.lang == Lang::Zh;
+                Ok(Rendered {
+                    subject: Subject { m: self, zh }.render()?,
+                    text: Text { m: self, zh }.render()?,
+                    html: Html { m: self, zh }.render()?,
+                })
+            }
+        }
+    };
+}
+
+/// A date as a reader of that language writes it.
+pub struct MailDate {
+    pub iso: String,
+    pub label: String,
+}
+
+impl MailDate {
+    pub fn new(lang: Lang, date: NaiveDate) -> Self {
+        const WEEKDAYS_ZH: [&str; 7] = ["一", "二", "三", "四", "五", "六", "日"];
+        use chrono::Datelike;
+        let label = match lang {
+            Lang::Zh => format!(
+                "{}（星期{}）",
+                date.format("%Y年%-m月%-d日"),
+                WEEKDAYS_ZH[date.weekday().num_days_from_monday() as usize]
+            ),
+            Lang::En => date.format("%A %-d %B %Y").to_string(),
+        };
+        Self {
+            iso: date.format("%Y-%m-%d").to_string(),
+            label,
+        }
+    }
+}
+
+/// To the appellant, when the appeal is filed: what to keep, and when to expect an answer.
+pub struct Receipt {
+    pub lang: Lang,
+    pub case_number: String,
+    pub packet_kind: &'static str,
+    /// Yuan, "1,234.50".
+    pub amount: String,
+    /// China time, "YYYY-MM-DD HH:MM:SS".
+    pub sent_at: String,
+    pub review_target: MailDate,
+    pub review_deadline: MailDate,
+    pub tracking_url: String,
+}
+
+mail_templates!(
+    Receipt,
+    "receipt",
+    "email/receipt/subject.txt",
+    "email/receipt/body.txt",
+    "email/receipt/body.html"
+);
+
+#[cfg(test)]
+mod tests;

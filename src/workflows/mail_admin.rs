@@ -1,0 +1,32 @@
+//! For supervisors: mail that could not be delivered, with the last error, and
+//! sending one again once the cause is fixed.
+
+use chrono::{DateTime, Utc};
+
+use super::Failure;
+use crate::db::{self, DbConn, outbox::DeadMail};
+
+/// The most a page lists at once.
+const LIST_LIMIT: i64 = 200;
+
+/// Dead mail, newest first.
+pub fn dead_mail(conn: &mut DbConn) -> Result<Vec<DeadMail>, Failure> {
+    Ok(db::outbox::list_dead(conn, LIST_LIMIT)?)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Resend {
+    /// Due now, attempts from zero; the caller may wake the worker.
+    Queued,
+    /// Not dead (already resent, sent meanwhile, or no such mail): nothing changed.
+    NotDead,
+}
+
+/// The same rendered mail again, with the same Message-ID.
+pub fn resend(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<Resend, Failure> {
+    Ok(if db::outbox::resend(conn, id, now.naive_utc())? {
+        Resend::Queued
+    } else {
+        Resend::NotDead
+    })
+}
