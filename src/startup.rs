@@ -25,7 +25,14 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let pool = prepare_database(&settings)?;
         let keys = server_keys(&settings, &pool)?;
-        crate::jobs::spawn(pool.clone(), settings.clock);
+        crate::jobs::spawn(
+            pool.clone(),
+            settings.clock,
+            settings
+                .public_base_url
+                .clone()
+                .unwrap_or_else(|| Settings::DEFAULT_PUBLIC_BASE_URL.to_owned()),
+        );
         let wake = Wake::default();
         // Built before serving so that a bad mail setting stops the start.
         let worker = settings

@@ -70,3 +70,11 @@ pub fn disable(conn: &mut DbConn, email: &str, now: NaiveDateTime) -> QueryResul
         .execute(conn)?;
     Ok(true)
 }
+
+pub fn active_supervisors(conn: &mut DbConn) -> QueryResult<Vec<AgentRow>> {
+    agents::table
+        .filter(agents::role.eq("supervisor"))
+        .filter(agents::disabled_at.is_null())
+        .select(AgentRow::as_select())
+        .load(conn)
+}

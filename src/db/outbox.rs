@@ -165,6 +165,16 @@ pub fn mark_dead(conn: &mut DbConn, id: i64, error: &str) -> QueryResult<()> {
 }
 
 /// Dead mail, newest first, with the case number when the mail concerns a case.
+/// The case a mail reports on, if any.
+pub fn case_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<i64>> {
+    outbox::table
+        .find(id)
+        .select(outbox::case_id)
+        .first::<Option<i64>>(conn)
+        .optional()
+        .map(Option::flatten)
+}
+
 pub fn list_dead(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<DeadMail>> {
     outbox::table
         .left_join(cases::table)

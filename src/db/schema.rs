@@ -138,3 +138,10 @@ diesel::table! {
 
 diesel::joinable!(outbox -> cases (case_id));
 diesel::allow_tables_to_appear_in_same_query!(outbox, cases);
+
+diesel::table! {
+    digest_runs (day) {
+        day -> Date,
+        sent_at -> Timestamp,
+    }
+}

@@ -5,7 +5,7 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::schema::{agents, cases};
+use super::schema::{agents, cases, digest_runs};
 
 pub fn open_by_status(conn: &mut DbConn, open: &[&str]) -> QueryResult<Vec<(String, i64)>> {
     cases::table
@@ -70,4 +70,45 @@ pub fn unassigned_open(conn: &mut DbConn, open: &[&str]) -> QueryResult<i64> {
         .filter(cases::assignee_id.is_null())
         .count()
         .get_result(conn)
+}
+
+/// Open cases due on `day`, or before it with `before` set: (number, deadline, assignee).
+pub fn open_due_list(
+    conn: &mut DbConn,
+    day: NaiveDate,
+    before: bool,
+    limit: i64,
+) -> QueryResult<Vec<(String, NaiveDate, Option<String>)>> {
+    let query = cases::table
+        .left_join(agents::table)
+        .select((
+            cases::case_number,
+            cases::review_deadline,
+            agents::name.nullable(),
+        ))
+        .order((cases::open_deadline.asc(), cases::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    let query = if before {
+        query.filter(cases::open_deadline.lt(day))
+    } else {
+        query.filter(cases::open_deadline.eq(day))
+    };
+    query.load(conn)
+}
+
+/// Claims the day's digest: false when another instance sent it already.
+pub fn claim_digest(
+    conn: &mut DbConn,
+    day: NaiveDate,
+    now: chrono::NaiveDateTime,
+) -> QueryResult<bool> {
+    match diesel::insert_into(digest_runs::table)
+        .values((digest_runs::day.eq(day), digest_runs::sent_at.eq(now)))
+        .execute(conn)
+    {
+        Ok(_) => Ok(true),
+        Err(e) if super::is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
 }

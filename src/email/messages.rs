@@ -156,5 +156,107 @@ mail_templates!(
     "email/receipt/body.html"
 );
 
+/// To the appellant: the agent needs more evidence; the clock is paused meanwhile.
+pub struct EvidenceRequested {
+    pub lang: Lang,
+    pub case_number: String,
+    pub request: String,
+    pub reply_due: MailDate,
+}
+
+mail_templates!(
+    EvidenceRequested,
+    "evidence_requested",
+    "email/evidence_requested/subject.txt",
+    "email/evidence_requested/body.txt",
+    "email/evidence_requested/body.html"
+);
+
+/// To the appellant: approved or rejected, and why.
+pub struct Decision {
+    pub lang: Lang,
+    pub case_number: String,
+    pub approved: bool,
+    pub reason: String,
+}
+
+mail_templates!(
+    Decision,
+    "decision",
+    "email/decision/subject.txt",
+    "email/decision/body.txt",
+    "email/decision/body.html"
+);
+
+/// To the appellant: the case is closed, and why.
+pub struct Closed {
+    pub lang: Lang,
+    pub case_number: String,
+    pub why: &'static str,
+}
+
+mail_templates!(
+    Closed,
+    "closed",
+    "email/closed/subject.txt",
+    "email/closed/body.txt",
+    "email/closed/body.html"
+);
+
+/// To the appellant: the withdrawal they asked for is done.
+pub struct Withdrawn {
+    pub lang: Lang,
+    pub case_number: String,
+}
+
+mail_templates!(
+    Withdrawn,
+    "withdrawn",
+    "email/withdrawn/subject.txt",
+    "email/withdrawn/body.txt",
+    "email/withdrawn/body.html"
+);
+
+/// To an agent: a supervisor gave them a case.
+pub struct Assigned {
+    pub lang: Lang,
+    pub agent_name: String,
+    pub case_number: String,
+    pub deadline: MailDate,
+    pub case_url: String,
+}
+
+mail_templates!(
+    Assigned,
+    "assigned",
+    "email/assigned/subject.txt",
+    "email/assigned/body.txt",
+    "email/assigned/body.html"
+);
+
+pub struct DigestCase {
+    pub case_number: String,
+    pub deadline: String,
+    pub assignee: String,
+}
+
+/// To supervisors, at 09:00 China time on working days: what is at risk and overdue.
+pub struct Digest {
+    pub lang: Lang,
+    pub day: MailDate,
+    pub at_risk: Vec<DigestCase>,
+    pub overdue: Vec<DigestCase>,
+    pub queue_url: String,
+    pub case_url_base: String,
+}
+
+mail_templates!(
+    Digest,
+    "digest",
+    "email/digest/subject.txt",
+    "email/digest/body.txt",
+    "email/digest/body.html"
+);
+
 #[cfg(test)]
 mod tests;

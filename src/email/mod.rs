@@ -12,5 +12,8 @@ pub mod messages;
 pub mod transport;
 pub mod worker;
 
-pub use messages::{EnqueueError, MailDate, Message, Receipt, enqueue};
+pub use messages::{
+    Assigned, Closed, Decision, Digest, DigestCase, EnqueueError, EvidenceRequested, MailDate,
+    Message, Receipt, Withdrawn, enqueue,
+};
 pub use worker::{Wake, Worker};

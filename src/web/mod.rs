@@ -34,6 +34,13 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Where the links we mail start: `PUBLIC_BASE_URL`, else the local default.
+    pub fn links_base(&self) -> String {
+        self.public_base_url
+            .clone()
+            .unwrap_or_else(|| crate::config::Settings::DEFAULT_PUBLIC_BASE_URL.to_owned())
+    }
+
     /// Runs database work off the async threads.
     pub async fn db<T, E>(
         &self,

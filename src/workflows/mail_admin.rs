@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Failure;
+use super::review::{self, Actor};
 use crate::db::{self, DbConn, outbox::DeadMail};
 
 /// The most a page lists at once.
@@ -22,11 +23,22 @@ pub enum Resend {
     NotDead,
 }
 
-/// The same rendered mail again, with the same Message-ID.
-pub fn resend(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<Resend, Failure> {
-    Ok(if db::outbox::resend(conn, id, now.naive_utc())? {
-        Resend::Queued
-    } else {
-        Resend::NotDead
+/// The same rendered mail again, with the same Message-ID. Who resent a case's mail is
+/// written to its audit trail.
+pub fn resend(
+    conn: &mut DbConn,
+    id: i64,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Resend, Failure> {
+    db::write_tx(conn, |conn| {
+        if !db::outbox::resend(conn, id, now.naive_utc())? {
+            return Ok(Resend::NotDead);
+        }
+        if let Some(case_id) = db::outbox::case_of(conn, id)? {
+            let note = format!("outbox #{id}");
+            review::record(conn, case_id, actor, "mail_resent", Some(&note), now)?;
+        }
+        Ok(Resend::Queued)
     })
 }

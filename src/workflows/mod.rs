@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod calendar_admin;
+pub mod digest;
 pub mod file_appeal;
 pub mod mail_admin;
 pub mod queue;

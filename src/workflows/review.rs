@@ -10,7 +10,8 @@ use crate::domain::agent::{self, Role};
 use crate::domain::calendar::ReviewDates;
 use crate::domain::case_status::{Action, CaseStatus, IllegalTransition};
 use crate::domain::decision::MAX_TEXT_CHARS;
-use crate::domain::{cst, review_clock};
+use crate::domain::{Lang, cst, review_clock};
+use crate::email::{self, Assigned, Closed, Decision, EvidenceRequested, MailDate, Withdrawn};
 
 /// Who acts on a case.
 #[derive(Clone, Debug)]
@@ -113,16 +114,20 @@ pub struct Transitioned {
 }
 
 /// Applies `command` to the case, if the actor may and the case allows it now.
+/// `links_base` starts the links that mails carry (`PUBLIC_BASE_URL`).
 pub fn act(
     conn: &mut DbConn,
     case_number: &str,
     actor: &Actor,
     command: &Command,
+    links_base: &str,
     now: DateTime<Utc>,
 ) -> Result<Transitioned, ReviewError> {
     db::write_tx(conn, |conn| {
         let case = db::cases::by_number(conn, case_number)?.ok_or(ReviewError::NotFound)?;
-        apply(conn, case, actor, command, now)
+        let done = apply(conn, case, actor, command, now)?;
+        notify(conn, &done, actor, command, links_base, now)?;
+        Ok(done)
     })
 }
 
@@ -262,7 +267,11 @@ pub fn record(
 
 /// The periodic job: closes every case whose request for evidence went unanswered.
 /// Safe to run on several instances at once: each close is a conditional update.
-pub fn close_unanswered(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, Failure> {
+pub fn close_unanswered(
+    conn: &mut DbConn,
+    links_base: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, Failure> {
     let today = cst::local_date(now);
     let mut closed = 0;
     for number in db::cases::unanswered(conn, today)? {
@@ -271,6 +280,7 @@ pub fn close_unanswered(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, 
             &number,
             &Actor::System,
             &Command::CloseNoResponse,
+            links_base,
             now,
         ) {
             Ok(_) => closed += 1,
@@ -281,4 +291,83 @@ pub fn close_unanswered(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, 
         }
     }
     Ok(closed)
+}
+
+/// The mail each step sends, written to the outbox in the step's own transaction.
+fn notify(
+    conn: &mut DbConn,
+    done: &Transitioned,
+    actor: &Actor,
+    command: &Command,
+    links_base: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    let case = &done.case;
+    let lang = Lang::from_code(&case.lang).unwrap_or_default();
+    let number = case.case_number.clone();
+    let result = match command {
+        Command::RequestEvidence { message } => {
+            let reply_due = case.reply_due.unwrap_or(case.review_deadline);
+            let mail = EvidenceRequested {
+                lang,
+                case_number: number,
+                request: message.trim().to_owned(),
+                reply_due: MailDate::new(lang, reply_due),
+            };
+            email::enqueue(conn, &mail, &case.email, Some(case.id), now)
+        }
+        Command::Approve { .. } | Command::Reject { .. } => {
+            let mail = Decision {
+                lang,
+                case_number: number,
+                approved: done.to == CaseStatus::Approved,
+                reason: case.decision_reason.clone().unwrap_or_default(),
+            };
+            email::enqueue(conn, &mail, &case.email, Some(case.id), now)
+        }
+        Command::RecordCarriedOut | Command::CloseNoResponse | Command::Void { .. } => {
+            let why = match command {
+                Command::RecordCarriedOut => {
+                    lang.t("决定已执行。", "the decision was carried out.")
+                }
+                Command::CloseNoResponse => lang.t(
+                    "未在期限内回复补充材料的请求。",
+                    "there was no reply to the request for evidence in time.",
+                ),
+                _ => lang.t(
+                    "申诉已被作废（滥用，或以他人名义提交）。",
+                    "the appeal was voided (abusive, or filed in someone else's name).",
+                ),
+            };
+            let mail = Closed {
+                lang,
+                case_number: number,
+                why,
+            };
+            email::enqueue(conn, &mail, &case.email, Some(case.id), now)
+        }
+        Command::Withdraw => {
+            let mail = Withdrawn {
+                lang,
+                case_number: number,
+            };
+            email::enqueue(conn, &mail, &case.email, Some(case.id), now)
+        }
+        Command::Assign { agent_id } if actor.agent_id() != Some(*agent_id) => {
+            let Some(agent) = db::agents::by_id(conn, *agent_id)? else {
+                return Ok(());
+            };
+            // Staff mail is in Chinese, the console's default language.
+            let mail = Assigned {
+                lang: Lang::Zh,
+                agent_name: agent.name,
+                deadline: MailDate::new(Lang::Zh, case.review_deadline),
+                case_url: format!("{links_base}/agent/cases/{number}"),
+                case_number: number,
+            };
+            email::enqueue(conn, &mail, &agent.email, Some(case.id), now)
+        }
+        Command::Claim | Command::Assign { .. } | Command::Reply { .. } => Ok(()),
+    };
+    result.map_err(Failure::from)
 }

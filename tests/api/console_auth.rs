@@ -176,7 +176,10 @@ async fn every_console_route_keeps_its_access_rule() {
     let boss = app.sign_in("boss@example.com").await;
 
     for route in ROUTES {
-        let path = route.path.replace("{case_number}", &case);
+        let path = route
+            .path
+            .replace("{case_number}", &case)
+            .replace("{id}", "1");
         let send = |who: &Console, csrf: Option<&str>| {
             let mut request = match route.method {
                 "get" => who.client.get(who.url(&path)),

@@ -135,7 +135,8 @@ async fn an_unanswered_request_closes_the_case_after_seven_working_days() {
     .await;
 
     let pool = appealdesk::db::pool(&app.database.url, 1).unwrap();
-    appealdesk::jobs::run_once(&pool, Clock::Fixed(cst("2026-03-02 23:00:00"))).unwrap();
+    appealdesk::jobs::run_once(&pool, Clock::Fixed(cst("2026-03-02 23:00:00")), "http://x")
+        .unwrap();
     assert!(
         asking
             .get_html(&format!("/track/{token}"))
@@ -143,7 +144,8 @@ async fn an_unanswered_request_closes_the_case_after_seven_working_days() {
             .contains("data-status=\"awaiting_user\"")
     );
 
-    appealdesk::jobs::run_once(&pool, Clock::Fixed(cst("2026-03-03 00:10:00"))).unwrap();
+    appealdesk::jobs::run_once(&pool, Clock::Fixed(cst("2026-03-03 00:10:00")), "http://x")
+        .unwrap();
     let html = asking.get_html(&format!("/track/{token}")).await;
     assert!(
         html.contains("data-status=\"closed\""),

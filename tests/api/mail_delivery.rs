@@ -1,6 +1,7 @@
 use std::collections::HashSet;
 
 use appealdesk::workflows::mail_admin::{self, Resend};
+use appealdesk::workflows::review::Actor;
 use chrono::Utc;
 use reqwest::StatusCode;
 
@@ -88,12 +89,24 @@ async fn a_refused_recipient_is_dead_with_the_smtp_error_and_can_be_resent() {
     );
     assert!(smtp.mails().is_empty());
 
-    // The supervisor fixed the cause; the same mail goes out again.
+    // The supervisor sees it with the SMTP error, fixes the cause, and sends it again.
+    app.create_agent(
+        "boss@example.com",
+        appealdesk::domain::agent::Role::Supervisor,
+    );
+    let boss = app.sign_in("boss@example.com").await;
+    let page = boss.get_html("/agent/mail").await;
+    assert!(page.contains(&format!("data-mail=\"{}\"", row.id)) && page.contains("550"));
     smtp.accept_all();
-    let resent = mail_admin::resend(&mut app.conn(), row.id, Utc::now()).unwrap();
-    assert_eq!(resent, Resend::Queued);
-    let again = mail_admin::resend(&mut app.conn(), row.id, Utc::now()).unwrap();
+    let resend = format!("/agent/mail/{}/resend", row.id);
+    assert_eq!(
+        boss.post(&resend, &[]).await.status(),
+        reqwest::StatusCode::SEE_OTHER
+    );
+    let again = mail_admin::resend(&mut app.conn(), row.id, &Actor::System, Utc::now()).unwrap();
     assert_eq!(again, Resend::NotDead, "a second click changes nothing");
+    let trail = boss.get_html(&format!("/agent/cases/{number}")).await;
+    assert!(trail.contains("boss@example.com") && trail.contains(&format!("outbox #{}", row.id)));
 
     let mails = smtp.wait_for(1).await;
     let rows = app.all_mail_sent().await;
@@ -103,7 +116,7 @@ async fn a_refused_recipient_is_dead_with_the_smtp_error_and_can_be_resent() {
     assert!(mails[0].subject().contains(&number));
     assert!(mail_admin::dead_mail(&mut app.conn()).unwrap().is_empty());
     assert_eq!(
-        mail_admin::resend(&mut app.conn(), 999_999, Utc::now()).unwrap(),
+        mail_admin::resend(&mut app.conn(), 999_999, &Actor::System, Utc::now()).unwrap(),
         Resend::NotDead
     );
 }

@@ -13,6 +13,7 @@ mod mail_delivery;
 mod mail_helpers;
 mod mail_injection;
 mod mail_receipt;
+mod mail_steps;
 mod outbox_claims;
 mod pages;
 mod quota;

@@ -97,6 +97,7 @@ fn describe(kind: &str, lang: Lang) -> String {
         (None, "filed") => lang.t("提交申诉", "Filed"),
         (None, "note") => lang.t("内部备注", "Internal note"),
         (None, "viewed_evidence") => lang.t("查看证据", "Viewed the evidence"),
+        (None, "mail_resent") => lang.t("重新发送邮件", "Sent a mail again"),
         (None, _) => kind,
     }
     .to_owned()
@@ -235,11 +236,13 @@ async fn run(
     let actor = who.actor();
     let now = state.clock.now();
     let n = number.clone();
+    let links = state.links_base();
     let result = state
-        .db(move |conn| review::act(conn, &n, &actor, &command, now))
+        .db(move |conn| review::act(conn, &n, &actor, &command, &links, now))
         .await?;
     let (status, message) = match result {
         Ok(_) => {
+            state.mail.wake();
             return Ok(HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, format!("/agent/cases/{number}")))
                 .finish());

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod case;
 pub mod dashboard;
 pub mod layout;
+pub mod mail;
 pub mod queue;
 pub mod session_store;
 pub mod svg;
@@ -67,6 +68,8 @@ routes! {
     get "/agent/dashboard" Supervisor => dashboard::show;
     get "/agent/calendar" Supervisor => calendar::show;
     post "/agent/calendar" Supervisor => calendar::load_year_handler;
+    get "/agent/mail" Supervisor => mail::show;
+    post "/agent/mail/{id}/resend" Supervisor => mail::resend;
 }
 
 pub fn scope(state: &AppState) -> impl actix_web::dev::HttpServiceFactory + use<> {

@@ -6,7 +6,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::fields::{self, Choice, FieldView, Input};
-use crate::config::Settings;
 use crate::domain::Lang;
 use crate::domain::appeal::{Appeal, Field, RawAppeal, Refusals};
 use crate::web::AppState;
@@ -126,10 +125,7 @@ pub async fn create(
     };
 
     let keys = state.keys.clone();
-    let links_base = state
-        .public_base_url
-        .clone()
-        .unwrap_or_else(|| Settings::DEFAULT_PUBLIC_BASE_URL.to_owned());
+    let links_base = state.links_base();
     let outcome = state
         .db(move |conn| {
             let filing = Filing {

@@ -203,9 +203,15 @@ async fn appellant_acts(
 ) -> AppResult<Result<(), ReviewError>> {
     let number = find(state, token).await?.case.case_number;
     let now = state.clock.now();
+    let links = state.links_base();
     let result = state
-        .db(move |conn| review::act(conn, &number, &Actor::Appellant, &command, now).map(drop))
+        .db(move |conn| {
+            review::act(conn, &number, &Actor::Appellant, &command, &links, now).map(drop)
+        })
         .await?;
+    if result.is_ok() {
+        state.mail.wake();
+    }
     Ok(result)
 }
 
