@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::Failure;
 use crate::db::{self, DbConn, agents::AgentRow};
+use crate::domain::Refusal;
 use crate::domain::agent::{PasswordError, Role, check_password};
 use crate::domain::evidence::Email;
 
@@ -43,7 +44,7 @@ static DECOY_HASH: LazyLock<String> =
 pub enum CreateError {
     #[error("not an email address")]
     BadEmail,
-    #[error("{0:?}")]
+    #[error("{}", .0.message(crate::domain::Lang::En))]
     BadPassword(PasswordError),
     #[error("the name is empty or longer than 100 characters")]
     BadName,

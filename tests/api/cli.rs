@@ -72,3 +72,66 @@ fn migrate_applies_and_an_unreadable_database_url_is_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
 }
+
+fn agent_cli(database: &TestDatabase, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_appealdesk"))
+        .arg("agent")
+        .args(args)
+        .env("DATABASE_URL", database.env_url())
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run appealdesk agent");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn agent_accounts_are_created_listed_and_disabled_from_the_command_line() {
+    let database = TestDatabase::fresh();
+    let create = [
+        "create",
+        "--email",
+        "Wang@Example.com",
+        "--name",
+        "Wang Fang",
+        "--role",
+        "supervisor",
+        "--password-stdin",
+    ];
+    let out = agent_cli(&database, &create, "short\n");
+    assert!(!out.status.success(), "a 5-character password is refused");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8 characters"));
+
+    let out = agent_cli(&database, &create, "a long enough passphrase\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = agent_cli(&database, &create, "a long enough passphrase\n");
+    assert!(!again.status.success(), "the same email twice");
+
+    let list = String::from_utf8(agent_cli(&database, &["list"], "").stdout).unwrap();
+    assert!(
+        list.contains("wang@example.com\tWang Fang\tsupervisor\tactive"),
+        "{list}"
+    );
+    let out = agent_cli(&database, &["disable", "--email", "wang@example.com"], "");
+    assert!(out.status.success());
+    let list = String::from_utf8(agent_cli(&database, &["list"], "").stdout).unwrap();
+    assert!(list.contains("\tdisabled"), "{list}");
+    assert!(
+        !agent_cli(&database, &["disable", "--email", "nobody@example.com"], "")
+            .status
+            .success()
+    );
+}

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod calendar;
 pub mod case;
+pub mod case_actions;
 pub mod dashboard;
 pub mod layout;
 pub mod mail;
@@ -58,13 +59,13 @@ routes! {
     get "/agent/cases" Agent => queue::show;
     get "/agent/cases.csv" Agent => queue::export;
     get "/agent/cases/{case_number}" Agent => case::show;
-    post "/agent/cases/{case_number}/claim" Agent => case::claim;
-    post "/agent/cases/{case_number}/assign" Supervisor => case::assign;
-    post "/agent/cases/{case_number}/request-evidence" Agent => case::request_evidence;
-    post "/agent/cases/{case_number}/decide" Agent => case::decide;
-    post "/agent/cases/{case_number}/carried-out" Agent => case::carried_out;
-    post "/agent/cases/{case_number}/void" Supervisor => case::void;
-    post "/agent/cases/{case_number}/notes" Agent => case::note;
+    post "/agent/cases/{case_number}/claim" Agent => case_actions::claim;
+    post "/agent/cases/{case_number}/assign" Supervisor => case_actions::assign;
+    post "/agent/cases/{case_number}/request-evidence" Agent => case_actions::request_evidence;
+    post "/agent/cases/{case_number}/decide" Agent => case_actions::decide;
+    post "/agent/cases/{case_number}/carried-out" Agent => case_actions::carried_out;
+    post "/agent/cases/{case_number}/void" Supervisor => case_actions::void;
+    post "/agent/cases/{case_number}/notes" Agent => case_actions::note;
     get "/agent/dashboard" Supervisor => dashboard::show;
     get "/agent/calendar" Supervisor => calendar::show;
     post "/agent/calendar" Supervisor => calendar::load_year_handler;
