@@ -3,19 +3,15 @@
 //! A token from another browser, another server or no token at all is refused.
 //! The form key also names the filing, so the same form sent twice is one filing.
 
-use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time::Duration};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
 
+use super::page;
 use crate::keys::{Keys, random_token};
 
-/// A rendered form's token: `{form_key}.{tag}`.
-pub struct FormToken {
-    pub form_key: String,
-    pub value: String,
-}
-
 /// The browser id, and the cookie to set when the browser had none.
-pub struct Browser {
+struct Browser {
     pub id: String,
     pub new_cookie: Option<Cookie<'static>>,
 }
@@ -30,7 +26,7 @@ fn cookie_name(secure: bool) -> &'static str {
     }
 }
 
-pub fn browser(req: &HttpRequest, secure: bool) -> Browser {
+fn browser(req: &HttpRequest, secure: bool) -> Browser {
     let name = cookie_name(secure);
     if let Some(c) = req.cookie(name).filter(|c| is_token_shaped(c.value())) {
         return Browser {
@@ -52,13 +48,37 @@ pub fn browser(req: &HttpRequest, secure: bool) -> Browser {
     }
 }
 
-pub fn issue(keys: &Keys, browser_id: &str) -> FormToken {
+/// A form page for a browser without a session: its token, and the browser cookie to
+/// set with the page when the browser had none.
+pub struct PublicForm {
+    pub token: String,
+    cookie: Option<Cookie<'static>>,
+}
+
+impl PublicForm {
+    pub fn new(req: &HttpRequest, keys: &Keys, secure: bool) -> Self {
+        let browser = browser(req, secure);
+        Self {
+            token: issue(keys, &browser.id),
+            cookie: browser.new_cookie,
+        }
+    }
+
+    /// The page, private to this browser (no-store), with the cookie when new.
+    pub fn respond(self, status: StatusCode, body: String) -> HttpResponse {
+        let mut response = page::private(page::builder(status));
+        if let Some(cookie) = self.cookie {
+            response.cookie(cookie);
+        }
+        response.body(body)
+    }
+}
+
+/// A rendered form's token: `{form_key}.{tag}`.
+fn issue(keys: &Keys, browser_id: &str) -> String {
     let form_key = random_token();
     let tag = keys.csrf_tag(browser_id, &form_key);
-    FormToken {
-        value: format!("{form_key}.{tag}"),
-        form_key,
-    }
+    format!("{form_key}.{tag}")
 }
 
 /// The form key of a valid token sent with this browser's cookie.

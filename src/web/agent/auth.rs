@@ -216,18 +216,14 @@ pub async fn login_form(
     state: web::Data<AppState>,
     UiLang(lang): UiLang,
 ) -> AppResult<HttpResponse> {
-    let browser = csrf::browser(&req, state.secure_cookies);
+    let form = csrf::PublicForm::new(&req, &state.keys, state.secure_cookies);
     let page = LoginPage {
         chrome: Chrome::new(&req, lang),
-        csrf_token: csrf::issue(&state.keys, &browser.id).value,
+        csrf_token: form.token.clone(),
         email: String::new(),
         message: None,
     };
-    let mut response = page::private(page::builder(StatusCode::OK));
-    if let Some(cookie) = browser.new_cookie {
-        response.cookie(cookie);
-    }
-    Ok(response.body(page.render()?))
+    Ok(form.respond(StatusCode::OK, page.render()?))
 }
 
 #[derive(Deserialize, Default)]

@@ -86,21 +86,16 @@ pub async fn new(
     state: web::Data<AppState>,
     UiLang(lang): UiLang,
 ) -> AppResult<HttpResponse> {
-    let browser = csrf::browser(&req, state.secure_cookies);
-    let token = csrf::issue(&state.keys, &browser.id);
+    let form = csrf::PublicForm::new(&req, &state.keys, state.secure_cookies);
     let page = FormPage::new(
         &req,
         lang,
         &RawAppeal::default(),
-        token.value,
+        form.token.clone(),
         |_| None,
         None,
     );
-    let mut response = page::private(page::builder(StatusCode::OK));
-    if let Some(cookie) = browser.new_cookie {
-        response.cookie(cookie);
-    }
-    Ok(response.body(page.render()?))
+    Ok(form.respond(StatusCode::OK, page.render()?))
 }
 
 pub async fn create(
@@ -195,8 +190,7 @@ pub async fn create(
         }
         Refused::FormAlreadyUsed => {
             // The old form key has filed a case: issue a fresh one for a new filing.
-            let browser = csrf::browser(&req, state.secure_cookies);
-            let fresh = csrf::issue(&state.keys, &browser.id).value;
+            let fresh = csrf::PublicForm::new(&req, &state.keys, state.secure_cookies).token;
             let message = lang
                 .t("这份表单已经提交过一宗申诉。若要再提交一宗新的申诉，请核对内容后再次提交。",
                     "This form has already filed an appeal. To file another one, check the details and submit again.",

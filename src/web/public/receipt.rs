@@ -4,12 +4,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use crate::db::cases::CaseRow;
 use crate::web::AppState;
-use crate::web::errors::{AppError, AppResult};
+use crate::web::errors::AppResult;
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome, DateView};
-use crate::workflows::track_case::track_case;
 
 #[derive(Template)]
 #[template(path = "public/receipt.html")]
@@ -27,7 +25,7 @@ pub async fn show(
     token: web::Path<String>,
     UiLang(lang): UiLang,
 ) -> AppResult<HttpResponse> {
-    let case = find(&state, token.clone()).await?;
+    let case = super::track::find(&state, token.clone()).await?.case;
     let page = Receipt {
         chrome: Chrome::new(&req, lang),
         case_number: case.case_number,
@@ -36,18 +34,6 @@ pub async fn show(
         tracking_url: format!("{}/track/{}", base_url(&req, &state), token.as_str()),
     };
     Ok(page::private(page::builder(StatusCode::OK)).body(page.render()?))
-}
-
-/// The case a tracking token opens, or 404.
-pub async fn find(state: &AppState, token: String) -> AppResult<CaseRow> {
-    if token.len() > 100 {
-        return Err(AppError::NotFound);
-    }
-    state
-        .db(move |conn| track_case(conn, &token))
-        .await??
-        .map(|tracked| tracked.case)
-        .ok_or(AppError::NotFound)
 }
 
 /// Links we hand out use `PUBLIC_BASE_URL` when set (behind a load balancer), else the

@@ -14,7 +14,7 @@ use crate::domain::money::Fen;
 use crate::domain::{Lang, cst};
 use crate::web::errors::{AppError, AppResult};
 use crate::web::i18n::UiLang;
-use crate::web::page::{self, Chrome, DateView};
+use crate::web::page::{Chrome, DateView};
 use crate::web::{AppState, csrf};
 use crate::workflows::review::{self, Actor, Command, ReviewError};
 use crate::workflows::track_case::{Tracked, track_case};
@@ -105,7 +105,8 @@ fn entry(lang: Lang, event: &EventRow) -> Option<Entry> {
     })
 }
 
-async fn find(state: &AppState, token: String) -> AppResult<Tracked> {
+/// The case a tracking token opens, with its timeline, or 404.
+pub(super) async fn find(state: &AppState, token: String) -> AppResult<Tracked> {
     if token.len() > 100 {
         return Err(AppError::NotFound);
     }
@@ -132,12 +133,12 @@ async fn render(
             case.status
         )
     })?;
-    let browser = csrf::browser(req, state.secure_cookies);
+    let form = csrf::PublicForm::new(req, &state.keys, state.secure_cookies);
     let awaiting = current == CaseStatus::AwaitingUser;
     let page = TrackPage {
         chrome: Chrome::new(req, lang),
         token,
-        csrf_token: csrf::issue(&state.keys, &browser.id).value,
+        csrf_token: form.token.clone(),
         status: current.label(lang),
         status_code: current.as_str(),
         packet_kind: PacketKind::parse(&case.packet_kind)
@@ -164,11 +165,7 @@ async fn render(
             .collect(),
         case_number: case.case_number,
     };
-    let mut response = page::private(page::builder(status));
-    if let Some(cookie) = browser.new_cookie {
-        response.cookie(cookie);
-    }
-    Ok(response.body(page.render()?))
+    Ok(form.respond(status, page.render()?))
 }
 
 pub async fn show(
@@ -280,18 +277,14 @@ pub async fn confirm_withdraw(
 ) -> AppResult<HttpResponse> {
     let token = token.into_inner();
     let case = find(&state, token.clone()).await?.case;
-    let browser = csrf::browser(&req, state.secure_cookies);
+    let form = csrf::PublicForm::new(&req, &state.keys, state.secure_cookies);
     let page = WithdrawPage {
         chrome: Chrome::new(&req, lang),
         token,
-        csrf_token: csrf::issue(&state.keys, &browser.id).value,
+        csrf_token: form.token.clone(),
         case_number: case.case_number,
     };
-    let mut response = page::private(page::builder(StatusCode::OK));
-    if let Some(cookie) = browser.new_cookie {
-        response.cookie(cookie);
-    }
-    Ok(response.body(page.render()?))
+    Ok(form.respond(StatusCode::OK, page.render()?))
 }
 
 #[derive(Deserialize, Default)]
