@@ -61,6 +61,8 @@ fn seed(url: &DatabaseUrl, n: usize) -> anyhow::Result<()> {
         }
         Ok::<_, diesel::result::Error>(())
     })?;
+    // Statistics as a running database keeps them (autovacuum; our periodic PRAGMA optimize).
+    diesel::connection::SimpleConnection::batch_execute(&mut *conn, "ANALYZE")?;
     Ok(())
 }
 

@@ -122,12 +122,14 @@ pub fn page(
                 .or(cases::wechat_id.eq(search.wechat_id.clone())),
         );
     }
+    // Keyset: `>=` on the sort key first, so the index range starts at the cursor; the
+    // rest only breaks ties. (A plain OR makes SQLite scan from the first open case.)
     if open {
         if let Some(c) = after {
             query = query.filter(
                 cases::open_deadline
-                    .gt(c.deadline)
-                    .or(cases::open_deadline.eq(c.deadline).and(cases::id.gt(c.id))),
+                    .ge(c.deadline)
+                    .and(cases::open_deadline.gt(c.deadline).or(cases::id.gt(c.id))),
             );
         }
         query = query.order((cases::open_deadline.asc(), cases::id.asc()));
@@ -135,10 +137,8 @@ pub fn page(
         if let Some(c) = after {
             query = query.filter(
                 cases::review_deadline
-                    .gt(c.deadline)
-                    .or(cases::review_deadline
-                        .eq(c.deadline)
-                        .and(cases::id.gt(c.id))),
+                    .ge(c.deadline)
+                    .and(cases::review_deadline.gt(c.deadline).or(cases::id.gt(c.id))),
             );
         }
         query = query.order((cases::review_deadline.asc(), cases::id.asc()));
