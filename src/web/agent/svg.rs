@@ -15,14 +15,15 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A vertical bar chart; `title` names it for screen readers.
+/// A vertical bar chart; `title` names it for screen readers. Few bars are drawn wide
+/// with level labels; many are drawn narrow with every `label_every`-th label slanted.
 pub fn bar_chart(title: &str, bars: &[Bar], label_every: usize) -> String {
     const HEIGHT: i64 = 160;
-    const BAR: i64 = 12;
-    const GAP: i64 = 4;
     const AXIS: i64 = 36;
+    let wide = bars.len() <= 8;
+    let (bar, gap) = if wide { (48, 32) } else { (12, 4) };
     let max = bars.iter().map(|b| b.value).max().unwrap_or(0).max(1);
-    let width = (bars.len() as i64 * (BAR + GAP)).max(BAR) + 8;
+    let width = (bars.len() as i64 * (bar + gap)).max(bar) + 8;
     let mut svg = String::new();
     let _ = write!(
         svg,
@@ -30,23 +31,32 @@ pub fn bar_chart(title: &str, bars: &[Bar], label_every: usize) -> String {
         HEIGHT + AXIS,
         escape(title)
     );
-    for (i, bar) in bars.iter().enumerate() {
-        let x = 4 + i as i64 * (BAR + GAP);
-        let h = bar.value * HEIGHT / max;
+    for (i, b) in bars.iter().enumerate() {
+        let x = 4 + i as i64 * (bar + gap);
+        let h = b.value * HEIGHT / max;
         let _ = write!(
             svg,
-            r#"<rect x="{x}" y="{}" width="{BAR}" height="{h}"><title>{}: {}</title></rect>"#,
+            r#"<rect x="{x}" y="{}" width="{bar}" height="{h}"><title>{}: {}</title></rect>"#,
             HEIGHT - h,
-            escape(&bar.label),
-            bar.value
+            escape(&b.label),
+            b.value
         );
-        if label_every > 0 && i % label_every == 0 {
+        if wide {
+            let _ = write!(
+                svg,
+                r#"<text x="{}" y="{}" font-size="11" text-anchor="middle">{} ({})</text>"#,
+                x + bar / 2,
+                HEIGHT + 16,
+                escape(&b.label),
+                b.value
+            );
+        } else if label_every > 0 && i % label_every == 0 {
             let _ = write!(
                 svg,
                 r#"<text x="{x}" y="{}" font-size="9" transform="rotate(45 {x} {})">{}</text>"#,
                 HEIGHT + 10,
                 HEIGHT + 10,
-                escape(&bar.label)
+                escape(&b.label)
             );
         }
     }
