@@ -25,6 +25,7 @@ impl SentAt {
     /// Reads `YYYY-MM-DD HH:MM:SS` (or with `T`) in China time, within policy's age window.
     pub fn parse(raw: &str, now: DateTime<Utc>) -> Result<SentAt, SentAtError> {
         let folded = ascii_fold(raw);
+        let folded = from_bill_format(folded.trim()).unwrap_or(folded);
         let text = folded.trim();
         if text.is_empty() {
             return Err(SentAtError::Empty);
@@ -75,6 +76,22 @@ impl SentAt {
     pub fn local_string(&self) -> String {
         cst::format_local(self.0)
     }
+}
+
+/// WeChat's bill shows "2026年11月20日 14:30:05" (month and day maybe unpadded):
+/// pasted as it is, it means "2026-11-20 14:30:05".
+fn from_bill_format(text: &str) -> Option<String> {
+    let (year, rest) = text.split_once('年')?;
+    let (month, rest) = rest.split_once('月')?;
+    let (day, time) = rest.split_once(['日', '号'])?;
+    let pad = |s: &str| format!("{:0>2}", s.trim());
+    Some(format!(
+        "{}-{}-{} {}",
+        year.trim(),
+        pad(month),
+        pad(day),
+        time.trim()
+    ))
 }
 
 /// Splits `s` on `sep` into fields of exactly these digit counts.
@@ -196,6 +213,24 @@ mod tests {
         assert_eq!(
             parse("2025-11-21 09:59:59"),
             Err(SentAtError::TooOld { max_days: 365 })
+        );
+    }
+
+    #[test]
+    fn the_bill_details_format_is_read_as_it_is_pasted() {
+        let expected = SentAt::parse("2026-11-20 14:30:05", now()).unwrap();
+        for pasted in [
+            "2026年11月20日 14:30:05",
+            "2026年11月20日14:30:05",
+            "２０２６年１１月２０日 １４：３０：０５",
+        ] {
+            assert_eq!(SentAt::parse(pasted, now()), Ok(expected), "{pasted}");
+        }
+        let padded = SentAt::parse("2026-01-05 08:01:02", now()).unwrap();
+        assert_eq!(SentAt::parse("2026年1月5日 08:01:02", now()), Ok(padded));
+        assert_eq!(
+            SentAt::parse("2026年11月20日 14:30", now()),
+            Err(SentAtError::MissingSeconds)
         );
     }
 
