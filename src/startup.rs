@@ -55,7 +55,7 @@ impl Application {
             let routes_state = state.clone();
             App::new()
                 .wrap(web::security_headers())
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::RedactedSpans>::new())
                 .app_data(actix_web::web::Data::new(state.clone()))
                 .configure(move |cfg| web::routes(cfg, &routes_state))
         })
@@ -94,8 +94,7 @@ pub fn prepare_database(settings: &Settings) -> anyhow::Result<Pool> {
     let mut conn = pool
         .get()
         .with_context(|| format!("cannot connect to the database {:?}", settings.database))?;
-    db::migrate(&mut conn)?;
-    db::calendar::seed_official(&mut conn, settings.clock.now().naive_utc())?;
+    db::migrate(&mut conn, settings.clock.now().naive_utc())?;
     Ok(pool)
 }
 

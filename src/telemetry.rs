@@ -10,3 +10,31 @@ pub fn init() {
         .with_writer(std::io::stderr)
         .try_init();
 }
+
+/// Request spans name the route template (`/track/{token}`), never the path or query:
+/// tracking tokens and `next=` links stay out of the logs.
+pub struct RedactedSpans;
+
+impl tracing_actix_web::RootSpanBuilder for RedactedSpans {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "(no route)".to_owned());
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}

@@ -3,6 +3,7 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::{agent_sessions, agents};
+use crate::domain::agent::Role;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = agents)]
@@ -73,7 +74,7 @@ pub fn disable(conn: &mut DbConn, email: &str, now: NaiveDateTime) -> QueryResul
 
 pub fn active_supervisors(conn: &mut DbConn) -> QueryResult<Vec<AgentRow>> {
     agents::table
-        .filter(agents::role.eq("supervisor"))
+        .filter(agents::role.eq(Role::Supervisor.as_str()))
         .filter(agents::disabled_at.is_null())
         .select(AgentRow::as_select())
         .load(conn)

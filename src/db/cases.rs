@@ -3,6 +3,8 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::cases;
+use crate::domain::case_number::looks_like_case_number;
+use crate::domain::case_status::CaseStatus;
 
 #[derive(Insertable)]
 #[diesel(table_name = cases)]
@@ -95,6 +97,10 @@ pub fn transaction_id_taken(conn: &mut DbConn, transaction_id: &str) -> QueryRes
 }
 
 pub fn by_number(conn: &mut DbConn, case_number: &str) -> QueryResult<Option<CaseRow>> {
+    // Typed into URLs by people and scripts: what cannot be a case number is no case.
+    if !looks_like_case_number(case_number) {
+        return Ok(None);
+    }
     cases::table
         .filter(cases::case_number.eq(case_number))
         .select(CaseRow::as_select())
@@ -183,7 +189,7 @@ pub fn set_closed_reason(conn: &mut DbConn, id: i64, reason: &str) -> QueryResul
 /// Cases whose request for evidence went unanswered past its last day.
 pub fn unanswered(conn: &mut DbConn, today: NaiveDate) -> QueryResult<Vec<String>> {
     cases::table
-        .filter(cases::status.eq("awaiting_user"))
+        .filter(cases::status.eq(CaseStatus::AwaitingUser.as_str()))
         .filter(cases::reply_due.lt(today))
         .select(cases::case_number)
         .load(conn)

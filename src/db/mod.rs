@@ -93,19 +93,28 @@ pub fn pool(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
         .with_context(|| format!("cannot open the database {url:?}"))
 }
 
-/// Runs pending migrations; on PostgreSQL under an advisory lock so that several
-/// instances starting together migrate once.
-pub fn migrate(conn: &mut DbConn) -> anyhow::Result<()> {
-    let run = match conn {
-        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
+/// Runs pending migrations and loads the shipped calendar; on PostgreSQL under an
+/// advisory lock, so that several instances starting together do it once.
+pub fn migrate(conn: &mut DbConn, now: chrono::NaiveDateTime) -> anyhow::Result<()> {
+    match conn {
+        DbConn::Sqlite(c) => {
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+            calendar::seed_official(conn, now)
+        }
         DbConn::Postgres(c) => {
             c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
-            let run = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop);
-            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
-            run
+            let done = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(drop)
+                .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
+                .and_then(|()| calendar::seed_official(conn, now));
+            if let DbConn::Postgres(c) = conn {
+                c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+            }
+            done
         }
-    };
-    run.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
+    }
 }
 
 /// A transaction for writes that enforce a rule. On SQLite it is `BEGIN IMMEDIATE`:

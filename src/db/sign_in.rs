@@ -43,6 +43,20 @@ pub fn clear(conn: &mut DbConn, subject: &str) -> QueryResult<()> {
         .map(drop)
 }
 
+/// Takes back one recorded attempt (a sign-in that succeeded).
+pub fn forget_one(conn: &mut DbConn, subject: &str, at: NaiveDateTime) -> QueryResult<()> {
+    let one = sign_in_failures::table
+        .filter(sign_in_failures::subject.eq(subject))
+        .filter(sign_in_failures::at.eq(at))
+        .select(sign_in_failures::id)
+        .first::<i64>(conn)
+        .optional()?;
+    if let Some(id) = one {
+        diesel::delete(sign_in_failures::table.find(id)).execute(conn)?;
+    }
+    Ok(())
+}
+
 pub fn delete_older_than(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(sign_in_failures::table.filter(sign_in_failures::at.le(before))).execute(conn)
 }

@@ -72,15 +72,16 @@ pub fn unassigned_open(conn: &mut DbConn, open: &[&str]) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// Open cases due on `day`, or before it with `before` set: (number, deadline, assignee).
+/// Open cases due in `from..=to`: (number, deadline, assignee), by deadline.
 pub fn open_due_list(
     conn: &mut DbConn,
-    day: NaiveDate,
-    before: bool,
+    from: NaiveDate,
+    to: NaiveDate,
     limit: i64,
 ) -> QueryResult<Vec<(String, NaiveDate, Option<String>)>> {
-    let query = cases::table
+    cases::table
         .left_join(agents::table)
+        .filter(cases::open_deadline.between(from, to))
         .select((
             cases::case_number,
             cases::review_deadline,
@@ -88,13 +89,7 @@ pub fn open_due_list(
         ))
         .order((cases::open_deadline.asc(), cases::id.asc()))
         .limit(limit)
-        .into_boxed();
-    let query = if before {
-        query.filter(cases::open_deadline.lt(day))
-    } else {
-        query.filter(cases::open_deadline.eq(day))
-    };
-    query.load(conn)
+        .load(conn)
 }
 
 /// Claims the day's digest: false when another instance sent it already.

@@ -67,9 +67,6 @@ pub fn reasons_for(outcome: Outcome) -> impl Iterator<Item = &'static StandardRe
         .filter(move |r| r.outcome == outcome)
 }
 
-/// Longest reason or note an agent may write.
-pub const MAX_TEXT_CHARS: usize = 2000;
-
 #[cfg(test)]
 mod tests {
     use super::*;

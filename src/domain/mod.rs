@@ -14,6 +14,7 @@ pub mod money;
 pub mod normalize;
 pub mod policy;
 pub mod review_clock;
+pub mod text;
 
 pub use lang::Lang;
 

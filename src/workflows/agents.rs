@@ -12,6 +12,7 @@ use crate::db::{self, DbConn, agents::AgentRow};
 use crate::domain::Refusal;
 use crate::domain::agent::{PasswordError, Role, check_password};
 use crate::domain::evidence::Email;
+use crate::domain::text::has_control;
 
 /// Argon2id with m = 19456 KiB, t = 2, p = 1 (OWASP's first recommendation).
 fn argon2() -> Argon2<'static> {
@@ -102,15 +103,24 @@ pub fn sign_in(
     now: DateTime<Utc>,
 ) -> Result<Result<AgentRow, SignInRefused>, Failure> {
     let email = email.trim().to_lowercase();
+    if has_control(&email) {
+        // No account has such an address (and PostgreSQL text cannot hold a NUL).
+        return Ok(Err(SignInRefused::Invalid));
+    }
     let account = format!("account:{email}");
     let address = format!("address:{client_address}");
     let since = (now - Duration::minutes(THROTTLE_WINDOW_MINUTES)).naive_utc();
 
+    // Counted as a failure before it is checked, so that a burst of parallel guesses
+    // sees itself; a success takes it back.
+    let at = now.naive_utc();
+    db::sign_in::record_failure(conn, &account, at)?;
+    db::sign_in::record_failure(conn, &address, at)?;
     for (subject, limit) in [
         (&account, MAX_FAILURES_PER_ACCOUNT),
         (&address, MAX_FAILURES_PER_ADDRESS),
     ] {
-        if db::sign_in::failures_since(conn, subject, since)? >= limit {
+        if db::sign_in::failures_since(conn, subject, since)? > limit {
             let oldest = db::sign_in::oldest_since(conn, subject, since)?.unwrap_or(since);
             let opens = oldest + Duration::minutes(THROTTLE_WINDOW_MINUTES);
             let minutes = (opens - now.naive_utc()).num_minutes().max(0) + 1;
@@ -131,12 +141,9 @@ pub fn sign_in(
     match agent {
         Some(agent) if matches && agent.disabled_at.is_none() => {
             db::sign_in::clear(conn, &account)?;
+            db::sign_in::forget_one(conn, &address, at)?;
             Ok(Ok(agent))
         }
-        _ => {
-            db::sign_in::record_failure(conn, &account, now.naive_utc())?;
-            db::sign_in::record_failure(conn, &address, now.naive_utc())?;
-            Ok(Err(SignInRefused::Invalid))
-        }
+        _ => Ok(Err(SignInRefused::Invalid)),
     }
 }

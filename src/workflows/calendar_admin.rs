@@ -5,12 +5,15 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use super::Failure;
 use crate::db::{self, DbConn};
 use crate::domain::calendar::{CalendarCsvError, CalendarDay, parse_csv};
+use crate::domain::text::has_control;
 
 #[derive(Debug)]
 pub enum LoadRefused {
     /// Not a year this product can mean.
     BadYear,
     Csv(CalendarCsvError),
+    /// Invisible characters pasted along (only line breaks and tabs belong in a CSV).
+    ControlCharacter,
     /// A row dated outside the year being loaded (its line number).
     OutsideYear {
         line: usize,
@@ -27,6 +30,9 @@ pub fn load_year(
 ) -> Result<Result<usize, LoadRefused>, Failure> {
     if !(2000..=2100).contains(&year) {
         return Ok(Err(LoadRefused::BadYear));
+    }
+    if has_control(csv) {
+        return Ok(Err(LoadRefused::ControlCharacter));
     }
     let days = match parse_csv(csv) {
         Ok(days) => days,

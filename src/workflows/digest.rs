@@ -1,7 +1,7 @@
 //! The supervisors' morning digest: at 09:00 China time on working days, the open cases
-//! due on the next working day and those overdue. Once per day across all instances.
+//! due today or on the next working day, and those overdue. Once per day across all instances.
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, Days, Timelike, Utc};
 
 use super::{Failure, working_days};
 use crate::db::{self, DbConn};
@@ -52,8 +52,13 @@ pub fn send_if_due(
                 })
                 .collect()
         };
-        let at_risk = rows(db::stats::open_due_list(conn, next, false, LIST_LIMIT)?);
-        let overdue = rows(db::stats::open_due_list(conn, today, true, LIST_LIMIT)?);
+        let at_risk = rows(db::stats::open_due_list(conn, today, next, LIST_LIMIT)?);
+        let yesterday = today.pred_opt().unwrap_or(today);
+        // A floor both backends can store; no open case is older than ten years.
+        let floor = today - Days::new(3650);
+        let overdue = rows(db::stats::open_due_list(
+            conn, floor, yesterday, LIST_LIMIT,
+        )?);
         if at_risk.is_empty() && overdue.is_empty() {
             return Ok(Sent::NothingToReport);
         }

@@ -9,7 +9,7 @@ use crate::db::{self, DbConn, cases::CaseRow, events::NewEvent};
 use crate::domain::agent::{self, Role};
 use crate::domain::calendar::ReviewDates;
 use crate::domain::case_status::{Action, CaseStatus, IllegalTransition};
-use crate::domain::decision::MAX_TEXT_CHARS;
+use crate::domain::text::{CaseText, CaseTextError};
 use crate::domain::{Lang, cst, review_clock};
 use crate::email::{self, Assigned, Closed, Decision, EvidenceRequested, MailDate, Withdrawn};
 
@@ -94,7 +94,10 @@ pub enum ReviewError {
     Forbidden,
     #[error("the case does not allow this now: {0:?}")]
     Illegal(IllegalTransition),
-    /// A text is empty or too long, or the assignee does not exist.
+    /// The text an action carries is refused.
+    #[error("text refused: {0:?}")]
+    Text(CaseTextError),
+    /// The assignee does not exist or is disabled (or the stored status is unknown).
     #[error("invalid: {0}")]
     Invalid(&'static str),
     #[error(transparent)]
@@ -148,19 +151,20 @@ fn apply(
         return Err(ReviewError::Forbidden);
     }
     if let Some(text) = command.text() {
-        let len = text.trim().chars().count();
-        if len == 0 || len > MAX_TEXT_CHARS {
-            return Err(ReviewError::Invalid("text"));
-        }
+        CaseText::parse(text).map_err(ReviewError::Text)?;
     }
     let from = CaseStatus::parse(&case.status).ok_or(ReviewError::Invalid("status"))?;
+    let today = cst::local_date(now);
+    // Past its last day a request is unanswerable, even before the job closes the case.
+    if action == Action::AppellantReplied && case.reply_due.is_some_and(|due| today > due) {
+        return Err(ReviewError::Illegal(IllegalTransition { from, action }));
+    }
     let to = from.after(action).map_err(ReviewError::Illegal)?;
     if !db::cases::set_status(conn, case.id, from.as_str(), to.as_str(), now.naive_utc())? {
         // Someone else moved it between our read and our write.
         return Err(ReviewError::Illegal(IllegalTransition { from, action }));
     }
 
-    let today = cst::local_date(now);
     match command {
         Command::Claim => {
             if let Some(agent_id) = actor.agent_id() {
@@ -231,12 +235,9 @@ pub fn add_note(
     text: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
-    let len = text.trim().chars().count();
-    if len == 0 || len > MAX_TEXT_CHARS {
-        return Err(ReviewError::Invalid("text"));
-    }
+    let text = CaseText::parse(text).map_err(ReviewError::Text)?;
     let case = db::cases::by_number(conn, case_number)?.ok_or(ReviewError::NotFound)?;
-    record(conn, case.id, actor, "note", Some(text.trim()), now)?;
+    record(conn, case.id, actor, "note", Some(text.as_str()), now)?;
     Ok(())
 }
 

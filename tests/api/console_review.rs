@@ -269,3 +269,68 @@ async fn a_supervisor_assigns_and_every_step_is_in_the_audit_trail() {
     let public = app.get_html(&format!("/track/{token}")).await;
     assert!(!public.contains("Called the bank") && !public.contains("example.com"));
 }
+
+#[tokio::test]
+async fn control_characters_and_secrets_in_case_texts_are_refused_not_errors() {
+    let (app, a, _, _) = with_agents(Clock::System).await;
+    let (case, token) = app.filed_case(&AppealFields::valid(Utc::now())).await;
+    a.act(&case, "claim", &[]).await;
+    assert_eq!(
+        a.act(&case, "notes", &[("text", "bad\u{0}byte")]).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        a.act(&case, "request-evidence", &[("text", "send\u{0}it")])
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        a.act(
+            &case,
+            "request-evidence",
+            &[("text", "Send the screenshot")]
+        )
+        .await,
+        StatusCode::SEE_OTHER
+    );
+
+    let html = app.get_html(&format!("/track/{token}")).await;
+    let csrf = attr(&html, "name=\"csrf_token\" value=\"").unwrap();
+    let reply = |text: &str| {
+        vec![
+            ("text".to_owned(), text.to_owned()),
+            ("csrf_token".to_owned(), csrf.clone()),
+        ]
+    };
+    let path = format!("/track/{token}/reply");
+    let r = app.post_form(&path, &reply("我的支付密码是 135790")).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a secret is refused"
+    );
+    assert!(r.text().await.unwrap().contains("id=\"text-error\""));
+    assert_eq!(
+        app.post_form(&path, &reply("nul\u{0}here")).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        status_of(&a, &case).await,
+        "awaiting_user",
+        "nothing changed"
+    );
+
+    for path in [
+        "/agent/cases?q=%00",
+        "/agent/cases/AD%00",
+        "/agent/cases/%E4%B8%AD",
+    ] {
+        let status = a.get(path).await.status();
+        assert!(status.as_u16() < 500, "{path}: {status}");
+    }
+    let anonymous = app.console();
+    let r = anonymous
+        .sign_in_with("a\u{0}@example.com", "whatever1")
+        .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}

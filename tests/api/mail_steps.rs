@@ -144,6 +144,13 @@ async fn supervisors_get_one_digest_at_nine_on_working_days_only() {
     let (at_risk, _) = later
         .filed_case(&AppealFields::valid(cst("2026-11-19 10:00:00")))
         .await;
+    // Filed Wed 18 Nov: due Fri 27 Nov, the digest's own day.
+    let earlier = app
+        .another_instance(Clock::Fixed(cst("2026-11-18 10:00:00")))
+        .await;
+    let (due_today, _) = earlier
+        .filed_case(&AppealFields::valid(cst("2026-11-18 10:00:00")))
+        .await;
 
     let run = |at: &str| digest::send_if_due(&mut app.conn(), "http://desk", cst(at)).unwrap();
     assert_eq!(run("2026-11-27 08:59:00"), Sent::NotDue, "before nine");
@@ -169,6 +176,7 @@ async fn supervisors_get_one_digest_at_nine_on_working_days_only() {
             .unwrap()
     };
     let (risk_part, overdue_part) = body.split_once("已逾期").unwrap();
-    assert!(risk_part.contains(&at_risk) && !risk_part.contains(&overdue));
+    assert!(risk_part.contains(&at_risk) && risk_part.contains(&due_today));
+    assert!(!risk_part.contains(&overdue));
     assert!(overdue_part.contains(&overdue) && !overdue_part.contains(&at_risk));
 }

@@ -10,7 +10,7 @@ pub mod sent_at;
 pub mod transaction_id;
 pub mod wechat_id;
 
-mod secret;
+pub(crate) mod secret;
 
 pub use account::{Account, AccountError};
 pub use card_last4::{CardLast4, CardLast4Error};

@@ -24,7 +24,7 @@ const CODE_DIGITS: RangeInclusive<usize> = 4..=8;
 const CLAUSE_ENDS: [char; 7] = ['\n', '。', ',', ';', '!', '?', '、'];
 
 /// A keyword followed closely by a 4–8 digit run that is not an amount, a date or a time.
-pub(super) fn looks_like_secret(text: &str) -> bool {
+pub(crate) fn looks_like_secret(text: &str) -> bool {
     let chars = scan_form(text);
     (0..chars.len()).any(|i| {
         KEYWORDS

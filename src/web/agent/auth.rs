@@ -243,11 +243,10 @@ pub async fn login(
     let form = form.into_inner();
     csrf::verify(&state.keys, &req, state.secure_cookies, &form.csrf_token)
         .ok_or(AppError::Forbidden("missing or foreign CSRF token"))?;
+    // The peer's address, never a forwarded header a client can write itself.
     let address = req
-        .connection_info()
-        .realip_remote_addr()
-        .unwrap_or("unknown")
-        .to_owned();
+        .peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
     let now = state.clock.now();
     let (email, password) = (form.email.clone(), form.password);
     let outcome = state

@@ -143,6 +143,9 @@ pub async fn load_year_handler(
             .t("请填写年份，如 2027。", "Enter a year, such as 2027.")
             .to_owned(),
         Err(LoadRefused::Csv(e)) => e.message(lang),
+        Err(LoadRefused::ControlCharacter) => {
+            crate::domain::text::CaseTextError::ControlCharacter.message(lang)
+        }
         Err(LoadRefused::OutsideYear { line }) => match lang {
             Lang::Zh => format!("第 {line} 行的日期不在所填年份内。"),
             Lang::En => format!("Line {line} is dated outside the year entered."),

@@ -8,9 +8,9 @@ use serde::Deserialize;
 use super::auth::{CsrfProtected, SignedIn, TokenOnly, Verified};
 use super::case::render;
 use crate::db;
-use crate::domain::Lang;
 use crate::domain::agent::Role;
 use crate::domain::decision::{Outcome, StandardReason};
+use crate::domain::{Lang, Refusal};
 use crate::web::AppState;
 use crate::web::errors::{AppError, AppResult};
 use crate::web::i18n::UiLang;
@@ -50,18 +50,16 @@ async fn run(
             lang.t(
                 "案件当前的状态不允许这个操作，可能已有其他人处理。",
                 "The case does not allow this now; someone may have acted first.",
-            ),
+            )
+            .to_owned(),
         ),
-        Err(ReviewError::Invalid("assignee")) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            lang.t("请选择一位在职的客服。", "Choose an active agent."),
-        ),
+        Err(ReviewError::Text(refused)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, refused.message(lang))
+        }
         Err(ReviewError::Invalid(_)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            lang.t(
-                "请填写说明（最多 2000 字）。",
-                "Write the text (at most 2000 characters).",
-            ),
+            lang.t("请选择一位在职的客服。", "Choose an active agent.")
+                .to_owned(),
         ),
     };
     render(
@@ -71,7 +69,7 @@ async fn run(
         lang,
         number,
         status,
-        Some((form_name, message.to_owned())),
+        Some((form_name, message)),
     )
     .await
 }
@@ -231,11 +229,13 @@ pub async fn note(
             .finish()),
         Err(ReviewError::NotFound) => Err(AppError::NotFound),
         Err(ReviewError::Failure(f)) => Err(f.into()),
-        Err(_) => {
-            let message = lang.t(
-                "请填写备注（最多 2000 字）。",
-                "Write the note (at most 2000 characters).",
-            );
+        Err(refused) => {
+            let message = match refused {
+                ReviewError::Text(e) => e.message(lang),
+                _ => lang
+                    .t("无法添加备注。", "The note could not be added.")
+                    .to_owned(),
+            };
             render(
                 &req,
                 &state,
@@ -243,7 +243,7 @@ pub async fn note(
                 lang,
                 number,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some(("note", message.to_owned())),
+                Some(("note", message)),
             )
             .await
         }

@@ -85,9 +85,10 @@ fn parse(query: &QueueQuery, who: &SignedIn, lang: Lang, today: NaiveDate) -> Pa
     let filed_to = date("to", &query.to);
     let packet_kind = PacketKind::parse(&query.kind).ok().map(|k| k.as_str());
     let search = Some(query.q.trim()).filter(|q| !q.is_empty()).map(|q| {
+        // Case numbers, IDs and WeChat IDs have no blanks and no control characters.
         let folded: String = ascii_fold(q)
             .chars()
-            .filter(|c| !c.is_whitespace())
+            .filter(|c| !c.is_whitespace() && !c.is_control())
             .collect();
         Search {
             case_number: folded.to_uppercase(),

@@ -8,10 +8,9 @@ use serde::Deserialize;
 
 use crate::db::events::EventRow;
 use crate::domain::case_status::{Action, CaseStatus};
-use crate::domain::decision::MAX_TEXT_CHARS;
 use crate::domain::evidence::PacketKind;
 use crate::domain::money::Fen;
-use crate::domain::{Lang, cst};
+use crate::domain::{Lang, Refusal, cst};
 use crate::web::errors::{AppError, AppResult};
 use crate::web::i18n::UiLang;
 use crate::web::page::{Chrome, DateView};
@@ -40,7 +39,7 @@ struct TrackPage {
     decision_reason: Option<String>,
     can_withdraw: bool,
     reply_text: String,
-    reply_problem: Option<&'static str>,
+    reply_problem: Option<String>,
     timeline: Vec<Entry>,
 }
 
@@ -122,7 +121,7 @@ async fn render(
     lang: Lang,
     token: String,
     status: StatusCode,
-    reply: (String, Option<&'static str>),
+    reply: (String, Option<String>),
 ) -> AppResult<HttpResponse> {
     let tracked = find(state, token.clone()).await?;
     let case = tracked.case;
@@ -229,44 +228,33 @@ pub async fn reply(
     csrf::verify(&state.keys, &req, state.secure_cookies, &form.csrf_token)
         .ok_or(AppError::Forbidden("missing or foreign CSRF token"))?;
     let token = token.into_inner();
-    let len = form.text.trim().chars().count();
-    if len == 0 || len > MAX_TEXT_CHARS {
-        let problem = lang.t(
-            "请填写回复（最多 2000 字）。",
-            "Write your reply (at most 2000 characters).",
-        );
-        return render(
-            &req,
-            &state,
-            lang,
-            token,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            (form.text, Some(problem)),
-        )
-        .await;
-    }
     let command = Command::Reply {
         text: form.text.clone(),
     };
-    match appellant_acts(&state, token.clone(), command).await? {
-        Ok(()) => Ok(back_to(&token)),
-        Err(ReviewError::Failure(f)) => Err(f.into()),
-        Err(_) => {
-            let problem = lang.t(
-                "这个案件现在不需要回复。",
-                "This case is not waiting for a reply now.",
-            );
-            render(
-                &req,
-                &state,
-                lang,
-                token,
-                StatusCode::CONFLICT,
-                (form.text, Some(problem)),
-            )
-            .await
+    let (status, problem) = match appellant_acts(&state, token.clone(), command).await? {
+        Ok(()) => return Ok(back_to(&token)),
+        Err(ReviewError::Failure(f)) => return Err(f.into()),
+        Err(ReviewError::Text(refused)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, refused.message(lang))
         }
-    }
+        Err(_) => (
+            StatusCode::CONFLICT,
+            lang.t(
+                "这个案件现在不需要回复，或回复期限已过。",
+                "This case is not waiting for a reply now, or the time to reply has passed.",
+            )
+            .to_owned(),
+        ),
+    };
+    render(
+        &req,
+        &state,
+        lang,
+        token,
+        status,
+        (form.text, Some(problem)),
+    )
+    .await
 }
 
 pub async fn confirm_withdraw(
@@ -307,10 +295,12 @@ pub async fn withdraw(
         Ok(()) => Ok(back_to(&token)),
         Err(ReviewError::Failure(f)) => Err(f.into()),
         Err(_) => {
-            let problem = lang.t(
-                "申诉已有决定或已结案，无法撤回。",
-                "The appeal has a decision or is closed: it can no longer be withdrawn.",
-            );
+            let problem = lang
+                .t(
+                    "申诉已有决定或已结案，无法撤回。",
+                    "The appeal has a decision or is closed: it can no longer be withdrawn.",
+                )
+                .to_owned();
             render(
                 &req,
                 &state,
