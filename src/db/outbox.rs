@@ -2,6 +2,7 @@
 //! claimed by workers under a lease, so that one row is sent by one worker at a time
 //! and a crashed worker's rows are taken up again once its lease runs out.
 
+use chrono::Timelike;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -97,7 +98,12 @@ pub fn claim_due(
     lease: Duration,
     limit: i64,
 ) -> QueryResult<Vec<MailRow>> {
+    // Microseconds, as both backends store it: the worker later proves it still holds
+    // the lease by this exact value.
     let until = now + lease;
+    let until = until
+        .with_nanosecond(until.nanosecond() / 1000 * 1000)
+        .unwrap_or(until);
     write_tx(conn, |conn| {
         // A macro, not a value: `as_select` takes its backend from where it is used.
         macro_rules! due_rows {
@@ -128,8 +134,16 @@ pub fn claim_due(
     })
 }
 
-pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(outbox::table.find(id))
+/// The `mark_*` functions change a row only while the caller's lease on it holds: a
+/// worker whose lease ran out never overwrites a row another worker has claimed since.
+/// They return whether the row was still the caller's.
+pub fn mark_sent(
+    conn: &mut DbConn,
+    id: i64,
+    lease: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(outbox::table.find(id).filter(outbox::lease_until.eq(lease)))
         .set((
             outbox::status.eq(SENT),
             outbox::sent_at.eq(now),
@@ -137,34 +151,44 @@ pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<
             outbox::last_error.eq(None::<String>),
         ))
         .execute(conn)
-        .map(drop)
+        .map(|n| n == 1)
 }
 
 /// A transient failure: try again at `next`.
-pub fn mark_retry(conn: &mut DbConn, id: i64, next: NaiveDateTime, error: &str) -> QueryResult<()> {
-    diesel::update(outbox::table.find(id))
+pub fn mark_retry(
+    conn: &mut DbConn,
+    id: i64,
+    lease: NaiveDateTime,
+    next: NaiveDateTime,
+    error: &str,
+) -> QueryResult<bool> {
+    diesel::update(outbox::table.find(id).filter(outbox::lease_until.eq(lease)))
         .set((
             outbox::next_attempt_at.eq(next),
             outbox::lease_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(clip(error)),
         ))
         .execute(conn)
-        .map(drop)
+        .map(|n| n == 1)
 }
 
 /// A permanent failure, or too many attempts: kept for a supervisor to see.
-pub fn mark_dead(conn: &mut DbConn, id: i64, error: &str) -> QueryResult<()> {
-    diesel::update(outbox::table.find(id))
+pub fn mark_dead(
+    conn: &mut DbConn,
+    id: i64,
+    lease: NaiveDateTime,
+    error: &str,
+) -> QueryResult<bool> {
+    diesel::update(outbox::table.find(id).filter(outbox::lease_until.eq(lease)))
         .set((
             outbox::status.eq(DEAD),
             outbox::lease_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(clip(error)),
         ))
         .execute(conn)
-        .map(drop)
+        .map(|n| n == 1)
 }
 
-/// Dead mail, newest first, with the case number when the mail concerns a case.
 /// The case a mail reports on, if any.
 pub fn case_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<i64>> {
     outbox::table
@@ -175,6 +199,7 @@ pub fn case_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<i64>> {
         .map(Option::flatten)
 }
 
+/// Dead mail, newest first, with the case number when the mail concerns a case.
 pub fn list_dead(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<DeadMail>> {
     outbox::table
         .left_join(cases::table)

@@ -144,16 +144,16 @@ impl Worker {
         // Too little lease left for a send: another worker may take the row meanwhile.
         let margin = chrono::Duration::from_std(SMTP_TIMEOUT.min(self.settings.lease / 2))
             .unwrap_or(chrono::Duration::MAX);
-        if row
+        let Some(lease) = row
             .lease_until
-            .is_none_or(|until| self.clock.now().naive_utc() + margin >= until)
-        {
+            .filter(|until| self.clock.now().naive_utc() + margin < *until)
+        else {
             tracing::warn!(
                 id,
                 "outbox lease ran short; leaving the mail for a later claim"
             );
             return;
-        }
+        };
         let outcome = match compose(&row, &self.from) {
             Ok(message) => self.transport.send(message).await,
             Err(reason) => Err(SendError::permanent(reason)),
@@ -162,24 +162,29 @@ impl Worker {
         let marked = match outcome {
             Ok(()) => {
                 tracing::info!(id, mail = %row.message, case_id = ?row.case_id, "mail sent");
-                self.db(move |conn| db::outbox::mark_sent(conn, id, now))
+                self.db(move |conn| db::outbox::mark_sent(conn, id, lease, now))
                     .await
             }
             Err(e) if e.permanent || attempts >= self.settings.max_attempts as i32 => {
                 tracing::error!(id, attempts, error = %e.message, "mail is dead: a supervisor can resend it");
-                self.db(move |conn| db::outbox::mark_dead(conn, id, &e.message))
+                self.db(move |conn| db::outbox::mark_dead(conn, id, lease, &e.message))
                     .await
             }
             Err(e) => {
                 let next = now + backoff(&self.settings, attempts);
                 tracing::warn!(id, attempts, error = %e.message, %next, "mail not sent; will retry");
-                self.db(move |conn| db::outbox::mark_retry(conn, id, next, &e.message))
+                self.db(move |conn| db::outbox::mark_retry(conn, id, lease, next, &e.message))
                     .await
             }
         };
-        if let Err(e) = marked {
+        match marked {
+            Ok(true) => {}
+            // Our lease ran out and another worker claimed the row: its outcome stands.
+            Ok(false) => tracing::warn!(id, "outbox lease lost before the outcome was recorded"),
             // The lease runs out and the row is tried again: at worst a second copy.
-            tracing::error!(id, error = %format!("{e:#}"), "cannot record the outcome of a mail");
+            Err(e) => {
+                tracing::error!(id, error = %format!("{e:#}"), "cannot record the outcome of a mail")
+            }
         }
     }
 

@@ -79,9 +79,23 @@ async fn a_crashed_workers_rows_are_claimable_again_once_the_lease_ends() {
     assert_eq!(ids(&after), ids(&first));
     assert!(after.iter().all(|r| r.attempts == 2));
 
+    // The crashed worker's lease is gone: what it would record now changes nothing.
+    let stale = first[0].lease_until.unwrap();
+    assert!(!db::outbox::mark_sent(&mut conn, first[0].id, stale, now).unwrap());
+    assert!(!db::outbox::mark_dead(&mut conn, first[1].id, stale, "late").unwrap());
+
     // Marked rows are never claimed again, however late.
-    db::outbox::mark_sent(&mut conn, after[0].id, now).unwrap();
-    db::outbox::mark_dead(&mut conn, after[1].id, "550 no such user").unwrap();
+    let lease_of = |row: &db::outbox::MailRow| row.lease_until.unwrap();
+    assert!(db::outbox::mark_sent(&mut conn, after[0].id, lease_of(&after[0]), now).unwrap());
+    assert!(
+        db::outbox::mark_dead(
+            &mut conn,
+            after[1].id,
+            lease_of(&after[1]),
+            "550 no such user"
+        )
+        .unwrap()
+    );
     let much_later = now + Duration::days(30);
     assert!(
         db::outbox::claim_due(&mut conn, much_later, lease, 10)
@@ -101,13 +115,15 @@ async fn a_retried_mail_waits_for_its_next_attempt_time() {
     let row = db::outbox::claim_due(&mut conn, now, lease, 10)
         .unwrap()
         .remove(0);
-    db::outbox::mark_retry(
+    let retried = db::outbox::mark_retry(
         &mut conn,
         row.id,
+        row.lease_until.unwrap(),
         now + Duration::seconds(120),
         "451 try later",
     )
     .unwrap();
+    assert!(retried, "the claim's own lease");
 
     assert!(
         db::outbox::claim_due(&mut conn, now + Duration::seconds(119), lease, 10)
