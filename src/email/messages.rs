@@ -145,6 +145,9 @@ pub struct Receipt {
     pub sent_at: String,
     pub review_target: MailDate,
     pub review_deadline: MailDate,
+    /// The policy's working days, as the mail explains the dates.
+    pub target_days: u32,
+    pub deadline_days: u32,
     pub tracking_url: String,
 }
 

@@ -195,6 +195,8 @@ fn file_new(
         sent_at: cst::format_local(appeal.sent_at.utc()),
         review_target: MailDate::new(filing.lang, dates.target),
         review_deadline: MailDate::new(filing.lang, dates.deadline),
+        target_days: policy::REVIEW_TARGET_WORKING_DAYS,
+        deadline_days: policy::REVIEW_DEADLINE_WORKING_DAYS,
         tracking_url: format!("{}/track/{tracking_token}", filing.links_base),
     };
     email::enqueue(conn, &receipt, appeal.email.as_str(), Some(case_id), now)

@@ -12,6 +12,8 @@ fn receipt(lang: Lang) -> Receipt {
         sent_at: "2026-09-30 09:00:00".into(),
         review_target: MailDate::new(lang, day(10)),
         review_deadline: MailDate::new(lang, day(15)),
+        target_days: 3,
+        deadline_days: 7,
         tracking_url: "http://127.0.0.1:8080/track/abc\"<x>".into(),
     }
 }

@@ -1,7 +1,8 @@
 //! How each piece of evidence is asked for on the form: label, hint, input.
 
 use crate::domain::appeal::{Field, RawAppeal};
-use crate::domain::evidence::PacketKind;
+use crate::domain::evidence::{Account, PacketKind};
+use crate::domain::policy;
 use crate::domain::{Lang, Refusal};
 
 pub enum Input {
@@ -19,7 +20,7 @@ pub enum Input {
 pub struct FieldView {
     pub name: &'static str,
     pub label: &'static str,
-    pub hint: &'static str,
+    pub hint: String,
     pub value: String,
     pub error: Option<String>,
     pub input: Input,
@@ -87,55 +88,61 @@ pub fn views(
             let (label, hint, input, value) = match field {
                 Field::WechatId => (
                     t("你的微信号", "Your WeChat ID"),
-                    t("微信 → 我 → 微信号；用作每年申诉次数的依据", "WeChat → Me → WeChat ID; your yearly appeals are counted by it"),
+                    t("微信 → 我 → 微信号；用作每年申诉次数的依据", "WeChat → Me → WeChat ID; your yearly appeals are counted by it").to_owned(),
                     text("text", "username", "wxid_abc123", 40),
                     &raw.wechat_id,
                 ),
                 Field::Email => (
                     t("电子邮箱", "Email"),
-                    t("案件进展会发到这个邮箱", "We email every step of your case here"),
+                    t("案件进展会发到这个邮箱", "We email every step of your case here").to_owned(),
                     text("email", "email", "name@example.com", 254),
                     &raw.email,
                 ),
                 Field::PacketKind => (
                     t("付款方式", "What you sent"),
-                    t("普通红包、拼手气红包或转账", "A red packet, a lucky red packet or a transfer"),
+                    t("普通红包、拼手气红包或转账", "A red packet, a lucky red packet or a transfer").to_owned(),
                     Input::PacketKind,
                     &raw.packet_kind,
                 ),
                 Field::Amount => (
                     t("金额（元）", "Amount (yuan)"),
-                    t("单笔须超过 500.00 元，例如 520.00", "One payment over ¥500.00, for example 520.00"),
+                    match lang {
+                        Lang::Zh => format!("单笔须超过 {} 元，例如 520.00", policy::ELIGIBLE_ABOVE),
+                        Lang::En => format!("One payment over ¥{}, for example 520.00", policy::ELIGIBLE_ABOVE),
+                    },
                     text("decimal", "off", "520.00", 40),
                     &raw.amount,
                 ),
                 Field::SentAt => (
                     t("付款时间（北京时间，精确到秒）", "When you sent it (China time, to the second)"),
-                    t("格式 2026-11-20 14:30:05；账单详情里的支付时间", "Format 2026-11-20 14:30:05, as the bill details show it"),
+                    t("格式 2026-11-20 14:30:05；账单详情里的支付时间", "Format 2026-11-20 14:30:05, as the bill details show it").to_owned(),
                     text("text", "off", "2026-11-20 14:30:05", 40),
                     &raw.sent_at,
                 ),
                 Field::TransactionId => (
                     t("交易单号", "Transaction ID"),
-                    t("账单详情里的交易单号：19 位数字，以 10 开头", "In the bill details: 19 digits starting with 10"),
+                    t("账单详情里的交易单号：19 位数字，以 10 开头", "In the bill details: 19 digits starting with 10").to_owned(),
                     text("numeric", "off", "1000000000000000000", 60),
                     &raw.transaction_id,
                 ),
                 Field::CounterpartyPhoneSuffix => (
                     t("对方绑定手机号后 4 位", "Last 4 digits of the recipient's phone"),
-                    t("对方微信绑定的手机号的最后 4 位", "The phone number bound to the recipient's WeChat"),
+                    t("对方微信绑定的手机号的最后 4 位", "The phone number bound to the recipient's WeChat").to_owned(),
                     text("numeric", "off", "1234", 8),
                     &raw.counterparty_phone_suffix,
                 ),
                 Field::CardLast4 => (
                     t("付款银行卡后 4 位", "Last 4 digits of your paying bank card"),
-                    t("只填后 4 位，切勿填写完整卡号", "Only the last 4 digits, never the full card number"),
+                    t("只填后 4 位，切勿填写完整卡号", "Only the last 4 digits, never the full card number").to_owned(),
                     text("numeric", "off", "5678", 8),
                     &raw.card_last4,
                 ),
                 Field::Account => (
                     t("事情经过", "What happened"),
-                    t("用你自己的话说明为何误发（10–2000 字）。请勿填写密码或验证码。", "In your own words, how the mistake happened (10–2000 characters). Never include a password or SMS code."),
+                    match lang {
+                        Lang::Zh => format!("用你自己的话说明为何误发（{}–{} 字）。请勿填写密码或验证码。", Account::MIN_CHARS, Account::MAX_CHARS),
+                        Lang::En => format!("In your own words, how the mistake happened ({}–{} characters). Never include a password or SMS code.", Account::MIN_CHARS, Account::MAX_CHARS),
+                    },
                     Input::Account,
                     &raw.account,
                 ),

@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use crate::domain::policy;
 use crate::web::AppState;
 use crate::web::errors::AppResult;
 use crate::web::i18n::UiLang;
@@ -16,6 +17,8 @@ struct Receipt {
     case_number: String,
     review_target: DateView,
     review_deadline: DateView,
+    target_days: u32,
+    deadline_days: u32,
     tracking_url: String,
 }
 
@@ -31,6 +34,8 @@ pub async fn show(
         case_number: case.case_number,
         review_target: DateView::new(lang, case.review_target),
         review_deadline: DateView::new(lang, case.review_deadline),
+        target_days: policy::REVIEW_TARGET_WORKING_DAYS,
+        deadline_days: policy::REVIEW_DEADLINE_WORKING_DAYS,
         tracking_url: format!("{}/track/{}", base_url(&req, &state), token.as_str()),
     };
     Ok(page::private(page::builder(StatusCode::OK)).body(page.render()?))
