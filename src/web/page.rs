@@ -51,6 +51,13 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
+/// 303 See Other: after a POST, and for every redirect we send.
+pub fn see_other(location: impl Into<String>) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.into()))
+        .finish()
+}
+
 pub fn render(status: StatusCode, page: &impl Template) -> AppResult<HttpResponse> {
     Ok(builder(status).body(page.render()?))
 }

@@ -7,7 +7,7 @@ use actix_session::config::{BrowserSession, TtlExtensionPolicy};
 use actix_session::{Session, SessionExt, SessionMiddleware};
 use actix_web::cookie::{Key, SameSite, time::Duration};
 use actix_web::dev::Payload;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::Datelike;
@@ -262,9 +262,7 @@ pub async fn login(
                 .and_then(|_| session.insert(SIGNED_IN_AT, now.timestamp()))
                 .and_then(|_| session.insert(CSRF, random_token()));
             stored.map_err(|e| AppError::Internal(anyhow::anyhow!("session: {e}")))?;
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/agent/cases"))
-                .finish())
+            Ok(page::see_other("/agent/cases"))
         }
         Err(refused) => {
             let (status, message) = match refused {
@@ -301,7 +299,5 @@ pub async fn login(
 pub async fn logout(session: Session, verified: Verified<TokenOnly>) -> HttpResponse {
     let _ = verified.who;
     session.purge();
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/agent/login"))
-        .finish()
+    page::see_other("/agent/login")
 }

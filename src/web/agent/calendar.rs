@@ -1,6 +1,6 @@
 //! `GET /agent/calendar` and `POST /agent/calendar`: the working-day calendar by year.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::Datelike;
@@ -135,9 +135,7 @@ pub async fn load_year_handler(
         .await??;
     let problem = match outcome {
         Ok(_) => {
-            return Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/agent/calendar"))
-                .finish());
+            return Ok(page::see_other("/agent/calendar"));
         }
         Err(LoadRefused::BadYear) => lang
             .t("请填写年份，如 2027。", "Enter a year, such as 2027.")

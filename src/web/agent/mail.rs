@@ -1,7 +1,7 @@
 //! `GET /agent/mail`: mail that could not be delivered, with the last SMTP error, and a
 //! button to send it again once the cause is fixed (supervisors).
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
@@ -66,7 +66,5 @@ pub async fn resend(
         // Resent or delivered meanwhile: the list shows how things stand.
         Resend::NotDead => {}
     }
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/agent/mail"))
-        .finish())
+    Ok(page::see_other("/agent/mail"))
 }

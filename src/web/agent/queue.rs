@@ -204,9 +204,7 @@ fn encode(query: &QueueQuery) -> String {
 }
 
 pub async fn home(_signed_in: SignedIn) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/agent/cases"))
-        .finish()
+    page::see_other("/agent/cases")
 }
 
 pub async fn show(

@@ -1,6 +1,6 @@
 //! `GET /appeals/new` and `POST /appeals`.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -137,12 +137,9 @@ pub async fn create(
     }
     let refused = match outcome {
         Ok(Filed::New { tracking_token } | Filed::Again { tracking_token }) => {
-            return Ok(HttpResponse::SeeOther()
-                .insert_header((
-                    header::LOCATION,
-                    format!("/appeals/receipt/{tracking_token}"),
-                ))
-                .finish());
+            return Ok(page::see_other(format!(
+                "/appeals/receipt/{tracking_token}"
+            )));
         }
         Err(FileError::Failure(failure)) => return Err(failure.into()),
         Err(FileError::Refused(refused)) => refused,

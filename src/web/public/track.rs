@@ -1,7 +1,7 @@
 //! `/track/{token}`: the case's status, dates and timeline for whoever holds the link;
 //! answering a request for evidence; withdrawing before a decision.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use crate::domain::money::Fen;
 use crate::domain::{Lang, Refusal, cst};
 use crate::web::errors::{AppError, AppResult};
 use crate::web::i18n::UiLang;
-use crate::web::page::{Chrome, DateView};
+use crate::web::page::{self, Chrome, DateView};
 use crate::web::{AppState, csrf};
 use crate::workflows::review::{self, Actor, Command, ReviewError};
 use crate::workflows::track_case::{Tracked, track_case};
@@ -212,9 +212,7 @@ async fn appellant_acts(
 }
 
 fn back_to(token: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, format!("/track/{token}")))
-        .finish()
+    page::see_other(format!("/track/{token}"))
 }
 
 pub async fn reply(
