@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 
 use appealdesk::config::{Clock, DatabaseUrl, MailSettings, Settings};
 use appealdesk::db::{self, cases::NewCase};
+use appealdesk::domain::Lang;
 use appealdesk::domain::agent::Role;
+use appealdesk::domain::case_status::CaseStatus;
+use appealdesk::domain::evidence::PacketKind;
 use appealdesk::startup::Application;
 use chrono::{Days, NaiveDate, Utc};
 
@@ -37,14 +40,14 @@ fn seed(url: &DatabaseUrl, n: usize) -> anyhow::Result<()> {
             let number = format!("AD{}-B{:05}", filed_on.format("%Y%m%d"), i);
             let case = NewCase {
                 case_number: &number,
-                status: ["submitted", "in_review", "awaiting_user"][i % 3],
+                status: CaseStatus::OPEN[i % 3],
                 tracking_token_hash: &format!("t{i}"),
                 submission_key_hash: &format!("s{i}"),
                 submission_fingerprint: "bench",
-                lang: "zh-CN",
+                lang: Lang::Zh,
                 wechat_id: &format!("wxid_bench{i}"),
                 email: "bench@example.com",
-                packet_kind: "transfer",
+                packet_kind: PacketKind::Transfer,
                 amount_fen: 52_000 + i as i64,
                 sent_at: now.naive_utc(),
                 transaction_id: &format!("10{i:017}"),

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use appealdesk::config::Settings;
 use appealdesk::domain::agent::Role;
 use appealdesk::domain::cst;
+use appealdesk::domain::stored::Stored;
 use appealdesk::email::{Wake, Worker};
 use appealdesk::startup::{Application, prepare_database};
 use appealdesk::workflows::{agents, working_days};
@@ -130,7 +131,7 @@ fn agent(settings: &Settings, command: AgentCommand) -> anyhow::Result<()> {
             role,
             password_stdin,
         } => {
-            let role = Role::parse(&role).context("--role is agent or supervisor")?;
+            let role = Role::from_stored(&role).context("--role is agent or supervisor")?;
             let password = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line)?;
@@ -161,7 +162,7 @@ fn agent(settings: &Settings, command: AgentCommand) -> anyhow::Result<()> {
                 } else {
                     "active"
                 };
-                println!("{}\t{}\t{}\t{}", a.email, a.name, a.role, state);
+                println!("{}\t{}\t{}\t{}", a.email, a.name, a.role.as_str(), state);
             }
         }
     }

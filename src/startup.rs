@@ -41,7 +41,7 @@ impl Application {
             .then(|| Worker::new(pool.clone(), &settings.mail, settings.clock, wake.clone()))
             .transpose()?;
         let state = AppState {
-            pool,
+            store: crate::workflows::Store::new(pool),
             keys,
             clock: settings.clock,
             secure_cookies: settings.secure_cookies(),

@@ -4,14 +4,15 @@ use diesel::prelude::*;
 use super::DbConn;
 use super::schema::{agent_sessions, agents};
 use crate::domain::agent::Role;
+use crate::domain::ids::AgentId;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = agents)]
 pub struct AgentRow {
-    pub id: i64,
+    pub id: AgentId,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub password_hash: String,
     pub disabled_at: Option<NaiveDateTime>,
 }
@@ -20,7 +21,7 @@ pub fn insert(
     conn: &mut DbConn,
     email: &str,
     name: &str,
-    role: &str,
+    role: Role,
     password_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -44,9 +45,9 @@ pub fn by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<AgentRow>>
         .optional()
 }
 
-pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<AgentRow>> {
+pub fn by_id(conn: &mut DbConn, id: AgentId) -> QueryResult<Option<AgentRow>> {
     agents::table
-        .find(id)
+        .filter(agents::id.eq(id))
         .select(AgentRow::as_select())
         .first(conn)
         .optional()
@@ -64,7 +65,7 @@ pub fn disable(conn: &mut DbConn, email: &str, now: NaiveDateTime) -> QueryResul
     let Some(agent) = by_email(conn, email)? else {
         return Ok(false);
     };
-    diesel::update(agents::table.find(agent.id))
+    diesel::update(agents::table.filter(agents::id.eq(agent.id)))
         .set(agents::disabled_at.eq(now))
         .execute(conn)?;
     diesel::delete(agent_sessions::table.filter(agent_sessions::agent_id.eq(agent.id)))
@@ -74,7 +75,7 @@ pub fn disable(conn: &mut DbConn, email: &str, now: NaiveDateTime) -> QueryResul
 
 pub fn active_supervisors(conn: &mut DbConn) -> QueryResult<Vec<AgentRow>> {
     agents::table
-        .filter(agents::role.eq(Role::Supervisor.as_str()))
+        .filter(agents::role.eq(Role::Supervisor))
         .filter(agents::disabled_at.is_null())
         .select(AgentRow::as_select())
         .load(conn)

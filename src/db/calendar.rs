@@ -12,7 +12,7 @@ const OFFICIAL_SOURCE: &str = "State Council notices (shipped)";
 #[derive(Queryable)]
 struct DayRow {
     day: NaiveDate,
-    kind: String,
+    kind: DayKind,
     name_zh: String,
     name_en: String,
 }
@@ -36,14 +36,11 @@ pub fn working_calendar(
         .filter(calendar_years::year.between(from.year(), to.year()))
         .select(calendar_years::year)
         .load(conn)?;
-    let days = rows.into_iter().filter_map(|r| {
-        // The CHECK constraint keeps `kind` to the two values.
-        DayKind::parse(&r.kind).map(|kind| CalendarDay {
-            date: r.day,
-            kind,
-            name_zh: r.name_zh,
-            name_en: r.name_en,
-        })
+    let days = rows.into_iter().map(|r| CalendarDay {
+        date: r.day,
+        kind: r.kind,
+        name_zh: r.name_zh,
+        name_en: r.name_en,
     });
     Ok(WorkingCalendar::new(days, years))
 }

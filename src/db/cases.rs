@@ -3,21 +3,24 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::cases;
+use crate::domain::Lang;
 use crate::domain::case_number::looks_like_case_number;
 use crate::domain::case_status::CaseStatus;
+use crate::domain::evidence::PacketKind;
+use crate::domain::ids::{AgentId, CaseId};
 
 #[derive(Insertable)]
 #[diesel(table_name = cases)]
 pub struct NewCase<'a> {
     pub case_number: &'a str,
-    pub status: &'a str,
+    pub status: CaseStatus,
     pub tracking_token_hash: &'a str,
     pub submission_key_hash: &'a str,
     pub submission_fingerprint: &'a str,
-    pub lang: &'a str,
+    pub lang: Lang,
     pub wechat_id: &'a str,
     pub email: &'a str,
-    pub packet_kind: &'a str,
+    pub packet_kind: PacketKind,
     pub amount_fen: i64,
     pub sent_at: NaiveDateTime,
     pub transaction_id: &'a str,
@@ -34,13 +37,13 @@ pub struct NewCase<'a> {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = cases)]
 pub struct CaseRow {
-    pub id: i64,
+    pub id: CaseId,
     pub case_number: String,
-    pub status: String,
+    pub status: CaseStatus,
     pub submission_fingerprint: String,
-    pub lang: String,
+    pub lang: Lang,
     pub wechat_id: String,
-    pub packet_kind: String,
+    pub packet_kind: PacketKind,
     pub amount_fen: i64,
     pub sent_at: NaiveDateTime,
     pub transaction_id: String,
@@ -52,17 +55,16 @@ pub struct CaseRow {
     pub review_deadline: NaiveDate,
     pub email: String,
     pub account: String,
-    pub assignee_id: Option<i64>,
+    pub assignee_id: Option<AgentId>,
     pub awaiting_since: Option<NaiveDate>,
     pub reply_due: Option<NaiveDate>,
     pub evidence_request: Option<String>,
     pub decision_reason: Option<String>,
     pub decided_on: Option<NaiveDate>,
-    pub closed_reason: Option<String>,
 }
 
 /// Inserts the case and returns its id.
-pub fn insert(conn: &mut DbConn, case: &NewCase<'_>) -> QueryResult<i64> {
+pub fn insert(conn: &mut DbConn, case: &NewCase<'_>) -> QueryResult<CaseId> {
     diesel::insert_into(cases::table)
         .values(case)
         .execute(conn)?;
@@ -111,19 +113,23 @@ pub fn by_number(conn: &mut DbConn, case_number: &str) -> QueryResult<Option<Cas
 /// Moves the case only if nobody moved it first: false means a concurrent change won.
 pub fn set_status(
     conn: &mut DbConn,
-    id: i64,
-    from: &str,
-    to: &str,
+    id: CaseId,
+    from: CaseStatus,
+    to: CaseStatus,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    diesel::update(cases::table.find(id).filter(cases::status.eq(from)))
-        .set((cases::status.eq(to), cases::updated_at.eq(now)))
-        .execute(conn)
-        .map(|n| n == 1)
+    diesel::update(
+        cases::table
+            .filter(cases::id.eq(id))
+            .filter(cases::status.eq(from)),
+    )
+    .set((cases::status.eq(to), cases::updated_at.eq(now)))
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
-pub fn set_assignee(conn: &mut DbConn, id: i64, agent_id: i64) -> QueryResult<()> {
-    diesel::update(cases::table.find(id))
+pub fn set_assignee(conn: &mut DbConn, id: CaseId, agent_id: AgentId) -> QueryResult<()> {
+    diesel::update(cases::table.filter(cases::id.eq(id)))
         .set(cases::assignee_id.eq(agent_id))
         .execute(conn)
         .map(drop)
@@ -131,12 +137,12 @@ pub fn set_assignee(conn: &mut DbConn, id: i64, agent_id: i64) -> QueryResult<()
 
 pub fn set_awaiting(
     conn: &mut DbConn,
-    id: i64,
+    id: CaseId,
     since: NaiveDate,
     reply_due: NaiveDate,
     request: &str,
 ) -> QueryResult<()> {
-    diesel::update(cases::table.find(id))
+    diesel::update(cases::table.filter(cases::id.eq(id)))
         .set((
             cases::awaiting_since.eq(since),
             cases::reply_due.eq(reply_due),
@@ -149,11 +155,11 @@ pub fn set_awaiting(
 /// The appellant answered: the wait ends and the review dates move.
 pub fn resume_review(
     conn: &mut DbConn,
-    id: i64,
+    id: CaseId,
     target: NaiveDate,
     deadline: NaiveDate,
 ) -> QueryResult<()> {
-    diesel::update(cases::table.find(id))
+    diesel::update(cases::table.filter(cases::id.eq(id)))
         .set((
             cases::review_target.eq(target),
             cases::review_deadline.eq(deadline),
@@ -166,11 +172,11 @@ pub fn resume_review(
 
 pub fn set_decision(
     conn: &mut DbConn,
-    id: i64,
+    id: CaseId,
     reason: &str,
     decided_on: NaiveDate,
 ) -> QueryResult<()> {
-    diesel::update(cases::table.find(id))
+    diesel::update(cases::table.filter(cases::id.eq(id)))
         .set((
             cases::decision_reason.eq(reason),
             cases::decided_on.eq(decided_on),
@@ -179,17 +185,10 @@ pub fn set_decision(
         .map(drop)
 }
 
-pub fn set_closed_reason(conn: &mut DbConn, id: i64, reason: &str) -> QueryResult<()> {
-    diesel::update(cases::table.find(id))
-        .set(cases::closed_reason.eq(reason))
-        .execute(conn)
-        .map(drop)
-}
-
 /// Cases whose request for evidence went unanswered past its last day.
 pub fn unanswered(conn: &mut DbConn, today: NaiveDate) -> QueryResult<Vec<String>> {
     cases::table
-        .filter(cases::status.eq(CaseStatus::AwaitingUser.as_str()))
+        .filter(cases::status.eq(CaseStatus::AwaitingUser))
         .filter(cases::reply_due.lt(today))
         .select(cases::case_number)
         .load(conn)

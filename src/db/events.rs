@@ -3,18 +3,21 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::case_events;
+use crate::domain::case_status::CaseStatus;
+use crate::domain::ids::{AgentId, CaseId};
+use crate::domain::timeline::EventKind;
 
 #[derive(Insertable)]
 #[diesel(table_name = case_events)]
 pub struct NewEvent<'a> {
-    pub case_id: i64,
+    pub case_id: CaseId,
     pub at: NaiveDateTime,
     pub actor: &'a str,
-    pub kind: &'a str,
-    pub from_status: Option<&'a str>,
-    pub to_status: Option<&'a str>,
+    pub kind: EventKind,
+    pub from_status: Option<CaseStatus>,
+    pub to_status: Option<CaseStatus>,
     pub note: Option<&'a str>,
-    pub agent_id: Option<i64>,
+    pub agent_id: Option<AgentId>,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -22,9 +25,9 @@ pub struct NewEvent<'a> {
 pub struct EventRow {
     pub at: NaiveDateTime,
     pub actor: String,
-    pub kind: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
+    pub kind: EventKind,
+    pub from_status: Option<CaseStatus>,
+    pub to_status: Option<CaseStatus>,
     pub note: Option<String>,
 }
 
@@ -36,10 +39,28 @@ pub fn append(conn: &mut DbConn, event: &NewEvent<'_>) -> QueryResult<()> {
         .map(drop)
 }
 
-pub fn for_case(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<EventRow>> {
+pub fn for_case(conn: &mut DbConn, case_id: CaseId) -> QueryResult<Vec<EventRow>> {
     case_events::table
         .filter(case_events::case_id.eq(case_id))
         .order(case_events::id)
         .select(EventRow::as_select())
         .load(conn)
+}
+
+/// Whether `agent` has a `kind` entry on the case since `since` (a view already on record).
+pub fn recorded_since(
+    conn: &mut DbConn,
+    case_id: CaseId,
+    agent: AgentId,
+    kind: EventKind,
+    since: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        case_events::table
+            .filter(case_events::case_id.eq(case_id))
+            .filter(case_events::agent_id.eq(agent))
+            .filter(case_events::kind.eq(kind))
+            .filter(case_events::at.ge(since)),
+    ))
+    .get_result(conn)
 }

@@ -15,6 +15,7 @@ pub mod secrets;
 pub mod sessions;
 pub mod sign_in;
 pub mod stats;
+pub mod types;
 
 use std::time::Duration;
 

@@ -8,10 +8,9 @@ use diesel::prelude::*;
 
 use super::schema::{cases, outbox};
 use super::{DbConn, write_tx};
-
-pub const PENDING: &str = "pending";
-pub const SENT: &str = "sent";
-pub const DEAD: &str = "dead";
+use crate::domain::Lang;
+use crate::domain::ids::{CaseId, OutboxId};
+use crate::domain::mail_status::MailStatus;
 
 /// The longest error text kept; SMTP replies can be long.
 const ERROR_MAX_CHARS: usize = 1000;
@@ -22,11 +21,11 @@ const ERROR_MAX_CHARS: usize = 1000;
 pub struct NewMail<'a> {
     pub message: &'a str,
     pub recipient: &'a str,
-    pub lang: &'a str,
+    pub lang: Lang,
     pub subject: &'a str,
     pub body_text: &'a str,
     pub body_html: &'a str,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
     pub created_at: NaiveDateTime,
 }
 
@@ -34,14 +33,14 @@ pub struct NewMail<'a> {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = outbox)]
 pub struct MailRow {
-    pub id: i64,
+    pub id: OutboxId,
     pub message: String,
     pub recipient: String,
-    pub lang: String,
+    pub lang: Lang,
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
     /// Including the claim that returned this row.
     pub attempts: i32,
     pub lease_until: Option<NaiveDateTime>,
@@ -51,10 +50,10 @@ pub struct MailRow {
 /// What a supervisor sees of a mail that could not be delivered.
 #[derive(Queryable, Debug, Clone)]
 pub struct DeadMail {
-    pub id: i64,
+    pub id: OutboxId,
     pub message: String,
     pub recipient: String,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
     pub case_number: Option<String>,
     pub attempts: i32,
     pub last_error: Option<String>,
@@ -72,7 +71,7 @@ pub fn enqueue(conn: &mut DbConn, mail: &NewMail<'_>) -> QueryResult<()> {
 
 #[diesel::dsl::auto_type]
 fn due(now: NaiveDateTime) -> _ {
-    let pending: &'static str = PENDING;
+    let pending: MailStatus = MailStatus::Pending;
     outbox::status
         .eq(pending)
         .and(outbox::next_attempt_at.le(now))
@@ -119,7 +118,7 @@ pub fn claim_due(
             DbConn::Postgres(c) => due_rows!().for_update().skip_locked().load(c)?,
             DbConn::Sqlite(c) => due_rows!().load(c)?,
         };
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let ids: Vec<OutboxId> = rows.iter().map(|r| r.id).collect();
         diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
             .set((
                 outbox::lease_until.eq(until),
@@ -139,62 +138,74 @@ pub fn claim_due(
 /// They return whether the row was still the caller's.
 pub fn mark_sent(
     conn: &mut DbConn,
-    id: i64,
+    id: OutboxId,
     lease: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    diesel::update(outbox::table.find(id).filter(outbox::lease_until.eq(lease)))
-        .set((
-            outbox::status.eq(SENT),
-            outbox::sent_at.eq(now),
-            outbox::lease_until.eq(None::<NaiveDateTime>),
-            outbox::last_error.eq(None::<String>),
-        ))
-        .execute(conn)
-        .map(|n| n == 1)
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::lease_until.eq(lease)),
+    )
+    .set((
+        outbox::status.eq(MailStatus::Sent),
+        outbox::sent_at.eq(now),
+        outbox::lease_until.eq(None::<NaiveDateTime>),
+        outbox::last_error.eq(None::<String>),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
 /// A transient failure: try again at `next`.
 pub fn mark_retry(
     conn: &mut DbConn,
-    id: i64,
+    id: OutboxId,
     lease: NaiveDateTime,
     next: NaiveDateTime,
     error: &str,
 ) -> QueryResult<bool> {
-    diesel::update(outbox::table.find(id).filter(outbox::lease_until.eq(lease)))
-        .set((
-            outbox::next_attempt_at.eq(next),
-            outbox::lease_until.eq(None::<NaiveDateTime>),
-            outbox::last_error.eq(clip(error)),
-        ))
-        .execute(conn)
-        .map(|n| n == 1)
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::lease_until.eq(lease)),
+    )
+    .set((
+        outbox::next_attempt_at.eq(next),
+        outbox::lease_until.eq(None::<NaiveDateTime>),
+        outbox::last_error.eq(clip(error)),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
 /// A permanent failure, or too many attempts: kept for a supervisor to see.
 pub fn mark_dead(
     conn: &mut DbConn,
-    id: i64,
+    id: OutboxId,
     lease: NaiveDateTime,
     error: &str,
 ) -> QueryResult<bool> {
-    diesel::update(outbox::table.find(id).filter(outbox::lease_until.eq(lease)))
-        .set((
-            outbox::status.eq(DEAD),
-            outbox::lease_until.eq(None::<NaiveDateTime>),
-            outbox::last_error.eq(clip(error)),
-        ))
-        .execute(conn)
-        .map(|n| n == 1)
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::lease_until.eq(lease)),
+    )
+    .set((
+        outbox::status.eq(MailStatus::Dead),
+        outbox::lease_until.eq(None::<NaiveDateTime>),
+        outbox::last_error.eq(clip(error)),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
 /// The case a mail reports on, if any.
-pub fn case_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<i64>> {
+pub fn case_of(conn: &mut DbConn, id: OutboxId) -> QueryResult<Option<CaseId>> {
     outbox::table
         .find(id)
         .select(outbox::case_id)
-        .first::<Option<i64>>(conn)
+        .first::<Option<CaseId>>(conn)
         .optional()
         .map(Option::flatten)
 }
@@ -203,7 +214,7 @@ pub fn case_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<i64>> {
 pub fn list_dead(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<DeadMail>> {
     outbox::table
         .left_join(cases::table)
-        .filter(outbox::status.eq(DEAD))
+        .filter(outbox::status.eq(MailStatus::Dead))
         .order(outbox::id.desc())
         .limit(limit)
         .select((
@@ -221,15 +232,19 @@ pub fn list_dead(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<DeadMail>> {
 
 /// Dead → pending, due now, attempts from zero. `false` when the row is not dead
 /// (unknown, already resent, or sent).
-pub fn resend(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
-    let changed = diesel::update(outbox::table.find(id).filter(outbox::status.eq(DEAD)))
-        .set((
-            outbox::status.eq(PENDING),
-            outbox::attempts.eq(0),
-            outbox::next_attempt_at.eq(now),
-            outbox::lease_until.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn)?;
+pub fn resend(conn: &mut DbConn, id: OutboxId, now: NaiveDateTime) -> QueryResult<bool> {
+    let changed = diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::status.eq(MailStatus::Dead)),
+    )
+    .set((
+        outbox::status.eq(MailStatus::Pending),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(now),
+        outbox::lease_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
     Ok(changed == 1)
 }
 

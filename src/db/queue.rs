@@ -6,13 +6,16 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::{agents, cases};
+use crate::domain::case_status::CaseStatus;
+use crate::domain::evidence::PacketKind;
+use crate::domain::ids::{AgentId, CaseId};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Assignee {
     #[default]
     Anyone,
     Unassigned,
-    Agent(i64),
+    Agent(AgentId),
 }
 
 /// Which statuses the queue shows; each reads its own index in deadline order.
@@ -21,7 +24,7 @@ pub enum Statuses {
     /// Submitted, in review or awaiting the appellant: the work to do.
     #[default]
     Open,
-    One(&'static str),
+    One(CaseStatus),
     All,
 }
 
@@ -31,7 +34,7 @@ pub struct Filter {
     pub assignee: Assignee,
     /// Only cases whose deadline is before this day.
     pub overdue_before: Option<NaiveDate>,
-    pub packet_kind: Option<&'static str>,
+    pub packet_kind: Option<PacketKind>,
     pub filed_from: Option<NaiveDate>,
     pub filed_to: Option<NaiveDate>,
     /// Matched exactly against case number, transaction ID and WeChat ID.
@@ -49,15 +52,15 @@ pub struct Search {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cursor {
     pub deadline: NaiveDate,
-    pub id: i64,
+    pub id: CaseId,
 }
 
 #[derive(Queryable, Debug, Clone)]
 pub struct QueueRow {
-    pub id: i64,
+    pub id: CaseId,
     pub case_number: String,
-    pub status: String,
-    pub packet_kind: String,
+    pub status: CaseStatus,
+    pub packet_kind: PacketKind,
     pub amount_fen: i64,
     pub filed_on: NaiveDate,
     pub review_target: NaiveDate,

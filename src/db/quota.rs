@@ -2,6 +2,7 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::quota_slots;
+use crate::domain::ids::CaseId;
 
 /// The slots this person already holds in that year.
 pub fn taken_slots(conn: &mut DbConn, wechat_id: &str, year: i32) -> QueryResult<Vec<i32>> {
@@ -19,7 +20,7 @@ pub fn take(
     wechat_id: &str,
     year: i32,
     slot: i32,
-    case_id: i64,
+    case_id: CaseId,
 ) -> QueryResult<()> {
     diesel::insert_into(quota_slots::table)
         .values((
@@ -33,6 +34,6 @@ pub fn take(
 }
 
 /// A voided filing gives its slot back.
-pub fn release(conn: &mut DbConn, case_id: i64) -> QueryResult<usize> {
+pub fn release(conn: &mut DbConn, case_id: CaseId) -> QueryResult<usize> {
     diesel::delete(quota_slots::table.filter(quota_slots::case_id.eq(case_id))).execute(conn)
 }

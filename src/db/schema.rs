@@ -30,7 +30,6 @@ diesel::table! {
         evidence_request -> Nullable<Text>,
         decision_reason -> Nullable<Text>,
         decided_on -> Nullable<Date>,
-        closed_reason -> Nullable<Text>,
         open_deadline -> Nullable<Date>,
     }
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::agent_sessions;
+use crate::domain::ids::AgentId;
 
 pub fn load(conn: &mut DbConn, key_hash: &str, now: NaiveDateTime) -> QueryResult<Option<String>> {
     agent_sessions::table
@@ -18,7 +19,7 @@ pub fn load(conn: &mut DbConn, key_hash: &str, now: NaiveDateTime) -> QueryResul
 pub fn insert(
     conn: &mut DbConn,
     key_hash: &str,
-    agent_id: Option<i64>,
+    agent_id: Option<AgentId>,
     state: &str,
     expires_at: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -37,7 +38,7 @@ pub fn insert(
 pub fn update(
     conn: &mut DbConn,
     key_hash: &str,
-    agent_id: Option<i64>,
+    agent_id: Option<AgentId>,
     state: &str,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,

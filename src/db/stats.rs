@@ -6,8 +6,12 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::{agents, cases, digest_runs};
+use crate::domain::case_status::CaseStatus;
 
-pub fn open_by_status(conn: &mut DbConn, open: &[&str]) -> QueryResult<Vec<(String, i64)>> {
+pub fn open_by_status(
+    conn: &mut DbConn,
+    open: &[CaseStatus],
+) -> QueryResult<Vec<(CaseStatus, i64)>> {
     cases::table
         .filter(cases::status.eq_any(open.to_vec()))
         .group_by(cases::status)
@@ -15,7 +19,11 @@ pub fn open_by_status(conn: &mut DbConn, open: &[&str]) -> QueryResult<Vec<(Stri
         .load(conn)
 }
 
-pub fn open_due(conn: &mut DbConn, open: &[&str], today: NaiveDate) -> QueryResult<(i64, i64)> {
+pub fn open_due(
+    conn: &mut DbConn,
+    open: &[CaseStatus],
+    today: NaiveDate,
+) -> QueryResult<(i64, i64)> {
     let due_today = cases::table
         .filter(cases::status.eq_any(open.to_vec()))
         .filter(cases::review_deadline.eq(today))
@@ -54,7 +62,7 @@ pub fn filings_per_day(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<(N
 }
 
 /// Open cases per agent (disabled accounts included while they still hold cases).
-pub fn workload(conn: &mut DbConn, open: &[&str]) -> QueryResult<Vec<(String, i64)>> {
+pub fn workload(conn: &mut DbConn, open: &[CaseStatus]) -> QueryResult<Vec<(String, i64)>> {
     cases::table
         .inner_join(agents::table)
         .filter(cases::status.eq_any(open.to_vec()))
@@ -64,7 +72,7 @@ pub fn workload(conn: &mut DbConn, open: &[&str]) -> QueryResult<Vec<(String, i6
         .load(conn)
 }
 
-pub fn unassigned_open(conn: &mut DbConn, open: &[&str]) -> QueryResult<i64> {
+pub fn unassigned_open(conn: &mut DbConn, open: &[CaseStatus]) -> QueryResult<i64> {
     cases::table
         .filter(cases::status.eq_any(open.to_vec()))
         .filter(cases::assignee_id.is_null())

@@ -1,6 +1,7 @@
 //! Customer-service accounts: roles and the password rule.
 
 use super::case_status::Action;
+use super::stored::Stored;
 use super::{Lang, Refusal};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,19 +18,20 @@ impl Role {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "agent" => Some(Role::Agent),
-            "supervisor" => Some(Role::Supervisor),
-            _ => None,
-        }
-    }
-
     pub fn label(self, lang: Lang) -> &'static str {
         match self {
             Role::Agent => lang.t("客服", "Agent"),
             Role::Supervisor => lang.t("主管", "Supervisor"),
         }
+    }
+}
+
+impl Stored for Role {
+    const WHAT: &'static str = "role";
+    const ALL: &'static [Self] = &[Role::Agent, Role::Supervisor];
+
+    fn stored(self) -> &'static str {
+        self.as_str()
     }
 }
 
@@ -123,8 +125,8 @@ mod tests {
     #[test]
     fn roles_round_trip() {
         for role in [Role::Agent, Role::Supervisor] {
-            assert_eq!(Role::parse(role.as_str()), Some(role));
+            assert_eq!(Role::from_stored(role.as_str()), Some(role));
         }
-        assert_eq!(Role::parse("admin"), None);
+        assert_eq!(Role::from_stored("admin"), None);
     }
 }

@@ -28,13 +28,14 @@ impl DayKind {
             DayKind::WorkingDay => "working_day",
         }
     }
+}
 
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "day_off" => Some(DayKind::DayOff),
-            "working_day" => Some(DayKind::WorkingDay),
-            _ => None,
-        }
+impl super::stored::Stored for DayKind {
+    const WHAT: &'static str = "calendar day kind";
+    const ALL: &'static [Self] = &[DayKind::DayOff, DayKind::WorkingDay];
+
+    fn stored(self) -> &'static str {
+        self.as_str()
     }
 }
 

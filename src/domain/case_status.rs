@@ -1,6 +1,7 @@
 //! Where an appeal stands, and the one state machine that moves it.
 
-use super::Lang;
+use super::stored::Stored;
+use super::{Lang, Refusal};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CaseStatus {
@@ -40,12 +41,6 @@ impl CaseStatus {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        CaseStatus::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s)
-    }
-
     /// As the appellant and the reviewer read it.
     pub fn label(self, lang: Lang) -> &'static str {
         match (self, lang) {
@@ -66,6 +61,15 @@ impl CaseStatus {
             (CaseStatus::Voided, Lang::Zh) => "已作废",
             (CaseStatus::Voided, Lang::En) => "Voided",
         }
+    }
+}
+
+impl Stored for CaseStatus {
+    const WHAT: &'static str = "case status";
+    const ALL: &'static [Self] = &CaseStatus::ALL;
+
+    fn stored(self) -> &'static str {
+        self.as_str()
     }
 }
 
@@ -95,6 +99,28 @@ pub enum Action {
 pub struct IllegalTransition {
     pub from: CaseStatus,
     pub action: Action,
+}
+
+/// One wording per refused step, whoever meets it: the appellant's own steps say what
+/// they can no longer do, the agents' say the case has moved on.
+impl Refusal for IllegalTransition {
+    fn message(&self, lang: Lang) -> String {
+        match self.action {
+            Action::AppellantReplied => lang.t(
+                "这个案件现在不需要回复，或回复期限已过。",
+                "This case is not waiting for a reply now, or the time to reply has passed.",
+            ),
+            Action::Withdraw => lang.t(
+                "申诉已有决定或已结案，无法撤回。",
+                "The appeal has a decision or is closed: it can no longer be withdrawn.",
+            ),
+            _ => lang.t(
+                "案件当前的状态不允许这个操作，可能已有其他人处理。请刷新后再试。",
+                "The case does not allow this now; someone may have acted first. Reload and try again.",
+            ),
+        }
+        .to_owned()
+    }
 }
 
 impl CaseStatus {
@@ -175,11 +201,11 @@ mod tests {
     #[test]
     fn stored_form_round_trips() {
         for status in CaseStatus::ALL {
-            assert_eq!(CaseStatus::parse(status.as_str()), Some(status));
+            assert_eq!(CaseStatus::from_stored(status.as_str()), Some(status));
         }
         assert_eq!(CaseStatus::AwaitingUser.as_str(), "awaiting_user");
-        assert_eq!(CaseStatus::parse("InReview"), None);
-        assert_eq!(CaseStatus::parse(""), None);
+        assert_eq!(CaseStatus::from_stored("InReview"), None);
+        assert_eq!(CaseStatus::from_stored(""), None);
     }
 
     #[test]

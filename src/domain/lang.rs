@@ -90,6 +90,15 @@ fn parse_quality(s: &str) -> Option<u16> {
     }
 }
 
+impl super::stored::Stored for Lang {
+    const WHAT: &'static str = "language";
+    const ALL: &'static [Self] = &Lang::ALL;
+
+    fn stored(self) -> &'static str {
+        self.code()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,12 +9,16 @@ pub mod case_status;
 pub mod cst;
 pub mod decision;
 pub mod evidence;
+pub mod ids;
 pub mod lang;
+pub mod mail_status;
 pub mod money;
 pub mod normalize;
 pub mod policy;
 pub mod review_clock;
+pub mod stored;
 pub mod text;
+pub mod timeline;
 
 pub use lang::Lang;
 

@@ -19,6 +19,14 @@ pub const REPLY_WORKING_DAYS: u32 = 7;
 pub const SENT_AT_MAX_AGE_DAYS: i64 = 365;
 /// Slack for a user's clock running ahead of ours.
 pub const CLOCK_SKEW_MINUTES: i64 = 5;
+/// From this month on, the console warns while next year's working-day calendar is missing.
+pub const CALENDAR_WARNING_FROM_MONTH: u32 = 11;
+/// Console sessions end after this long idle...
+pub const SESSION_IDLE_MINUTES: i64 = 30;
+/// ...and after this long in all, however busy.
+pub const SESSION_ABSOLUTE_HOURS: i64 = 12;
+/// An agent opening the same case again within this many minutes is not recorded again.
+pub const VIEW_RECORD_MINUTES: i64 = 10;
 
 // Checked when compiling: a rule change cannot leave the rules contradicting each other.
 const _: () = assert!(REVIEW_TARGET_WORKING_DAYS <= REVIEW_DEADLINE_WORKING_DAYS);

@@ -45,10 +45,10 @@ mod tests {
 
     fn row(recipient: &str, subject: &str) -> MailRow {
         MailRow {
-            id: 42,
+            id: crate::domain::ids::OutboxId::new(42),
             message: "receipt".into(),
             recipient: recipient.into(),
-            lang: "zh-CN".into(),
+            lang: crate::domain::Lang::Zh,
             subject: subject.into(),
             body_text: "正文\r\nBcc: body@example.com".into(),
             body_html: "<p>正文</p>".into(),

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::{self, DbConn, outbox::NewMail};
 use crate::domain::Lang;
+use crate::domain::ids::CaseId;
 
 pub struct Rendered {
     pub subject: String,
@@ -37,7 +38,7 @@ pub fn enqueue<M: Message>(
     conn: &mut DbConn,
     message: &M,
     to: &str,
-    case_id: Option<i64>,
+    case_id: Option<CaseId>,
     now: DateTime<Utc>,
 ) -> Result<(), EnqueueError> {
     let rendered = message
@@ -48,7 +49,7 @@ pub fn enqueue<M: Message>(
         &NewMail {
             message: M::NAME,
             recipient: to,
-            lang: message.lang().code(),
+            lang: message.lang(),
             subject: &one_line(&rendered.subject),
             body_text: &rendered.text,
             body_html: &rendered.html,

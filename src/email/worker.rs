@@ -149,7 +149,7 @@ impl Worker {
             .filter(|until| self.clock.now().naive_utc() + margin < *until)
         else {
             tracing::warn!(
-                id,
+                id = %id,
                 "outbox lease ran short; leaving the mail for a later claim"
             );
             return;
@@ -161,18 +161,18 @@ impl Worker {
         let now = self.clock.now().naive_utc();
         let marked = match outcome {
             Ok(()) => {
-                tracing::info!(id, mail = %row.message, case_id = ?row.case_id, "mail sent");
+                tracing::info!(id = %id, mail = %row.message, case_id = ?row.case_id, "mail sent");
                 self.db(move |conn| db::outbox::mark_sent(conn, id, lease, now))
                     .await
             }
             Err(e) if e.permanent || attempts >= self.settings.max_attempts as i32 => {
-                tracing::error!(id, attempts, error = %e.message, "mail is dead: a supervisor can resend it");
+                tracing::error!(id = %id, attempts, error = %e.message, "mail is dead: a supervisor can resend it");
                 self.db(move |conn| db::outbox::mark_dead(conn, id, lease, &e.message))
                     .await
             }
             Err(e) => {
                 let next = now + backoff(&self.settings, attempts);
-                tracing::warn!(id, attempts, error = %e.message, %next, "mail not sent; will retry");
+                tracing::warn!(id = %id, attempts, error = %e.message, %next, "mail not sent; will retry");
                 self.db(move |conn| db::outbox::mark_retry(conn, id, lease, next, &e.message))
                     .await
             }
@@ -180,10 +180,12 @@ impl Worker {
         match marked {
             Ok(true) => {}
             // Our lease ran out and another worker claimed the row: its outcome stands.
-            Ok(false) => tracing::warn!(id, "outbox lease lost before the outcome was recorded"),
+            Ok(false) => {
+                tracing::warn!(id = %id, "outbox lease lost before the outcome was recorded")
+            }
             // The lease runs out and the row is tried again: at worst a second copy.
             Err(e) => {
-                tracing::error!(id, error = %format!("{e:#}"), "cannot record the outcome of a mail")
+                tracing::error!(id = %id, error = %format!("{e:#}"), "cannot record the outcome of a mail")
             }
         }
     }

@@ -15,11 +15,8 @@ pub enum AppError {
     /// A console page without a live session: off to the sign-in page.
     #[error("sign-in required")]
     SignInRequired,
-    /// The case does not allow this now (another agent acted first, or the state forbids it).
-    #[error("conflict: {0}")]
-    Conflict(String),
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
+    #[error("forbidden: {0:?}")]
+    Forbidden(Denied),
     #[error("payload too large")]
     TooLarge,
     #[error("bad request: {0}")]
@@ -32,6 +29,15 @@ pub enum AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// Why a request is refused with 403: each reason has its own page title.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Denied {
+    /// The form's CSRF token is missing, expired or not ours.
+    ForeignForm,
+    /// A supervisor's page or action, asked for by another account.
+    SupervisorsOnly,
+}
+
 impl From<Failure> for AppError {
     fn from(f: Failure) -> Self {
         match f {
@@ -39,6 +45,7 @@ impl From<Failure> for AppError {
             Failure::Pool(e) => Self::Unavailable(e.to_string()),
             Failure::Database(e) => Self::Internal(e.into()),
             Failure::Template(e) => Self::Internal(anyhow::anyhow!(e)),
+            Failure::Blocking(e) => Self::Internal(e.into()),
         }
     }
 }
@@ -76,7 +83,6 @@ impl ResponseError for AppError {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::SignInRequired => StatusCode::SEE_OTHER,
-            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -94,13 +100,13 @@ impl ResponseError for AppError {
         let (title_zh, title_en) = match self {
             Self::NotFound => ("找不到这个页面", "This page does not exist"),
             Self::SignInRequired => ("请先登录", "Please sign in"),
-            Self::Conflict(_) => (
-                "案件当前的状态不允许这个操作，可能已有其他人处理。请刷新后再试。",
-                "The case does not allow this now; someone may have acted first. Reload and try again.",
-            ),
-            Self::Forbidden(_) => (
+            Self::Forbidden(Denied::ForeignForm) => (
                 "表单已过期或来源不明，请重新打开表单再提交",
                 "This form has expired or did not come from us: open the form again and resubmit",
+            ),
+            Self::Forbidden(Denied::SupervisorsOnly) => (
+                "只有主管可以使用这个页面或操作",
+                "Only supervisors may use this page or action",
             ),
             Self::TooLarge => ("提交的内容太长", "What was sent is too large"),
             Self::BadRequest(_) => ("请求无法识别", "The request could not be read"),

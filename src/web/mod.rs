@@ -13,10 +13,9 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
 
 use crate::config::Clock;
-use crate::db::{DbConn, Pool};
 use crate::email::Wake;
 use crate::keys::Keys;
-use crate::workflows::Failure;
+use crate::workflows::{self, Store};
 use errors::{AppError, AppResult};
 
 /// Largest form body we read: the longest account (2000 characters) fits many times.
@@ -24,7 +23,7 @@ pub const FORM_LIMIT: usize = 32 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: Pool,
+    pub store: Store,
     pub keys: Keys,
     pub clock: Clock,
     pub secure_cookies: bool,
@@ -41,21 +40,16 @@ impl AppState {
             .unwrap_or_else(|| crate::config::Settings::DEFAULT_PUBLIC_BASE_URL.to_owned())
     }
 
-    /// Runs database work off the async threads.
-    pub async fn db<T, E>(
+    /// Runs one workflow call on a pooled connection, off the async threads.
+    pub async fn run<T, E>(
         &self,
-        work: impl FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        work: impl FnOnce(&mut crate::workflows::Conn) -> Result<T, E> + Send + 'static,
     ) -> AppResult<Result<T, E>>
     where
         T: Send + 'static,
         E: Send + 'static,
     {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get().map_err(Failure::Pool)?;
-            Ok::<_, AppError>(work(&mut conn))
-        })
-        .await?
+        Ok(self.store.run(work).await?)
     }
 }
 
@@ -113,9 +107,8 @@ async fn not_found() -> AppResult<HttpResponse> {
 
 /// 200 once the database answers a query.
 async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    use diesel::connection::SimpleConnection;
     state
-        .db(|conn| conn.batch_execute("SELECT 1"))
+        .run(workflows::health::check)
         .await?
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
     Ok(HttpResponse::Ok()

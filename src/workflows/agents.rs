@@ -5,11 +5,14 @@ use std::sync::LazyLock;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 
 use super::Failure;
-use crate::db::{self, DbConn, agents::AgentRow};
-use crate::domain::Refusal;
+use crate::db::{self, DbConn};
+use crate::domain::ids::AgentId;
+use crate::domain::{Lang, Refusal, cst, policy};
+
+pub use crate::db::agents::AgentRow;
 use crate::domain::agent::{PasswordError, Role, check_password};
 use crate::domain::evidence::Email;
 use crate::domain::text::has_control;
@@ -72,7 +75,7 @@ pub fn create_agent(
     let hash = hash_password(password)?;
     // Accounts are keyed by the whole address in lower case, as sign-in looks them up.
     let email = email.as_str().to_lowercase();
-    match db::agents::insert(conn, &email, name, role.as_str(), &hash, now.naive_utc()) {
+    match db::agents::insert(conn, &email, name, role, &hash, now.naive_utc()) {
         Ok(()) => Ok(()),
         Err(e) if db::is_unique_violation(&e) => Err(CreateError::Exists),
         Err(e) => Err(CreateError::Other(e.into())),
@@ -86,6 +89,33 @@ pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 /// ...or a client address does (it may be an office behind one address).
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 30;
 
+/// A signed-in account as the console needs it on every request.
+#[derive(Clone, Debug)]
+pub struct SessionAgent {
+    pub agent: AgentRow,
+    /// Next year, when its working-day calendar is missing from `policy::CALENDAR_WARNING_FROM_MONTH` on.
+    pub calendar_missing: Option<i32>,
+}
+
+/// The enabled account behind a session, if any.
+pub fn session_agent(
+    conn: &mut DbConn,
+    id: AgentId,
+    now: DateTime<Utc>,
+) -> Result<Option<SessionAgent>, Failure> {
+    let Some(agent) = db::agents::by_id(conn, id)?.filter(|a| a.disabled_at.is_none()) else {
+        return Ok(None);
+    };
+    let today = cst::local_date(now);
+    let next_year = today.year() + 1;
+    let warn = today.month() >= policy::CALENDAR_WARNING_FROM_MONTH;
+    let missing = warn && !db::calendar::is_loaded(conn, next_year)?;
+    Ok(Some(SessionAgent {
+        agent,
+        calendar_missing: missing.then_some(next_year),
+    }))
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum SignInRefused {
     /// Unknown email, wrong password or disabled account: one answer for all three.
@@ -93,6 +123,24 @@ pub enum SignInRefused {
     TooManyAttempts {
         retry_after_minutes: i64,
     },
+}
+
+impl Refusal for SignInRefused {
+    fn message(&self, lang: Lang) -> String {
+        match self {
+            SignInRefused::Invalid => lang
+                .t("邮箱或密码不正确。", "The email or password is not right.")
+                .to_owned(),
+            SignInRefused::TooManyAttempts {
+                retry_after_minutes,
+            } => match lang {
+                Lang::Zh => format!("尝试次数过多，请 {retry_after_minutes} 分钟后再试。"),
+                Lang::En => {
+                    format!("Too many attempts: try again in {retry_after_minutes} minutes.")
+                }
+            },
+        }
+    }
 }
 
 pub fn sign_in(

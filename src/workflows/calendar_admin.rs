@@ -5,7 +5,8 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use super::Failure;
 use crate::db::{self, DbConn};
 use crate::domain::calendar::{CalendarCsvError, CalendarDay, parse_csv};
-use crate::domain::text::has_control;
+use crate::domain::text::{CaseTextError, has_control};
+use crate::domain::{Lang, Refusal};
 
 #[derive(Debug)]
 pub enum LoadRefused {
@@ -18,6 +19,22 @@ pub enum LoadRefused {
     OutsideYear {
         line: usize,
     },
+}
+
+impl Refusal for LoadRefused {
+    fn message(&self, lang: Lang) -> String {
+        match self {
+            LoadRefused::BadYear => lang
+                .t("请填写年份，如 2027。", "Enter a year, such as 2027.")
+                .to_owned(),
+            LoadRefused::Csv(e) => e.message(lang),
+            LoadRefused::ControlCharacter => CaseTextError::ControlCharacter.message(lang),
+            LoadRefused::OutsideYear { line } => match lang {
+                Lang::Zh => format!("第 {line} 行的日期不在所填年份内。"),
+                Lang::En => format!("Line {line} is dated outside the year entered."),
+            },
+        }
+    }
 }
 
 /// Replaces `year` with the days in `csv` (same format as the shipped file).
@@ -46,6 +63,15 @@ pub fn load_year(
         db::calendar::replace_year(conn, year, &days, source, now.naive_utc())
     })?;
     Ok(Ok(days.len()))
+}
+
+/// Every loaded year with its exceptions, newest first.
+pub fn loaded_years(conn: &mut DbConn) -> Result<Vec<(i32, Vec<CalendarDay>)>, Failure> {
+    let mut years = Vec::new();
+    for year in db::calendar::loaded_years(conn)?.into_iter().rev() {
+        years.push((year, year_days(conn, year)?));
+    }
+    Ok(years)
 }
 
 /// A loaded year's exceptions, for display.

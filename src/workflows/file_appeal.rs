@@ -9,6 +9,7 @@ use crate::db::{self, DbConn, cases::NewCase, events::NewEvent};
 use crate::domain::appeal::Appeal;
 use crate::domain::case_number::case_number;
 use crate::domain::case_status::CaseStatus;
+use crate::domain::timeline::EventKind;
 use crate::domain::{Lang, cst, policy};
 use crate::email::{self, MailDate, Receipt};
 use crate::keys::{self, Keys};
@@ -152,14 +153,14 @@ fn file_new(
         conn,
         &NewCase {
             case_number: &number,
-            status: CaseStatus::Submitted.as_str(),
+            status: CaseStatus::Submitted,
             tracking_token_hash: &keys::digest(&tracking_token),
             submission_key_hash: &keys::digest(filing.submission_key),
             submission_fingerprint: fingerprint,
-            lang: filing.lang.code(),
+            lang: filing.lang,
             wechat_id: appeal.wechat_id.as_str(),
             email: appeal.email.as_str(),
-            packet_kind: appeal.packet_kind.as_str(),
+            packet_kind: appeal.packet_kind,
             amount_fen: appeal.amount.get(),
             sent_at: appeal.sent_at.utc().naive_utc(),
             transaction_id: appeal.transaction_id.as_str(),
@@ -180,9 +181,9 @@ fn file_new(
             case_id,
             at: now.naive_utc(),
             actor: "appellant",
-            kind: "filed",
+            kind: EventKind::Filed,
             from_status: None,
-            to_status: Some(CaseStatus::Submitted.as_str()),
+            to_status: Some(CaseStatus::Submitted),
             note: None,
             agent_id: None,
         },

@@ -5,7 +5,11 @@ use chrono::{DateTime, Utc};
 
 use super::Failure;
 use super::review::{self, Actor};
-use crate::db::{self, DbConn, outbox::DeadMail};
+use crate::db::{self, DbConn};
+use crate::domain::ids::OutboxId;
+use crate::domain::timeline::EventKind;
+
+pub use crate::db::outbox::DeadMail;
 
 /// The most a page lists at once.
 const LIST_LIMIT: i64 = 200;
@@ -27,7 +31,7 @@ pub enum Resend {
 /// written to its audit trail.
 pub fn resend(
     conn: &mut DbConn,
-    id: i64,
+    id: OutboxId,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Resend, Failure> {
@@ -37,7 +41,14 @@ pub fn resend(
         }
         if let Some(case_id) = db::outbox::case_of(conn, id)? {
             let note = format!("outbox #{id}");
-            review::record(conn, case_id, actor, "mail_resent", Some(&note), now)?;
+            review::record(
+                conn,
+                case_id,
+                actor,
+                EventKind::MailResent,
+                Some(&note),
+                now,
+            )?;
         }
         Ok(Resend::Queued)
     })

@@ -3,13 +3,22 @@
 
 pub mod agents;
 pub mod calendar_admin;
+pub mod case_page;
+pub mod dashboard;
 pub mod digest;
 pub mod file_appeal;
+pub mod health;
 pub mod mail_admin;
 pub mod queue;
 pub mod review;
+pub mod sessions;
 pub mod track_case;
 pub mod working_days;
+
+use crate::db::{DbConn, Pool};
+
+/// The connection a workflow runs on, as callers outside the database layer name it.
+pub type Conn = DbConn;
 
 /// What went wrong below the rules: the caller logs it once and shows an opaque error.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +29,43 @@ pub enum Failure {
     Pool(#[from] diesel::r2d2::PoolError),
     #[error("mail template: {0}")]
     Template(String),
+    #[error("blocking task: {0}")]
+    Blocking(#[from] tokio::task::JoinError),
+}
+
+/// The database as the web layer reaches it: a workflow call, run on a pooled
+/// connection off the async threads. Handlers never see a connection's type.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+impl Store {
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Runs `work` (one workflow call) on a connection from the pool. The outer error is
+    /// the infrastructure's (no connection, the task died); the inner is the workflow's.
+    pub async fn run<T, E>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    ) -> Result<Result<T, E>, Failure>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            Ok(work(&mut conn))
+        })
+        .await?
+    }
 }
 
 impl From<crate::email::EnqueueError> for Failure {

@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 
 use super::Failure;
-use crate::db::queue::{Cursor, Filter, QueueRow};
 use crate::db::{self, DbConn};
+
+pub use crate::db::queue::{Assignee, Cursor, Filter, QueueRow, Search, Statuses};
 use crate::domain::{cst, review_clock};
 
 pub const PAGE_SIZE: i64 = 50;

@@ -9,15 +9,18 @@ use crate::db::{self, DbConn, cases::CaseRow, events::NewEvent};
 use crate::domain::agent::{self, Role};
 use crate::domain::calendar::ReviewDates;
 use crate::domain::case_status::{Action, CaseStatus, IllegalTransition};
-use crate::domain::text::{CaseText, CaseTextError};
-use crate::domain::{Lang, cst, review_clock};
-use crate::email::{self, Assigned, Closed, Decision, EvidenceRequested, MailDate, Withdrawn};
+use crate::domain::decision::{Decision, Outcome};
+use crate::domain::ids::{AgentId, CaseId};
+use crate::domain::text::CaseText;
+use crate::domain::timeline::EventKind;
+use crate::domain::{Lang, Refusal, cst, policy, review_clock};
+use crate::email::{self, Assigned, Closed, EvidenceRequested, MailDate, Withdrawn};
 
 /// Who acts on a case.
 #[derive(Clone, Debug)]
 pub enum Actor {
     Agent {
-        id: i64,
+        id: AgentId,
         email: String,
         role: Role,
     },
@@ -35,7 +38,7 @@ impl Actor {
         }
     }
 
-    fn agent_id(&self) -> Option<i64> {
+    fn agent_id(&self) -> Option<AgentId> {
         match self {
             Actor::Agent { id, .. } => Some(*id),
             _ => None,
@@ -43,18 +46,19 @@ impl Actor {
     }
 }
 
+/// A step in a case's review, its texts already parsed: a command cannot carry a text
+/// the rules refuse.
 #[derive(Clone, Debug)]
 pub enum Command {
     Claim,
-    Assign { agent_id: i64 },
-    RequestEvidence { message: String },
-    Reply { text: String },
-    Approve { reason: String },
-    Reject { reason: String },
+    Assign { agent_id: AgentId },
+    RequestEvidence { message: CaseText },
+    Reply { text: CaseText },
+    Decide(Decision),
     RecordCarriedOut,
     CloseNoResponse,
     Withdraw,
-    Void { reason: String },
+    Void { reason: CaseText },
 }
 
 impl Command {
@@ -64,8 +68,10 @@ impl Command {
             Command::Assign { .. } => Action::Assign,
             Command::RequestEvidence { .. } => Action::RequestEvidence,
             Command::Reply { .. } => Action::AppellantReplied,
-            Command::Approve { .. } => Action::Approve,
-            Command::Reject { .. } => Action::Reject,
+            Command::Decide(d) => match d.outcome {
+                Outcome::Approved => Action::Approve,
+                Outcome::Rejected => Action::Reject,
+            },
             Command::RecordCarriedOut => Action::RecordCarriedOut,
             Command::CloseNoResponse => Action::CloseNoResponse,
             Command::Withdraw => Action::Withdraw,
@@ -73,14 +79,14 @@ impl Command {
         }
     }
 
-    /// The text the command carries, which the timeline shows.
-    fn text(&self) -> Option<&str> {
+    /// The text the command carries, which the timeline shows (`lang`: the appellant's,
+    /// for a standard reason).
+    fn text(&self, lang: Lang) -> Option<&str> {
         match self {
-            Command::RequestEvidence { message } => Some(message),
-            Command::Reply { text } => Some(text),
-            Command::Approve { reason } | Command::Reject { reason } | Command::Void { reason } => {
-                Some(reason)
-            }
+            Command::RequestEvidence { message: text }
+            | Command::Reply { text }
+            | Command::Void { reason: text } => Some(text.as_str()),
+            Command::Decide(d) => Some(d.reason.text(lang)),
             _ => None,
         }
     }
@@ -94,14 +100,37 @@ pub enum ReviewError {
     Forbidden,
     #[error("the case does not allow this now: {0:?}")]
     Illegal(IllegalTransition),
-    /// The text an action carries is refused.
-    #[error("text refused: {0:?}")]
-    Text(CaseTextError),
-    /// The assignee does not exist or is disabled (or the stored status is unknown).
-    #[error("invalid: {0}")]
-    Invalid(&'static str),
+    /// The chosen assignee does not exist or is disabled.
+    #[error("no such active agent")]
+    InactiveAssignee,
     #[error(transparent)]
     Failure(#[from] Failure),
+}
+
+impl Refusal for ReviewError {
+    fn message(&self, lang: Lang) -> String {
+        match self {
+            ReviewError::NotFound => lang
+                .t("找不到这个案件。", "There is no such case.")
+                .to_owned(),
+            ReviewError::Forbidden => lang
+                .t(
+                    "你的账号不能对这个案件进行这个操作。",
+                    "Your account may not do this on this case.",
+                )
+                .to_owned(),
+            ReviewError::Illegal(illegal) => illegal.message(lang),
+            ReviewError::InactiveAssignee => lang
+                .t("请选择一位在职的客服。", "Choose an active agent.")
+                .to_owned(),
+            ReviewError::Failure(_) => lang
+                .t(
+                    "系统出错，请稍后再试。",
+                    "Something went wrong on our side: please try again.",
+                )
+                .to_owned(),
+        }
+    }
 }
 
 impl From<diesel::result::Error> for ReviewError {
@@ -128,10 +157,22 @@ pub fn act(
 ) -> Result<Transitioned, ReviewError> {
     db::write_tx(conn, |conn| {
         let case = db::cases::by_number(conn, case_number)?.ok_or(ReviewError::NotFound)?;
-        let done = apply(conn, case, actor, command, now)?;
-        notify(conn, &done, actor, command, links_base, now)?;
-        Ok(done)
+        act_on(conn, case, actor, command, links_base, now)
     })
+}
+
+/// `act`, inside the caller's transaction, on a case already read.
+pub(super) fn act_on(
+    conn: &mut DbConn,
+    case: CaseRow,
+    actor: &Actor,
+    command: &Command,
+    links_base: &str,
+    now: DateTime<Utc>,
+) -> Result<Transitioned, ReviewError> {
+    let done = apply(conn, case, actor, command, now)?;
+    notify(conn, &done, actor, command, links_base, now)?;
+    Ok(done)
 }
 
 fn apply(
@@ -150,17 +191,14 @@ fn apply(
     if !permitted {
         return Err(ReviewError::Forbidden);
     }
-    if let Some(text) = command.text() {
-        CaseText::parse(text).map_err(ReviewError::Text)?;
-    }
-    let from = CaseStatus::parse(&case.status).ok_or(ReviewError::Invalid("status"))?;
+    let from = case.status;
     let today = cst::local_date(now);
     // Past its last day a request is unanswerable, even before the job closes the case.
     if action == Action::AppellantReplied && case.reply_due.is_some_and(|due| today > due) {
         return Err(ReviewError::Illegal(IllegalTransition { from, action }));
     }
     let to = from.after(action).map_err(ReviewError::Illegal)?;
-    if !db::cases::set_status(conn, case.id, from.as_str(), to.as_str(), now.naive_utc())? {
+    if !db::cases::set_status(conn, case.id, from, to, now.naive_utc())? {
         // Someone else moved it between our read and our write.
         return Err(ReviewError::Illegal(IllegalTransition { from, action }));
     }
@@ -175,14 +213,14 @@ fn apply(
             let enabled =
                 db::agents::by_id(conn, *agent_id)?.is_some_and(|a| a.disabled_at.is_none());
             if !enabled {
-                return Err(ReviewError::Invalid("assignee"));
+                return Err(ReviewError::InactiveAssignee);
             }
             db::cases::set_assignee(conn, case.id, *agent_id)?;
         }
         Command::RequestEvidence { message } => {
             let calendar = working_days::calendar_from(conn, today)?;
             let due = review_clock::reply_due(&calendar, today);
-            db::cases::set_awaiting(conn, case.id, today, due, message.trim())?;
+            db::cases::set_awaiting(conn, case.id, today, due, message.as_str())?;
         }
         Command::Reply { .. } => {
             let since = case.awaiting_since.unwrap_or(today);
@@ -194,21 +232,18 @@ fn apply(
             let moved = review_clock::resume(&calendar, dates, since, today);
             db::cases::resume_review(conn, case.id, moved.target, moved.deadline)?;
         }
-        Command::Approve { reason } | Command::Reject { reason } => {
-            db::cases::set_decision(conn, case.id, reason.trim(), today)?;
+        Command::Decide(decision) => {
+            db::cases::set_decision(conn, case.id, decision.reason.text(case.lang), today)?;
         }
-        Command::RecordCarriedOut => db::cases::set_closed_reason(conn, case.id, "carried_out")?,
-        Command::CloseNoResponse => db::cases::set_closed_reason(conn, case.id, "no_response")?,
-        Command::Withdraw => db::cases::set_closed_reason(conn, case.id, "withdrawn")?,
         Command::Void { .. } => {
             db::quota::release(conn, case.id)?;
-            db::cases::set_closed_reason(conn, case.id, "voided")?;
         }
+        Command::RecordCarriedOut | Command::CloseNoResponse | Command::Withdraw => {}
     }
 
     let note = match command {
         Command::Assign { agent_id } => Some(format!("agent #{agent_id}")),
-        other => other.text().map(|t| t.trim().to_owned()),
+        other => other.text(case.lang).map(str::to_owned),
     };
     db::events::append(
         conn,
@@ -216,9 +251,9 @@ fn apply(
             case_id: case.id,
             at: now.naive_utc(),
             actor: actor.name(),
-            kind: action.as_str(),
-            from_status: Some(from.as_str()),
-            to_status: Some(to.as_str()),
+            kind: EventKind::from(action),
+            from_status: Some(from),
+            to_status: Some(to),
             note: note.as_deref(),
             agent_id: actor.agent_id(),
         },
@@ -227,26 +262,73 @@ fn apply(
     Ok(Transitioned { case, from, to })
 }
 
+/// What an agent does from the case page: a step of the review, or an internal note.
+#[derive(Clone, Debug)]
+pub enum Step {
+    Review(Command),
+    Note(CaseText),
+}
+
+pub fn perform(
+    conn: &mut DbConn,
+    case_number: &str,
+    actor: &Actor,
+    step: &Step,
+    links_base: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ReviewError> {
+    match step {
+        Step::Review(command) => act(conn, case_number, actor, command, links_base, now).map(drop),
+        Step::Note(text) => add_note(conn, case_number, actor, text, now),
+    }
+}
+
 /// An internal note: seen by agents only, kept in the audit trail.
 pub fn add_note(
     conn: &mut DbConn,
     case_number: &str,
     actor: &Actor,
-    text: &str,
+    text: &CaseText,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
-    let text = CaseText::parse(text).map_err(ReviewError::Text)?;
-    let case = db::cases::by_number(conn, case_number)?.ok_or(ReviewError::NotFound)?;
-    record(conn, case.id, actor, "note", Some(text.as_str()), now)?;
+    db::write_tx(conn, |conn| {
+        let case = db::cases::by_number(conn, case_number)?.ok_or(ReviewError::NotFound)?;
+        record(
+            conn,
+            case.id,
+            actor,
+            EventKind::Note,
+            Some(text.as_str()),
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+/// Records that an agent opened the case: once per agent and case within
+/// `policy::VIEW_RECORD_MINUTES`, so the trail shows who looked without a line per reload.
+pub fn record_view(
+    conn: &mut DbConn,
+    case_id: CaseId,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    let Some(agent) = actor.agent_id() else {
+        return Ok(());
+    };
+    let since = (now - chrono::Duration::minutes(policy::VIEW_RECORD_MINUTES)).naive_utc();
+    if !db::events::recorded_since(conn, case_id, agent, EventKind::ViewedCase, since)? {
+        record(conn, case_id, actor, EventKind::ViewedCase, None, now)?;
+    }
     Ok(())
 }
 
-/// Appends an event that changes no status (a note, a view of the evidence).
+/// Appends an event that changes no status (a note, a view of the case, a resent mail).
 pub fn record(
     conn: &mut DbConn,
-    case_id: i64,
+    case_id: CaseId,
     actor: &Actor,
-    kind: &str,
+    kind: EventKind,
     note: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), Failure> {
@@ -304,7 +386,7 @@ fn notify(
     now: DateTime<Utc>,
 ) -> Result<(), Failure> {
     let case = &done.case;
-    let lang = Lang::from_code(&case.lang).unwrap_or_default();
+    let lang = case.lang;
     let number = case.case_number.clone();
     let result = match command {
         Command::RequestEvidence { message } => {
@@ -312,13 +394,13 @@ fn notify(
             let mail = EvidenceRequested {
                 lang,
                 case_number: number,
-                request: message.trim().to_owned(),
+                request: message.as_str().to_owned(),
                 reply_due: MailDate::new(lang, reply_due),
             };
             email::enqueue(conn, &mail, &case.email, Some(case.id), now)
         }
-        Command::Approve { .. } | Command::Reject { .. } => {
-            let mail = Decision {
+        Command::Decide(_) => {
+            let mail = email::Decision {
                 lang,
                 case_number: number,
                 approved: done.to == CaseStatus::Approved,

@@ -1,8 +1,11 @@
 //! What an appellant sees through the tracking link.
 
 use super::Failure;
-use crate::db::{self, DbConn, cases::CaseRow, events::EventRow};
+use crate::db::{self, DbConn};
 use crate::keys;
+
+pub use crate::db::cases::CaseRow;
+pub use crate::db::events::EventRow;
 
 pub struct Tracked {
     pub case: CaseRow,

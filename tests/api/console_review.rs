@@ -334,3 +334,40 @@ async fn control_characters_and_secrets_in_case_texts_are_refused_not_errors() {
         .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// The trail's entries for one kind, as the agents' timeline shows them.
+async fn views_in_trail(console: &Console, case: &str) -> usize {
+    let html = console.get_html(&format!("/agent/cases/{case}")).await;
+    let trail = html
+        .split("data-field=\"timeline\"")
+        .nth(1)
+        .unwrap_or_default();
+    trail.matches("查看证据").count()
+}
+
+#[tokio::test]
+async fn opening_a_case_is_recorded_once_per_agent_within_ten_minutes_and_never_from_another_site()
+{
+    let (app, a, b, _) = with_agents(Clock::System).await;
+    let (case, _) = app.filed_case(&AppealFields::valid(Utc::now())).await;
+    let page = format!("/agent/cases/{case}");
+
+    // A link on another site opens the page but writes nothing under the agent's name.
+    let foreign = a.get_from(&page, "cross-site").await;
+    assert_eq!(foreign.status(), StatusCode::OK);
+    assert_eq!(
+        a.get_from(&page, "same-site").await.status(),
+        StatusCode::OK
+    );
+    // Reloading the page again and again is one view.
+    assert_eq!(views_in_trail(&a, &case).await, 1);
+    assert_eq!(views_in_trail(&a, &case).await, 1);
+    // Another agent's view is their own entry.
+    assert_eq!(views_in_trail(&b, &case).await, 2);
+    // A refused action re-renders the page without recording a view.
+    assert_eq!(
+        a.act(&case, "notes", &[("text", "   ")]).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(views_in_trail(&a, &case).await, 2);
+}

@@ -456,8 +456,19 @@ impl Console {
         self
     }
 
+    /// A GET as a browser following one of the console's own links sends it.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("GET")
+        self.get_from(path, "same-origin").await
+    }
+
+    /// A GET whose `Sec-Fetch-Site` says where the navigation came from.
+    pub async fn get_from(&self, path: &str, site: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("sec-fetch-site", site)
+            .send()
+            .await
+            .expect("GET")
     }
 
     pub async fn get_html(&self, path: &str) -> String {

@@ -1,5 +1,6 @@
 use std::collections::HashSet;
 
+use appealdesk::domain::ids::OutboxId;
 use appealdesk::workflows::mail_admin::{self, Resend};
 use appealdesk::workflows::review::Actor;
 use chrono::Utc;
@@ -77,7 +78,7 @@ async fn a_refused_recipient_is_dead_with_the_smtp_error_and_can_be_resent() {
 
     let dead = mail_admin::dead_mail(&mut app.conn()).unwrap();
     assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].id, row.id);
+    assert_eq!(dead[0].id.get(), row.id);
     assert_eq!(dead[0].case_number.as_deref(), Some(number.as_str()));
     assert_eq!(dead[0].recipient, "reject-me@example.com");
     assert!(
@@ -103,7 +104,13 @@ async fn a_refused_recipient_is_dead_with_the_smtp_error_and_can_be_resent() {
         boss.post(&resend, &[]).await.status(),
         reqwest::StatusCode::SEE_OTHER
     );
-    let again = mail_admin::resend(&mut app.conn(), row.id, &Actor::System, Utc::now()).unwrap();
+    let again = mail_admin::resend(
+        &mut app.conn(),
+        OutboxId::new(row.id),
+        &Actor::System,
+        Utc::now(),
+    )
+    .unwrap();
     assert_eq!(again, Resend::NotDead, "a second click changes nothing");
     let trail = boss.get_html(&format!("/agent/cases/{number}")).await;
     assert!(trail.contains("boss@example.com") && trail.contains(&format!("outbox #{}", row.id)));
@@ -116,7 +123,13 @@ async fn a_refused_recipient_is_dead_with_the_smtp_error_and_can_be_resent() {
     assert!(mails[0].subject().contains(&number));
     assert!(mail_admin::dead_mail(&mut app.conn()).unwrap().is_empty());
     assert_eq!(
-        mail_admin::resend(&mut app.conn(), 999_999, &Actor::System, Utc::now()).unwrap(),
+        mail_admin::resend(
+            &mut app.conn(),
+            OutboxId::new(999_999),
+            &Actor::System,
+            Utc::now()
+        )
+        .unwrap(),
         Resend::NotDead
     );
 }

@@ -80,7 +80,7 @@ impl TestApp {
             &NewMail {
                 message: "test",
                 recipient,
-                lang: "en",
+                lang: appealdesk::domain::Lang::En,
                 subject,
                 body_text: "Hello.",
                 body_html: "<p>Hello.</p>",

@@ -13,7 +13,7 @@ fn enqueue_many(app: &TestApp, n: usize, at: NaiveDateTime) {
             &NewMail {
                 message: "test",
                 recipient: &format!("r{i}@example.com"),
-                lang: "en",
+                lang: appealdesk::domain::Lang::En,
                 subject: "Hello",
                 body_text: "Hello.",
                 body_html: "<p>Hello.</p>",
@@ -45,7 +45,7 @@ async fn concurrent_claims_never_hand_out_the_same_row_twice() {
                         if rows.is_empty() {
                             return mine;
                         }
-                        mine.extend(rows.iter().map(|r| r.id));
+                        mine.extend(rows.iter().map(|r| r.id.get()));
                     }
                 })
             })

@@ -7,6 +7,7 @@ use std::fmt;
 use chrono::NaiveDate;
 
 use super::{CalendarDay, DayKind};
+use crate::domain::stored::Stored;
 use crate::domain::{Lang, Refusal};
 
 const HEADER: [&str; 4] = ["date", "kind", "holiday_zh", "holiday_en"];
@@ -67,7 +68,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<CalendarDay>, CalendarCsvError> {
                 line,
                 value: date.to_string(),
             })?;
-        let kind = DayKind::parse(kind).ok_or_else(|| CalendarCsvError::UnknownKind {
+        let kind = DayKind::from_stored(kind).ok_or_else(|| CalendarCsvError::UnknownKind {
             line,
             value: kind.to_string(),
         })?;

@@ -4,6 +4,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use proptest::prelude::*;
 
 use super::*;
+use crate::domain::stored::Stored;
 
 const CHINA_2025_2026: &str = include_str!("../../../migrations/calendar/china-2025-2026.csv");
 
@@ -183,9 +184,9 @@ fn unloaded_years_are_reported_for_fallback() {
 #[test]
 fn day_kind_round_trips() {
     for kind in [DayKind::DayOff, DayKind::WorkingDay] {
-        assert_eq!(DayKind::parse(kind.as_str()), Some(kind));
+        assert_eq!(DayKind::from_stored(kind.as_str()), Some(kind));
     }
-    assert_eq!(DayKind::parse("holiday"), None);
+    assert_eq!(DayKind::from_stored("holiday"), None);
 }
 
 fn any_date_2024_to_2027() -> impl Strategy<Value = NaiveDate> {

@@ -65,6 +65,15 @@ impl Refusal for PacketKindError {
     }
 }
 
+impl crate::domain::stored::Stored for PacketKind {
+    const WHAT: &'static str = "packet kind";
+    const ALL: &'static [Self] = &PacketKind::ALL;
+
+    fn stored(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

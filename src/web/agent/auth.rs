@@ -5,36 +5,36 @@ use std::pin::Pin;
 
 use actix_session::config::{BrowserSession, TtlExtensionPolicy};
 use actix_session::{Session, SessionExt, SessionMiddleware};
+use actix_web::body::MessageBody;
 use actix_web::cookie::{Key, SameSite, time::Duration};
-use actix_web::dev::Payload;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::Datelike;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use super::Access;
 use super::session_store::{AGENT_ID, DbSessionStore};
-use crate::db::{self, agents::AgentRow};
+use crate::domain::Refusal;
 use crate::domain::agent::Role;
-use crate::domain::cst;
+use crate::domain::ids::AgentId;
+use crate::domain::policy::{SESSION_ABSOLUTE_HOURS, SESSION_IDLE_MINUTES};
 use crate::keys::random_token;
-use crate::web::errors::{AppError, AppResult};
+use crate::web::errors::{AppError, AppResult, Denied};
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
 use crate::web::{AppState, csrf};
-use crate::workflows::agents::{SignInRefused, sign_in};
+use crate::workflows::agents::{AgentRow, SessionAgent, SignInRefused, session_agent, sign_in};
+use crate::workflows::review::Actor;
 
-/// Idle sessions end after this...
-pub const IDLE_MINUTES: i64 = 30;
-/// ...and every session after this, however busy.
-pub const ABSOLUTE_HOURS: i64 = 12;
 const SIGNED_IN_AT: &str = "signed_in_at";
 const CSRF: &str = "csrf";
 
 pub fn session_middleware(state: &AppState) -> SessionMiddleware<DbSessionStore> {
     let store = DbSessionStore {
-        pool: state.pool.clone(),
+        store: state.store.clone(),
         clock: state.clock,
     };
     let name = if state.secure_cookies {
@@ -50,14 +50,14 @@ pub fn session_middleware(state: &AppState) -> SessionMiddleware<DbSessionStore>
         .cookie_path("/".to_owned())
         .session_lifecycle(
             BrowserSession::default()
-                .state_ttl(Duration::minutes(IDLE_MINUTES))
+                .state_ttl(Duration::minutes(SESSION_IDLE_MINUTES))
                 .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
         )
         .build()
 }
 
-/// A signed-in, enabled account. Extracting it from a request without a live session
-/// answers 303 to the sign-in page.
+/// A signed-in, enabled account. The route table's access check puts it in the
+/// request (`require`); a handler only reads it.
 #[derive(Clone, Debug)]
 pub struct SignedIn {
     pub agent: AgentRow,
@@ -72,8 +72,8 @@ impl SignedIn {
         self.role == Role::Supervisor
     }
 
-    pub fn actor(&self) -> crate::workflows::review::Actor {
-        crate::workflows::review::Actor::Agent {
+    pub fn actor(&self) -> Actor {
+        Actor::Agent {
             id: self.agent.id,
             email: self.agent.email.clone(),
             role: self.role,
@@ -85,16 +85,38 @@ type Boxed<T> = Pin<Box<dyn Future<Output = Result<T, actix_web::Error>>>>;
 
 impl FromRequest for SignedIn {
     type Error = actix_web::Error;
-    type Future = Boxed<Self>;
+    type Future = std::future::Ready<Result<Self, actix_web::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let session = req.get_session();
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no state")))?;
-            Ok(load(&session, &state).await?)
-        })
+        // A route the table does not guard has no account in it: the sign-in page.
+        std::future::ready(
+            req.extensions()
+                .get::<SignedIn>()
+                .cloned()
+                .ok_or_else(|| AppError::SignInRequired.into()),
+        )
     }
+}
+
+/// The route table's access rule, applied before the handler runs: anonymous → 303 to
+/// the sign-in page, an agent on a supervisor's route → 403 that says so.
+pub async fn require(
+    access: Access,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if access != Access::Public {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no state")))?;
+        let who = load(&req.get_session(), &state).await?;
+        if access == Access::Supervisor && !who.is_supervisor() {
+            return Err(AppError::Forbidden(Denied::SupervisorsOnly).into());
+        }
+        req.extensions_mut().insert(who);
+    }
+    next.call(req).await
 }
 
 async fn load(session: &Session, state: &AppState) -> AppResult<SignedIn> {
@@ -105,50 +127,27 @@ async fn load(session: &Session, state: &AppState) -> AppResult<SignedIn> {
         return Err(AppError::SignInRequired);
     };
     let now = state.clock.now();
-    if now.timestamp() - signed_in_at > ABSOLUTE_HOURS * 3600 {
+    if now.timestamp() - signed_in_at > SESSION_ABSOLUTE_HOURS * 3600 {
         session.purge();
         return Err(AppError::SignInRequired);
     }
-    let next_year = cst::local_date(now).year() + 1;
-    let november = cst::local_date(now).month() >= 11;
-    let (agent, loaded) = state
-        .db(move |conn| {
-            let agent = db::agents::by_id(conn, agent_id)?;
-            let loaded = !november || db::calendar::is_loaded(conn, next_year)?;
-            Ok::<_, diesel::result::Error>((agent, loaded))
-        })
-        .await?
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let Some(agent) = agent.filter(|a| a.disabled_at.is_none()) else {
+    let id = AgentId::new(agent_id);
+    let Some(SessionAgent {
+        agent,
+        calendar_missing,
+    }) = state
+        .run(move |conn| session_agent(conn, id, now))
+        .await??
+    else {
         session.purge();
         return Err(AppError::SignInRequired);
     };
-    let role = Role::parse(&agent.role).unwrap_or(Role::Agent);
     Ok(SignedIn {
+        role: agent.role,
         agent,
-        role,
         csrf,
-        calendar_missing: (!loaded).then_some(next_year),
+        calendar_missing,
     })
-}
-
-/// A signed-in supervisor; an agent gets 403.
-pub struct Supervisor(pub SignedIn);
-
-impl FromRequest for Supervisor {
-    type Error = actix_web::Error;
-    type Future = Boxed<Self>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let signed_in = SignedIn::from_request(req, payload);
-        Box::pin(async move {
-            let who = signed_in.await?;
-            if !who.is_supervisor() {
-                return Err(AppError::Forbidden("supervisors only").into());
-            }
-            Ok(Supervisor(who))
-        })
-    }
 }
 
 /// A console form carries the session's CSRF token.
@@ -174,7 +173,7 @@ impl<T: DeserializeOwned + CsrfProtected + 'static> FromRequest for Verified<T> 
             let who = signed_in.await?;
             let form = form.await?.into_inner();
             if !constant_time_eq(form.csrf_token(), &who.csrf) {
-                return Err(AppError::Forbidden("missing or foreign CSRF token").into());
+                return Err(AppError::Forbidden(Denied::ForeignForm).into());
             }
             Ok(Verified { who, form })
         })
@@ -242,7 +241,7 @@ pub async fn login(
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
     csrf::verify(&state.keys, &req, state.secure_cookies, &form.csrf_token)
-        .ok_or(AppError::Forbidden("missing or foreign CSRF token"))?;
+        .ok_or(AppError::Forbidden(Denied::ForeignForm))?;
     // The peer's address, never a forwarded header a client can write itself.
     let address = req
         .peer_addr()
@@ -250,7 +249,7 @@ pub async fn login(
     let now = state.clock.now();
     let (email, password) = (form.email.clone(), form.password);
     let outcome = state
-        .db(move |conn| sign_in(conn, &email, &password, &address, now))
+        .run(move |conn| sign_in(conn, &email, &password, &address, now))
         .await??;
     match outcome {
         Ok(agent) => {
@@ -258,33 +257,18 @@ pub async fn login(
             // A new session id at sign-in: a planted cookie never becomes a signed-in one.
             session.renew();
             let stored = session
-                .insert(AGENT_ID, agent.id)
+                .insert(AGENT_ID, agent.id.get())
                 .and_then(|_| session.insert(SIGNED_IN_AT, now.timestamp()))
                 .and_then(|_| session.insert(CSRF, random_token()));
             stored.map_err(|e| AppError::Internal(anyhow::anyhow!("session: {e}")))?;
             Ok(page::see_other("/agent/cases"))
         }
         Err(refused) => {
-            let (status, message) = match refused {
-                SignInRefused::Invalid => (
-                    StatusCode::UNAUTHORIZED,
-                    lang.t("邮箱或密码不正确。", "The email or password is not right.")
-                        .to_owned(),
-                ),
-                SignInRefused::TooManyAttempts {
-                    retry_after_minutes,
-                } => (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    match lang {
-                        crate::domain::Lang::Zh => {
-                            format!("尝试次数过多，请 {retry_after_minutes} 分钟后再试。")
-                        }
-                        crate::domain::Lang::En => format!(
-                            "Too many attempts: try again in {retry_after_minutes} minutes."
-                        ),
-                    },
-                ),
+            let status = match refused {
+                SignInRefused::Invalid => StatusCode::UNAUTHORIZED,
+                SignInRefused::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             };
+            let message = refused.message(lang);
             let page = LoginPage {
                 chrome: Chrome::new(&req, lang),
                 csrf_token: form.csrf_token,

@@ -6,16 +6,15 @@ use askama::Template;
 use chrono::Datelike;
 use serde::Deserialize;
 
-use super::auth::{CsrfProtected, SignedIn, Supervisor, Verified};
+use super::auth::{CsrfProtected, SignedIn, Verified};
 use super::layout::Me;
-use crate::db;
 use crate::domain::calendar::DayKind;
 use crate::domain::{Lang, Refusal, cst};
 use crate::web::AppState;
-use crate::web::errors::{AppError, AppResult};
+use crate::web::errors::AppResult;
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
-use crate::workflows::calendar_admin::{LoadRefused, load_year, year_days};
+use crate::workflows::calendar_admin;
 
 struct Day {
     date: String,
@@ -48,21 +47,12 @@ async fn render(
     form: (String, String),
     problem: Option<String>,
 ) -> AppResult<HttpResponse> {
-    let years = state
-        .db(move |conn| {
-            let mut years = Vec::new();
-            for year in db::calendar::loaded_years(conn)? {
-                years.push((year, year_days(conn, year)?));
-            }
-            Ok::<_, crate::workflows::Failure>(years)
-        })
-        .await??;
+    let years = state.run(calendar_admin::loaded_years).await??;
     let page = CalendarPage {
         chrome: Chrome::new(req, lang),
         me: Me::new(who, lang),
         years: years
             .into_iter()
-            .rev()
             .map(|(year, days)| Year {
                 year,
                 days: days
@@ -85,7 +75,7 @@ async fn render(
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Supervisor(who): Supervisor,
+    who: SignedIn,
     UiLang(lang): UiLang,
 ) -> AppResult<HttpResponse> {
     let next_year = cst::local_date(state.clock.now()).year() + 1;
@@ -116,38 +106,23 @@ impl CsrfProtected for LoadForm {
     }
 }
 
-pub async fn load_year_handler(
+pub async fn load_year(
     req: HttpRequest,
     state: web::Data<AppState>,
     UiLang(lang): UiLang,
     v: Verified<LoadForm>,
 ) -> AppResult<HttpResponse> {
-    if !v.who.is_supervisor() {
-        return Err(AppError::Forbidden("supervisors only"));
-    }
     let form = v.form;
     let year: Option<i32> = form.year.trim().parse().ok();
     let now = state.clock.now();
     let source = format!("loaded by {}", v.who.agent.email);
     let (csv, y) = (form.csv.clone(), year.unwrap_or(0));
     let outcome = state
-        .db(move |conn| load_year(conn, y, &csv, &source, now))
+        .run(move |conn| calendar_admin::load_year(conn, y, &csv, &source, now))
         .await??;
     let problem = match outcome {
-        Ok(_) => {
-            return Ok(page::see_other("/agent/calendar"));
-        }
-        Err(LoadRefused::BadYear) => lang
-            .t("请填写年份，如 2027。", "Enter a year, such as 2027.")
-            .to_owned(),
-        Err(LoadRefused::Csv(e)) => e.message(lang),
-        Err(LoadRefused::ControlCharacter) => {
-            crate::domain::text::CaseTextError::ControlCharacter.message(lang)
-        }
-        Err(LoadRefused::OutsideYear { line }) => match lang {
-            Lang::Zh => format!("第 {line} 行的日期不在所填年份内。"),
-            Lang::En => format!("Line {line} is dated outside the year entered."),
-        },
+        Ok(_) => return Ok(page::see_other("/agent/calendar")),
+        Err(refused) => refused.message(lang),
     };
     let form = (form.year, form.csv);
     render(

@@ -7,31 +7,29 @@ use askama::Template;
 
 use super::auth::SignedIn;
 use super::layout::Me;
-use crate::db::{self, cases::CaseRow, events::EventRow};
 use crate::domain::agent;
-use crate::domain::case_status::{Action, CaseStatus};
+use crate::domain::case_status::Action;
 use crate::domain::decision::{Outcome, StandardReason, reasons_for};
-use crate::domain::evidence::PacketKind;
+use crate::domain::ids::AgentId;
 use crate::domain::money::Fen;
-use crate::domain::{Lang, cst, review_clock};
+use crate::domain::{Lang, cst};
 use crate::web::AppState;
 use crate::web::errors::{AppError, AppResult};
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome, DateView};
-use crate::workflows::review;
-use crate::workflows::working_days;
+use crate::workflows::case_page::{self, CaseFile, CaseRow, EventRow};
 
 struct Event {
     at: String,
     actor: String,
-    what: String,
+    what: &'static str,
     /// "submitted → in_review", as the statuses read.
     change: Option<String>,
     note: Option<String>,
 }
 
 struct AgentChoice {
-    id: i64,
+    id: AgentId,
     name: String,
     selected: bool,
 }
@@ -79,71 +77,42 @@ impl CasePage {
     }
 }
 
-fn describe(kind: &str, lang: Lang) -> String {
-    let known = Action::ALL.iter().find(|a| a.as_str() == kind);
-    match (known, kind) {
-        (Some(a), _) => match a {
-            Action::Claim => lang.t("认领案件", "Claimed the case"),
-            Action::Assign => lang.t("分派案件", "Assigned the case"),
-            Action::RequestEvidence => lang.t("要求补充材料", "Asked for more evidence"),
-            Action::AppellantReplied => lang.t("申诉人已回复", "The appellant replied"),
-            Action::CloseNoResponse => lang.t("因未回复而结案", "Closed: no response"),
-            Action::Approve => lang.t("通过申诉", "Approved"),
-            Action::Reject => lang.t("驳回申诉", "Rejected"),
-            Action::RecordCarriedOut => lang.t("已执行决定并结案", "Decision carried out; closed"),
-            Action::Withdraw => lang.t("申诉人撤回", "Withdrawn by the appellant"),
-            Action::Void => lang.t("作废", "Voided"),
-        },
-        (None, "filed") => lang.t("提交申诉", "Filed"),
-        (None, "note") => lang.t("内部备注", "Internal note"),
-        (None, "viewed_evidence") => lang.t("查看证据", "Viewed the evidence"),
-        (None, "mail_resent") => lang.t("重新发送邮件", "Sent a mail again"),
-        (None, _) => kind,
-    }
-    .to_owned()
-}
-
 fn status_change(e: &EventRow, lang: Lang) -> Option<String> {
-    let label = |s: &str| CaseStatus::parse(s).map_or(s.to_owned(), |s| s.label(lang).to_owned());
-    match (e.from_status.as_deref(), e.to_status.as_deref()) {
-        (Some(from), Some(to)) if from != to => Some(format!("{} → {}", label(from), label(to))),
+    match (e.from_status, e.to_status) {
+        (Some(from), Some(to)) if from != to => {
+            Some(format!("{} → {}", from.label(lang), to.label(lang)))
+        }
         _ => None,
     }
 }
 
-pub(super) async fn render(
+/// Renders the case page; `record_view` when the agent opened it themselves.
+pub(super) async fn render_page(
     req: &HttpRequest,
     state: &AppState,
     who: &SignedIn,
     lang: Lang,
     number: String,
-    status: StatusCode,
-    problem: Option<(&'static str, String)>,
+    refused: Option<(StatusCode, &'static str, String)>,
+    record_view: bool,
 ) -> AppResult<HttpResponse> {
-    let now = state.clock.now();
-    let actor = who.actor();
-    // Every view of the evidence is recorded (only a successful GET shows it afresh).
-    let record_view = status == StatusCode::OK;
-    let loaded = state
-        .db(move |conn| {
-            let Some(case) = db::cases::by_number(conn, &number)? else {
-                return Ok(None);
-            };
-            if record_view {
-                review::record(conn, case.id, &actor, "viewed_evidence", None, now)?;
-            }
-            let timeline = db::events::for_case(conn, case.id)?;
-            let agents = db::agents::all(conn)?;
-            let today = cst::local_date(now);
-            let calendar = working_days::calendar_from(conn, today.min(case.review_deadline))?;
-            let left = review_clock::working_days_left(&calendar, today, case.review_deadline);
-            Ok::<_, crate::workflows::Failure>(Some((case, timeline, agents, left)))
-        })
-        .await??;
-    let Some((case, events, agents, days_left)) = loaded else {
+    let (status, problem) = match refused {
+        Some((status, form, message)) => (status, Some((form, message))),
+        None => (StatusCode::OK, None),
+    };
+    let (now, actor) = (state.clock.now(), who.actor());
+    let Some(CaseFile {
+        case,
+        timeline: events,
+        agents,
+        working_days_left: days_left,
+    }) = state
+        .run(move |conn| case_page::open(conn, &number, &actor, record_view, now))
+        .await??
+    else {
         return Err(AppError::NotFound);
     };
-    let current = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::Submitted);
+    let current = case.status;
     let is_assignee = case.assignee_id == Some(who.agent.id);
     let can = |action: Action| current.allows(action) && agent::may(who.role, action, is_assignee);
     let reasons = |outcome| {
@@ -158,9 +127,7 @@ pub(super) async fn render(
         chrome: Chrome::new(req, lang),
         me: Me::new(who, lang),
         status: current.label(lang),
-        kind: PacketKind::parse(&case.packet_kind)
-            .map(|k| k.label(lang))
-            .unwrap_or_default(),
+        kind: case.packet_kind.label(lang),
         amount: Fen::new(case.amount_fen),
         sent_at: cst::format_local(case.sent_at.and_utc()),
         filed_at: cst::format_local(case.filed_at.and_utc()),
@@ -176,7 +143,7 @@ pub(super) async fn render(
             .map(|e: &EventRow| Event {
                 at: cst::format_local(e.at.and_utc()),
                 actor: e.actor.clone(),
-                what: describe(&e.kind, lang),
+                what: e.kind.for_agent(lang),
                 change: status_change(e, lang),
                 note: e.note.clone(),
             })
@@ -204,6 +171,20 @@ pub(super) async fn render(
     Ok(page::private(page::builder(status)).body(page.render()?))
 }
 
+/// The case page after a refused action: the refusal next to its form, no view recorded.
+pub(super) async fn render(
+    req: &HttpRequest,
+    state: &AppState,
+    who: &SignedIn,
+    lang: Lang,
+    number: String,
+    status: StatusCode,
+    problem: Option<(&'static str, String)>,
+) -> AppResult<HttpResponse> {
+    let refused = problem.map(|(form, message)| (status, form, message));
+    render_page(req, state, who, lang, number, refused, false).await
+}
+
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -211,14 +192,13 @@ pub async fn show(
     UiLang(lang): UiLang,
     number: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    render(
-        &req,
-        &state,
-        &who,
-        lang,
-        number.into_inner(),
-        StatusCode::OK,
-        None,
-    )
-    .await
+    // Only a navigation from our own pages (or typed by the agent) is recorded as a view:
+    // a link on another site cannot write entries under an agent's name.
+    let record_view = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| matches!(site, "same-origin" | "none"));
+    let number = number.into_inner();
+    render_page(&req, &state, &who, lang, number, None, record_view).await
 }

@@ -1,147 +1,87 @@
-//! The actions on a case: each a POST with the session's CSRF token, run through the
-//! review workflow, answered with the case page (303) or the refusal next to its form.
+//! The actions on a case: each a POST with the session's CSRF token. One handler serves
+//! them all (`act`): it parses the action's form into a review step, runs it through the
+//! review workflow, and answers with the case page (303) or the refusal next to its form.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
-use super::auth::{CsrfProtected, SignedIn, TokenOnly, Verified};
+use super::auth::{CsrfProtected, TokenOnly, Verified};
 use super::case::render;
-use crate::db;
-use crate::domain::decision::{Outcome, StandardReason};
-use crate::domain::{Lang, Refusal};
+use crate::domain::Refusal;
+use crate::domain::decision::Decision;
+use crate::domain::text::CaseText;
 use crate::web::AppState;
 use crate::web::errors::{AppError, AppResult};
 use crate::web::i18n::UiLang;
 use crate::web::page;
-use crate::workflows::review::{self, Command, ReviewError};
+use crate::workflows::review::{self, Command, ReviewError, Step};
 
-/// Runs a command and answers: back to the case, or the case with the refusal shown.
-async fn run(
+/// A refusal of the form itself, before the workflow runs.
+type FormRefusal = Box<dyn Refusal>;
+
+/// One action on a case: its form, the form on the case page it is shown next to, and
+/// how the form becomes a review step.
+pub trait CaseAction: 'static {
+    type Form: DeserializeOwned + CsrfProtected + 'static;
+    const FORM: &'static str;
+    fn step(form: Self::Form) -> Result<Step, FormRefusal>;
+}
+
+pub async fn act<A: CaseAction>(
     req: HttpRequest,
     state: web::Data<AppState>,
-    who: SignedIn,
-    lang: Lang,
-    number: String,
-    form_name: &'static str,
-    command: Command,
+    UiLang(lang): UiLang,
+    number: web::Path<String>,
+    v: Verified<A::Form>,
 ) -> AppResult<HttpResponse> {
-    let actor = who.actor();
-    let now = state.clock.now();
-    let n = number.clone();
-    let links = state.links_base();
-    let result = state
-        .db(move |conn| review::act(conn, &n, &actor, &command, &links, now))
-        .await?;
-    let (status, message) = match result {
-        Ok(_) => {
-            state.mail.wake();
-            return Ok(page::see_other(format!("/agent/cases/{number}")));
+    let number = number.into_inner();
+    let refusal: (StatusCode, String) = match A::step(v.form) {
+        Err(refused) => (StatusCode::UNPROCESSABLE_ENTITY, refused.message(lang)),
+        Ok(step) => {
+            let (actor, now, links, n) = (
+                v.who.actor(),
+                state.clock.now(),
+                state.links_base(),
+                number.clone(),
+            );
+            match state
+                .run(move |conn| review::perform(conn, &n, &actor, &step, &links, now))
+                .await?
+            {
+                Ok(()) => {
+                    state.mail.wake();
+                    return Ok(page::see_other(format!("/agent/cases/{number}")));
+                }
+                Err(ReviewError::NotFound) => return Err(AppError::NotFound),
+                Err(ReviewError::Failure(f)) => return Err(f.into()),
+                Err(refused) => (status_of(&refused), refused.message(lang)),
+            }
         }
-        Err(ReviewError::NotFound) => return Err(AppError::NotFound),
-        Err(ReviewError::Forbidden) => {
-            return Err(AppError::Forbidden("not allowed for this account"));
-        }
-        Err(ReviewError::Failure(f)) => return Err(f.into()),
-        Err(ReviewError::Illegal(_)) => (
-            StatusCode::CONFLICT,
-            lang.t(
-                "案件当前的状态不允许这个操作，可能已有其他人处理。",
-                "The case does not allow this now; someone may have acted first.",
-            )
-            .to_owned(),
-        ),
-        Err(ReviewError::Text(refused)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, refused.message(lang))
-        }
-        Err(ReviewError::Invalid(_)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            lang.t("请选择一位在职的客服。", "Choose an active agent.")
-                .to_owned(),
-        ),
     };
     render(
         &req,
         &state,
-        &who,
+        &v.who,
         lang,
         number,
-        status,
-        Some((form_name, message)),
+        refusal.0,
+        Some((A::FORM, refusal.1)),
     )
     .await
 }
 
-pub async fn claim(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    UiLang(lang): UiLang,
-    number: web::Path<String>,
-    v: Verified<TokenOnly>,
-) -> AppResult<HttpResponse> {
-    run(
-        req,
-        state,
-        v.who,
-        lang,
-        number.into_inner(),
-        "claim",
-        Command::Claim,
-    )
-    .await
-}
-
-pub async fn carried_out(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    UiLang(lang): UiLang,
-    number: web::Path<String>,
-    v: Verified<TokenOnly>,
-) -> AppResult<HttpResponse> {
-    run(
-        req,
-        state,
-        v.who,
-        lang,
-        number.into_inner(),
-        "carried-out",
-        Command::RecordCarriedOut,
-    )
-    .await
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct AssignForm {
-    agent_id: String,
-    csrf_token: String,
-}
-
-impl CsrfProtected for AssignForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+fn status_of(refused: &ReviewError) -> StatusCode {
+    match refused {
+        ReviewError::Forbidden => StatusCode::FORBIDDEN,
+        ReviewError::Illegal(_) => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 
-pub async fn assign(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    UiLang(lang): UiLang,
-    number: web::Path<String>,
-    v: Verified<AssignForm>,
-) -> AppResult<HttpResponse> {
-    // An unreadable id is no agent: the workflow refuses it next to the form.
-    let agent_id = v.form.agent_id.trim().parse().unwrap_or(-1);
-    run(
-        req,
-        state,
-        v.who,
-        lang,
-        number.into_inner(),
-        "assign",
-        Command::Assign { agent_id },
-    )
-    .await
+fn text(raw: &str) -> Result<CaseText, FormRefusal> {
+    CaseText::parse(raw).map_err(|e| Box::new(e) as FormRefusal)
 }
 
 #[derive(Deserialize, Default)]
@@ -157,86 +97,16 @@ impl CsrfProtected for TextForm {
     }
 }
 
-pub async fn request_evidence(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    UiLang(lang): UiLang,
-    number: web::Path<String>,
-    v: Verified<TextForm>,
-) -> AppResult<HttpResponse> {
-    let command = Command::RequestEvidence {
-        message: v.form.text,
-    };
-    run(
-        req,
-        state,
-        v.who,
-        lang,
-        number.into_inner(),
-        "request-evidence",
-        command,
-    )
-    .await
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AssignForm {
+    agent_id: String,
+    csrf_token: String,
 }
 
-pub async fn void(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    UiLang(lang): UiLang,
-    number: web::Path<String>,
-    v: Verified<TextForm>,
-) -> AppResult<HttpResponse> {
-    let command = Command::Void {
-        reason: v.form.text,
-    };
-    run(
-        req,
-        state,
-        v.who,
-        lang,
-        number.into_inner(),
-        "void",
-        command,
-    )
-    .await
-}
-
-pub async fn note(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    UiLang(lang): UiLang,
-    number: web::Path<String>,
-    v: Verified<TextForm>,
-) -> AppResult<HttpResponse> {
-    let actor = v.who.actor();
-    let now = state.clock.now();
-    let (n, text) = (number.into_inner(), v.form.text);
-    let number = n.clone();
-    let result = state
-        .db(move |conn| review::add_note(conn, &n, &actor, &text, now))
-        .await?;
-    match result {
-        Ok(()) => Ok(page::see_other(format!("/agent/cases/{number}"))),
-        Err(ReviewError::NotFound) => Err(AppError::NotFound),
-        Err(ReviewError::Failure(f)) => Err(f.into()),
-        Err(refused) => {
-            let message = match refused {
-                ReviewError::Text(e) => e.message(lang),
-                _ => lang
-                    .t("无法添加备注。", "The note could not be added.")
-                    .to_owned(),
-            };
-            render(
-                &req,
-                &state,
-                &v.who,
-                lang,
-                number,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(("note", message)),
-            )
-            .await
-        }
+impl CsrfProtected for AssignForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
     }
 }
 
@@ -255,55 +125,75 @@ impl CsrfProtected for DecideForm {
     }
 }
 
-pub async fn decide(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    UiLang(lang): UiLang,
-    number: web::Path<String>,
-    v: Verified<DecideForm>,
-) -> AppResult<HttpResponse> {
-    let form = v.form;
-    // The agent's own words win; otherwise the chosen standard reason, in the language
-    // the appellant filed in.
-    let standard = StandardReason::find(&form.reason_code);
-    let outcome = match form.outcome.as_str() {
-        "approved" => Some(Outcome::Approved),
-        "rejected" => Some(Outcome::Rejected),
-        _ => standard.map(|r| r.outcome),
-    };
-    let number = number.into_inner();
-    let Some(outcome) = outcome.filter(|o| standard.is_none_or(|r| r.outcome == *o)) else {
-        let message = lang.t(
-            "请选择通过或驳回，以及相应的理由。",
-            "Choose approve or reject, and a matching reason.",
-        );
-        return render(
-            &req,
-            &state,
-            &v.who,
-            lang,
-            number,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(("decide", message.to_owned())),
-        )
-        .await;
-    };
-    let reason = if form.text.trim().is_empty() {
-        let n = number.clone();
-        let filed_lang = state
-            .db(move |conn| db::cases::by_number(conn, &n))
-            .await??
-            .and_then(|c| Lang::from_code(&c.lang))
-            .unwrap_or_default();
-        standard
-            .map(|r| r.text(filed_lang).to_owned())
-            .unwrap_or_default()
-    } else {
-        form.text
-    };
-    let command = match outcome {
-        Outcome::Approved => Command::Approve { reason },
-        Outcome::Rejected => Command::Reject { reason },
-    };
-    run(req, state, v.who, lang, number, "decide", command).await
+pub struct Claim;
+pub struct Assign;
+pub struct RequestEvidence;
+pub struct Decide;
+pub struct CarriedOut;
+pub struct Void;
+pub struct Note;
+
+impl CaseAction for Claim {
+    type Form = TokenOnly;
+    const FORM: &'static str = "claim";
+    fn step(_: TokenOnly) -> Result<Step, FormRefusal> {
+        Ok(Step::Review(Command::Claim))
+    }
+}
+
+impl CaseAction for CarriedOut {
+    type Form = TokenOnly;
+    const FORM: &'static str = "carried-out";
+    fn step(_: TokenOnly) -> Result<Step, FormRefusal> {
+        Ok(Step::Review(Command::RecordCarriedOut))
+    }
+}
+
+impl CaseAction for Assign {
+    type Form = AssignForm;
+    const FORM: &'static str = "assign";
+    fn step(form: AssignForm) -> Result<Step, FormRefusal> {
+        // An unreadable id is no active agent.
+        let agent_id = form
+            .agent_id
+            .parse()
+            .map_err(|_| Box::new(ReviewError::InactiveAssignee) as FormRefusal)?;
+        Ok(Step::Review(Command::Assign { agent_id }))
+    }
+}
+
+impl CaseAction for RequestEvidence {
+    type Form = TextForm;
+    const FORM: &'static str = "request-evidence";
+    fn step(form: TextForm) -> Result<Step, FormRefusal> {
+        let message = text(&form.text)?;
+        Ok(Step::Review(Command::RequestEvidence { message }))
+    }
+}
+
+impl CaseAction for Void {
+    type Form = TextForm;
+    const FORM: &'static str = "void";
+    fn step(form: TextForm) -> Result<Step, FormRefusal> {
+        let reason = text(&form.text)?;
+        Ok(Step::Review(Command::Void { reason }))
+    }
+}
+
+impl CaseAction for Note {
+    type Form = TextForm;
+    const FORM: &'static str = "note";
+    fn step(form: TextForm) -> Result<Step, FormRefusal> {
+        Ok(Step::Note(text(&form.text)?))
+    }
+}
+
+impl CaseAction for Decide {
+    type Form = DecideForm;
+    const FORM: &'static str = "decide";
+    fn step(form: DecideForm) -> Result<Step, FormRefusal> {
+        let decision = Decision::parse(&form.outcome, &form.reason_code, &form.text)
+            .map_err(|e| Box::new(e) as FormRefusal)?;
+        Ok(Step::Review(Command::Decide(decision)))
+    }
 }

@@ -1,20 +1,17 @@
 //! `GET /agent/dashboard`: the supervisors' view of load and service levels.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use askama::Template;
-use chrono::Days;
-
-use super::auth::Supervisor;
+use super::auth::SignedIn;
 use super::layout::Me;
 use super::svg::{Bar, bar_chart};
-use crate::db::stats;
-use crate::domain::case_status::CaseStatus;
 use crate::domain::cst;
 use crate::web::AppState;
 use crate::web::errors::AppResult;
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
+use crate::workflows::dashboard::{self, Figures};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
 
 struct Figure {
     label: &'static str,
@@ -49,54 +46,33 @@ fn percent(part: i64, whole: i64) -> String {
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Supervisor(who): Supervisor,
+    who: SignedIn,
     UiLang(lang): UiLang,
 ) -> AppResult<HttpResponse> {
     let today = cst::local_date(state.clock.now());
-    let open: Vec<&'static str> = CaseStatus::OPEN.iter().map(|s| s.as_str()).collect();
-    let four_weeks_ago = today - Days::new(28);
-    let eight_weeks_ago = today - Days::new(55);
-    let figures = state
-        .db(move |conn| {
-            Ok::<_, diesel::result::Error>((
-                stats::open_by_status(conn, &open)?,
-                stats::open_due(conn, &open, today)?,
-                stats::decided_within(conn, four_weeks_ago)?,
-                stats::filings_per_day(conn, eight_weeks_ago)?,
-                stats::workload(conn, &open)?,
-                stats::unassigned_open(conn, &open)?,
-            ))
-        })
-        .await?
-        .map_err(|e| crate::web::errors::AppError::Internal(e.into()))?;
-    let (
-        by_status,
-        (due_today, overdue),
-        (decided, on_target, on_deadline),
-        per_day,
+    let Figures {
+        open_by_status,
+        due_today,
+        overdue,
+        decided: (decided, on_target, on_deadline),
+        filings_per_day,
         workload,
         unassigned,
-    ) = figures;
-
-    let by_status: Vec<Figure> = CaseStatus::OPEN
+    } = state
+        .run(move |conn| dashboard::figures(conn, today))
+        .await??;
+    let by_status: Vec<Figure> = open_by_status
         .iter()
-        .map(|s| Figure {
+        .map(|(s, n)| Figure {
             label: s.label(lang),
-            value: by_status
-                .iter()
-                .find(|(k, _)| k == s.as_str())
-                .map_or(0, |(_, n)| *n),
+            value: *n,
         })
         .collect();
-    // Every day of the eight weeks, with the empty days too.
-    let days: Vec<Bar> = (0..56)
-        .map(|i| eight_weeks_ago + Days::new(i))
-        .map(|day| Bar {
+    let days: Vec<Bar> = filings_per_day
+        .iter()
+        .map(|(day, n)| Bar {
             label: day.format("%m-%d").to_string(),
-            value: per_day
-                .iter()
-                .find(|(d, _)| *d == day)
-                .map_or(0, |(_, n)| *n),
+            value: *n,
         })
         .collect();
     let status_bars: Vec<Bar> = by_status

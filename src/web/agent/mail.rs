@@ -5,15 +5,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::auth::{Supervisor, TokenOnly, Verified};
+use super::auth::{SignedIn, TokenOnly, Verified};
 use super::layout::Me;
-use crate::db::outbox::DeadMail;
 use crate::domain::cst;
+use crate::domain::ids::OutboxId;
 use crate::web::AppState;
-use crate::web::errors::{AppError, AppResult};
+use crate::web::errors::AppResult;
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
-use crate::workflows::mail_admin::{self, Resend};
+use crate::workflows::mail_admin::{self, DeadMail, Resend};
 
 struct Row {
     mail: DeadMail,
@@ -31,10 +31,10 @@ struct MailPage {
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Supervisor(who): Supervisor,
+    who: SignedIn,
     UiLang(lang): UiLang,
 ) -> AppResult<HttpResponse> {
-    let dead = state.db(mail_admin::dead_mail).await??;
+    let dead = state.run(mail_admin::dead_mail).await??;
     let page = MailPage {
         chrome: Chrome::new(&req, lang),
         me: Me::new(&who, lang),
@@ -54,12 +54,13 @@ pub async fn resend(
     id: web::Path<i64>,
     v: Verified<TokenOnly>,
 ) -> AppResult<HttpResponse> {
-    if !v.who.is_supervisor() {
-        return Err(AppError::Forbidden("supervisors only"));
-    }
-    let (id, actor, now) = (id.into_inner(), v.who.actor(), state.clock.now());
+    let (id, actor, now) = (
+        OutboxId::new(id.into_inner()),
+        v.who.actor(),
+        state.clock.now(),
+    );
     match state
-        .db(move |conn| mail_admin::resend(conn, id, &actor, now))
+        .run(move |conn| mail_admin::resend(conn, id, &actor, now))
         .await??
     {
         Resend::Queued => state.mail.wake(),

@@ -1,5 +1,6 @@
 //! The agents' console under `/agent`. Every route is declared once, in `routes!`
-//! below, with who may use it; a test walks the list to prove each one keeps its word.
+//! below, with who may use it; the router enforces that before any handler runs
+//! (`auth::require`), and a test walks the list to prove each one keeps its word.
 
 pub mod auth;
 pub mod calendar;
@@ -12,7 +13,11 @@ pub mod queue;
 pub mod session_store;
 pub mod svg;
 
-use actix_web::web;
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceRequest;
+use actix_web::http::{Method, header};
+use actix_web::middleware::{DefaultHeaders, Next, from_fn};
+use actix_web::{guard, web};
 
 use crate::web::AppState;
 
@@ -43,10 +48,15 @@ macro_rules! routes {
         }),*];
 
         fn register(cfg: &mut web::ServiceConfig) {
-            cfg$(.route(
-                $path.strip_prefix("/agent").unwrap_or($path),
-                web::$method().to($handler),
-            ))*;
+            $(cfg.service(
+                web::resource($path.strip_prefix("/agent").unwrap_or($path))
+                    // Per method, so that GET and POST of one path are separate routes.
+                    .guard(guard::Method(method(stringify!($method))))
+                    .wrap(from_fn(|req: ServiceRequest, next: Next<BoxBody>| {
+                        auth::require(Access::$access, req, next)
+                    }))
+                    .route(web::$method().to($handler)),
+            );)*
         }
     };
 }
@@ -59,22 +69,31 @@ routes! {
     get "/agent/cases" Agent => queue::show;
     get "/agent/cases.csv" Agent => queue::export;
     get "/agent/cases/{case_number}" Agent => case::show;
-    post "/agent/cases/{case_number}/claim" Agent => case_actions::claim;
-    post "/agent/cases/{case_number}/assign" Supervisor => case_actions::assign;
-    post "/agent/cases/{case_number}/request-evidence" Agent => case_actions::request_evidence;
-    post "/agent/cases/{case_number}/decide" Agent => case_actions::decide;
-    post "/agent/cases/{case_number}/carried-out" Agent => case_actions::carried_out;
-    post "/agent/cases/{case_number}/void" Supervisor => case_actions::void;
-    post "/agent/cases/{case_number}/notes" Agent => case_actions::note;
+    post "/agent/cases/{case_number}/claim" Agent => case_actions::act::<case_actions::Claim>;
+    post "/agent/cases/{case_number}/assign" Supervisor => case_actions::act::<case_actions::Assign>;
+    post "/agent/cases/{case_number}/request-evidence" Agent => case_actions::act::<case_actions::RequestEvidence>;
+    post "/agent/cases/{case_number}/decide" Agent => case_actions::act::<case_actions::Decide>;
+    post "/agent/cases/{case_number}/carried-out" Agent => case_actions::act::<case_actions::CarriedOut>;
+    post "/agent/cases/{case_number}/void" Supervisor => case_actions::act::<case_actions::Void>;
+    post "/agent/cases/{case_number}/notes" Agent => case_actions::act::<case_actions::Note>;
     get "/agent/dashboard" Supervisor => dashboard::show;
     get "/agent/calendar" Supervisor => calendar::show;
-    post "/agent/calendar" Supervisor => calendar::load_year_handler;
+    post "/agent/calendar" Supervisor => calendar::load_year;
     get "/agent/mail" Supervisor => mail::show;
     post "/agent/mail/{id}/resend" Supervisor => mail::resend;
 }
 
+fn method(name: &str) -> Method {
+    match name {
+        "post" => Method::POST,
+        _ => Method::GET,
+    }
+}
+
 pub fn scope(state: &AppState) -> impl actix_web::dev::HttpServiceFactory + use<> {
     web::scope("/agent")
+        // Console pages show appellants' evidence: never kept by a browser or a proxy.
+        .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
         .wrap(auth::session_middleware(state))
         .configure(register)
 }

@@ -8,17 +8,19 @@ use serde::Deserialize;
 
 use super::auth::SignedIn;
 use super::layout::Me;
-use crate::db::queue::{Assignee, Cursor, Filter, Search, Statuses};
 use crate::domain::case_status::CaseStatus;
 use crate::domain::evidence::PacketKind;
 use crate::domain::money::Fen;
 use crate::domain::normalize::ascii_fold;
+use crate::domain::stored::Stored;
 use crate::domain::{Lang, cst};
 use crate::web::AppState;
 use crate::web::errors::AppResult;
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
-use crate::workflows::queue::{self, PAGE_SIZE, QueueItem};
+use crate::workflows::queue::{
+    self, Assignee, Cursor, Filter, PAGE_SIZE, QueueItem, Search, Statuses,
+};
 
 /// The largest export: beyond this, narrow the filter.
 const EXPORT_LIMIT: i64 = 100_000;
@@ -48,8 +50,8 @@ fn parse(query: &QueueQuery, who: &SignedIn, lang: Lang, today: NaiveDate) -> Pa
     let statuses = match query.status.as_str() {
         "" | "open" => Statuses::Open,
         "all" => Statuses::All,
-        other => match CaseStatus::parse(other) {
-            Some(s) => Statuses::One(s.as_str()),
+        other => match CaseStatus::from_stored(other) {
+            Some(s) => Statuses::One(s),
             None => {
                 problems.push(("status", lang.t("未知的状态", "Unknown status")));
                 Statuses::Open
@@ -83,7 +85,7 @@ fn parse(query: &QueueQuery, who: &SignedIn, lang: Lang, today: NaiveDate) -> Pa
     };
     let filed_from = date("from", &query.from);
     let filed_to = date("to", &query.to);
-    let packet_kind = PacketKind::parse(&query.kind).ok().map(|k| k.as_str());
+    let packet_kind = PacketKind::parse(&query.kind).ok();
     let search = Some(query.q.trim()).filter(|q| !q.is_empty()).map(|q| {
         // Case numbers, IDs and WeChat IDs have no blanks and no control characters.
         let folded: String = ascii_fold(q)
@@ -132,13 +134,9 @@ impl Row {
         let r = &item.row;
         Self {
             case_number: r.case_number.clone(),
-            status: CaseStatus::parse(&r.status)
-                .map(|s| s.label(lang))
-                .unwrap_or_default(),
+            status: r.status.label(lang),
             amount: Fen::new(r.amount_fen),
-            kind: PacketKind::parse(&r.packet_kind)
-                .map(|k| k.label(lang))
-                .unwrap_or_default(),
+            kind: r.packet_kind.label(lang),
             days_left: item.working_days_left,
             deadline: r.review_deadline.format("%Y-%m-%d").to_string(),
             assignee: r.assignee.clone().unwrap_or_default(),
@@ -219,7 +217,7 @@ pub async fn show(
     let parsed = parse(&query, &who, lang, cst::local_date(now));
     let (filter, after) = (parsed.filter.clone(), parsed.after);
     let page = state
-        .db(move |conn| queue::page(conn, &filter, after, PAGE_SIZE, now))
+        .run(move |conn| queue::page(conn, &filter, after, PAGE_SIZE, now))
         .await??;
     let next_url = page.next.map(|c| {
         let mut q = query.clone();
@@ -266,7 +264,7 @@ pub async fn export(
     let parsed = parse(&query, &who, lang, cst::local_date(now));
     let filter = parsed.filter;
     let page = state
-        .db(move |conn| queue::page(conn, &filter, None, EXPORT_LIMIT, now))
+        .run(move |conn| queue::page(conn, &filter, None, EXPORT_LIMIT, now))
         .await??;
     let mut csv = String::from("\u{feff}");
     csv.push_str(lang.t(
@@ -277,14 +275,8 @@ pub async fn export(
         let r = &item.row;
         let cells = [
             r.case_number.clone(),
-            CaseStatus::parse(&r.status)
-                .map(|s| s.label(lang))
-                .unwrap_or_default()
-                .to_owned(),
-            PacketKind::parse(&r.packet_kind)
-                .map(|k| k.label(lang))
-                .unwrap_or_default()
-                .to_owned(),
+            r.status.label(lang).to_owned(),
+            r.packet_kind.label(lang).to_owned(),
             format!("{}.{:02}", r.amount_fen / 100, r.amount_fen % 100),
             r.filed_on.to_string(),
             r.review_target.to_string(),

@@ -5,17 +5,17 @@ use std::collections::HashMap;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
-use actix_web::web;
 use chrono::NaiveDateTime;
 use rand::distr::{Alphanumeric, SampleString};
 
 use crate::config::Clock;
-use crate::db::{self, Pool};
+use crate::domain::ids::AgentId;
 use crate::keys::digest;
+use crate::workflows::{Conn, Failure, Store, sessions};
 
 #[derive(Clone)]
 pub struct DbSessionStore {
-    pub pool: Pool,
+    pub store: Store,
     pub clock: Clock,
 }
 
@@ -32,14 +32,13 @@ impl DbSessionStore {
 
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut db::DbConn) -> anyhow::Result<T> + Send + 'static,
+        work: impl FnOnce(&mut Conn) -> Result<T, Failure> + Send + 'static,
     ) -> anyhow::Result<T> {
-        let pool = self.pool.clone();
-        web::block(move || work(&mut *pool.get()?)).await?
+        Ok(self.store.run(work).await??)
     }
 }
 
-fn agent_id(state: &State) -> Option<i64> {
+fn agent_id(state: &State) -> Option<AgentId> {
     state.get(AGENT_ID).and_then(|v| v.parse().ok())
 }
 
@@ -53,7 +52,7 @@ impl SessionStore for DbSessionStore {
         let hash = digest(key.as_ref());
         let now = self.clock.now().naive_utc();
         let stored = self
-            .run(move |conn| Ok(db::sessions::load(conn, &hash, now)?))
+            .run(move |conn| sessions::load(conn, &hash, now))
             .await
             .map_err(LoadError::Other)?;
         stored
@@ -66,17 +65,9 @@ impl SessionStore for DbSessionStore {
         let key = new_key().map_err(SaveError::Other)?;
         let hash = digest(key.as_ref());
         let expires = self.expires(ttl);
-        self.run(move |conn| {
-            Ok(db::sessions::insert(
-                conn,
-                &hash,
-                agent_id(&state),
-                &json,
-                expires,
-            )?)
-        })
-        .await
-        .map_err(SaveError::Other)?;
+        self.run(move |conn| sessions::start(conn, &hash, agent_id(&state), &json, expires))
+            .await
+            .map_err(SaveError::Other)?;
         Ok(key)
     }
 
@@ -93,7 +84,7 @@ impl SessionStore for DbSessionStore {
         let now = self.clock.now().naive_utc();
         let id = agent_id(&state);
         let updated = self
-            .run(move |conn| Ok(db::sessions::update(conn, &hash, id, &json, expires, now)?))
+            .run(move |conn| sessions::update(conn, &hash, id, &json, expires, now))
             .await
             .map_err(UpdateError::Other)?;
         if updated {
@@ -111,13 +102,12 @@ impl SessionStore for DbSessionStore {
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
         let hash = digest(key.as_ref());
         let expires = self.expires(ttl);
-        self.run(move |conn| Ok(db::sessions::touch(conn, &hash, expires)?))
+        self.run(move |conn| sessions::touch(conn, &hash, expires))
             .await
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         let hash = digest(key.as_ref());
-        self.run(move |conn| Ok(db::sessions::delete(conn, &hash)?))
-            .await
+        self.run(move |conn| sessions::end(conn, &hash)).await
     }
 }

@@ -10,7 +10,7 @@ use crate::domain::Lang;
 use crate::domain::appeal::{Appeal, Field, RawAppeal, Refusals};
 use crate::web::AppState;
 use crate::web::csrf;
-use crate::web::errors::{AppError, AppResult};
+use crate::web::errors::{AppError, AppResult, Denied};
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
 use crate::workflows::file_appeal::{FileError, Filed, Filing, Refused, file_appeal};
@@ -107,7 +107,7 @@ pub async fn create(
     let form = form.into_inner();
     let csrf_token = form.csrf_token.clone();
     let form_key = csrf::verify(&state.keys, &req, state.secure_cookies, &csrf_token)
-        .ok_or(AppError::Forbidden("missing or foreign CSRF token"))?;
+        .ok_or(AppError::Forbidden(Denied::ForeignForm))?;
     let raw = form.raw();
     let now = state.clock.now();
 
@@ -122,7 +122,7 @@ pub async fn create(
     let keys = state.keys.clone();
     let links_base = state.links_base();
     let outcome = state
-        .db(move |conn| {
+        .run(move |conn| {
             let filing = Filing {
                 appeal: &appeal,
                 lang,

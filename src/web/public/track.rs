@@ -6,17 +6,16 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::db::events::EventRow;
 use crate::domain::case_status::{Action, CaseStatus};
-use crate::domain::evidence::PacketKind;
 use crate::domain::money::Fen;
+use crate::domain::text::CaseText;
 use crate::domain::{Lang, Refusal, cst};
-use crate::web::errors::{AppError, AppResult};
+use crate::web::errors::{AppError, AppResult, Denied};
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome, DateView};
 use crate::web::{AppState, csrf};
 use crate::workflows::review::{self, Actor, Command, ReviewError};
-use crate::workflows::track_case::{Tracked, track_case};
+use crate::workflows::track_case::{EventRow, Tracked, track_case};
 
 #[derive(Template)]
 #[template(path = "public/track.html")]
@@ -60,47 +59,11 @@ struct Entry {
 
 /// What the appellant sees of the trail: never internal notes, views or who handled it.
 fn entry(lang: Lang, event: &EventRow) -> Option<Entry> {
-    let (what, shows_note) = match event.kind.as_str() {
-        "filed" => (
-            lang.t(
-                "申诉已提交，等待客服受理",
-                "Appeal filed; waiting for customer service",
-            ),
-            false,
-        ),
-        "claimed" => (
-            lang.t("客服已开始审核", "Customer service started the review"),
-            false,
-        ),
-        "evidence_requested" => (
-            lang.t(
-                "客服请你补充材料",
-                "Customer service asked you for more evidence",
-            ),
-            true,
-        ),
-        "appellant_replied" => (lang.t("你已回复", "You replied"), true),
-        "approved" => (lang.t("申诉已通过", "Appeal approved"), true),
-        "rejected" => (lang.t("申诉未通过", "Appeal rejected"), true),
-        "carried_out" => (
-            lang.t(
-                "决定已执行，案件已结案",
-                "The decision was carried out; case closed",
-            ),
-            false,
-        ),
-        "closed_no_response" => (
-            lang.t("因未在期限内回复，案件已结案", "Closed: no reply in time"),
-            false,
-        ),
-        "withdrawn" => (lang.t("你已撤回申诉", "You withdrew the appeal"), false),
-        "voided" => (lang.t("申诉已被作废", "The appeal was voided"), false),
-        _ => return None,
-    };
+    let seen = event.kind.for_appellant(lang)?;
     Some(Entry {
         at: cst::format_local(event.at.and_utc()),
-        what,
-        note: if shows_note { event.note.clone() } else { None },
+        what: seen.what,
+        note: event.note.clone().filter(|_| seen.shows_note),
     })
 }
 
@@ -110,7 +73,7 @@ pub(super) async fn find(state: &AppState, token: String) -> AppResult<Tracked> 
         return Err(AppError::NotFound);
     }
     state
-        .db(move |conn| track_case(conn, &token))
+        .run(move |conn| track_case(conn, &token))
         .await??
         .ok_or(AppError::NotFound)
 }
@@ -125,13 +88,7 @@ async fn render(
 ) -> AppResult<HttpResponse> {
     let tracked = find(state, token.clone()).await?;
     let case = tracked.case;
-    let current = CaseStatus::parse(&case.status).ok_or_else(|| {
-        anyhow::anyhow!(
-            "case {} has unknown status {}",
-            case.case_number,
-            case.status
-        )
-    })?;
+    let current = case.status;
     let form = csrf::PublicForm::new(req, &state.keys, state.secure_cookies);
     let awaiting = current == CaseStatus::AwaitingUser;
     let page = TrackPage {
@@ -140,9 +97,7 @@ async fn render(
         csrf_token: form.token.clone(),
         status: current.label(lang),
         status_code: current.as_str(),
-        packet_kind: PacketKind::parse(&case.packet_kind)
-            .map(|k| k.label(lang))
-            .unwrap_or_default(),
+        packet_kind: case.packet_kind.label(lang),
         amount: Fen::new(case.amount_fen),
         sent_at: cst::format_local(case.sent_at.and_utc()),
         filed_at: cst::format_local(case.filed_at.and_utc()),
@@ -201,7 +156,7 @@ async fn appellant_acts(
     let now = state.clock.now();
     let links = state.links_base();
     let result = state
-        .db(move |conn| {
+        .run(move |conn| {
             review::act(conn, &number, &Actor::Appellant, &command, &links, now).map(drop)
         })
         .await?;
@@ -224,25 +179,15 @@ pub async fn reply(
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
     csrf::verify(&state.keys, &req, state.secure_cookies, &form.csrf_token)
-        .ok_or(AppError::Forbidden("missing or foreign CSRF token"))?;
+        .ok_or(AppError::Forbidden(Denied::ForeignForm))?;
     let token = token.into_inner();
-    let command = Command::Reply {
-        text: form.text.clone(),
-    };
-    let (status, problem) = match appellant_acts(&state, token.clone(), command).await? {
-        Ok(()) => return Ok(back_to(&token)),
-        Err(ReviewError::Failure(f)) => return Err(f.into()),
-        Err(ReviewError::Text(refused)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, refused.message(lang))
-        }
-        Err(_) => (
-            StatusCode::CONFLICT,
-            lang.t(
-                "这个案件现在不需要回复，或回复期限已过。",
-                "This case is not waiting for a reply now, or the time to reply has passed.",
-            )
-            .to_owned(),
-        ),
+    let (status, problem) = match CaseText::parse(&form.text) {
+        Err(refused) => (StatusCode::UNPROCESSABLE_ENTITY, refused.message(lang)),
+        Ok(text) => match appellant_acts(&state, token.clone(), Command::Reply { text }).await? {
+            Ok(()) => return Ok(back_to(&token)),
+            Err(ReviewError::Failure(f)) => return Err(f.into()),
+            Err(refused) => (StatusCode::CONFLICT, refused.message(lang)),
+        },
     };
     render(
         &req,
@@ -287,18 +232,13 @@ pub async fn withdraw(
     form: web::Form<WithdrawForm>,
 ) -> AppResult<HttpResponse> {
     csrf::verify(&state.keys, &req, state.secure_cookies, &form.csrf_token)
-        .ok_or(AppError::Forbidden("missing or foreign CSRF token"))?;
+        .ok_or(AppError::Forbidden(Denied::ForeignForm))?;
     let token = token.into_inner();
     match appellant_acts(&state, token.clone(), Command::Withdraw).await? {
         Ok(()) => Ok(back_to(&token)),
         Err(ReviewError::Failure(f)) => Err(f.into()),
-        Err(_) => {
-            let problem = lang
-                .t(
-                    "申诉已有决定或已结案，无法撤回。",
-                    "The appeal has a decision or is closed: it can no longer be withdrawn.",
-                )
-                .to_owned();
+        Err(refused) => {
+            let problem = refused.message(lang);
             render(
                 &req,
                 &state,

@@ -1,0 +1,144 @@
+//! The one place where stored values become types: every closed set of text values
+//! (`domain::stored::Stored`) and every id newtype is converted here, for both backends.
+//! An unknown stored value is a deserialization error naming the value: loud, never a
+//! silent default.
+
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql, Queryable};
+use diesel::expression::AsExpression;
+use diesel::internal::derives::as_expression::Bound;
+use diesel::pg::Pg;
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sqlite::Sqlite;
+
+use super::MultiBackend;
+use crate::domain::Lang;
+use crate::domain::agent::Role;
+use crate::domain::calendar::DayKind;
+use crate::domain::case_status::CaseStatus;
+use crate::domain::evidence::PacketKind;
+use crate::domain::ids::{AgentId, CaseId, OutboxId};
+use crate::domain::mail_status::MailStatus;
+use crate::domain::stored::Stored;
+use crate::domain::timeline::EventKind;
+
+/// Reads a stored form, refusing anything that is not one of `T`'s.
+pub fn decode<T: Stored>(stored: &str) -> deserialize::Result<T> {
+    T::from_stored(stored)
+        .ok_or_else(|| format!("unknown {} {stored:?} in the database", T::WHAT).into())
+}
+
+macro_rules! sql_value {
+    ($sql:ident => $($t:ty),+ $(,)?) => {$(
+        impl AsExpression<$sql> for $t {
+            type Expression = Bound<$sql, Self>;
+            fn as_expression(self) -> Self::Expression {
+                Bound::new(self)
+            }
+        }
+        impl AsExpression<Nullable<$sql>> for $t {
+            type Expression = Bound<Nullable<$sql>, Self>;
+            fn as_expression(self) -> Self::Expression {
+                Bound::new(self)
+            }
+        }
+        impl<'a> AsExpression<$sql> for &'a $t {
+            type Expression = Bound<$sql, Self>;
+            fn as_expression(self) -> Self::Expression {
+                Bound::new(self)
+            }
+        }
+        impl<'a> AsExpression<Nullable<$sql>> for &'a $t {
+            type Expression = Bound<Nullable<$sql>, Self>;
+            fn as_expression(self) -> Self::Expression {
+                Bound::new(self)
+            }
+        }
+        impl<DB: Backend> ToSql<Nullable<$sql>, DB> for $t
+        where
+            $t: ToSql<$sql, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                <$t as ToSql<$sql, DB>>::to_sql(self, out)
+            }
+        }
+        impl ToSql<$sql, MultiBackend> for $t {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+                out.set_value(($sql, self));
+                Ok(IsNull::No)
+            }
+        }
+        impl<DB> Queryable<$sql, DB> for $t
+        where
+            DB: Backend,
+            $t: FromSql<$sql, DB>,
+        {
+            type Row = Self;
+            fn build(row: Self) -> deserialize::Result<Self> {
+                Ok(row)
+            }
+        }
+    )+};
+}
+
+macro_rules! stored_text {
+    ($($t:ty),+ $(,)?) => {
+        sql_value!(Text => $($t),+);
+        $(
+        impl ToSql<Text, Pg> for $t {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                <str as ToSql<Text, Pg>>::to_sql(self.stored(), &mut out.reborrow())
+            }
+        }
+        impl ToSql<Text, Sqlite> for $t {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+                out.set_value(self.stored());
+                Ok(IsNull::No)
+            }
+        }
+        impl<DB> FromSql<Text, DB> for $t
+        where
+            DB: Backend,
+            String: FromSql<Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                decode(&String::from_sql(bytes)?)
+            }
+        }
+        )+
+    };
+}
+
+macro_rules! id_bigint {
+    ($($t:ident),+ $(,)?) => {
+        sql_value!(BigInt => $($t),+);
+        $(
+        impl ToSql<BigInt, Pg> for $t {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                <i64 as ToSql<BigInt, Pg>>::to_sql(&self.get(), &mut out.reborrow())
+            }
+        }
+        impl ToSql<BigInt, Sqlite> for $t {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+                out.set_value(self.get());
+                Ok(IsNull::No)
+            }
+        }
+        impl<DB> FromSql<BigInt, DB> for $t
+        where
+            DB: Backend,
+            i64: FromSql<BigInt, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                i64::from_sql(bytes).map($t::new)
+            }
+        }
+        )+
+    };
+}
+
+stored_text!(
+    CaseStatus, PacketKind, Lang, EventKind, Role, DayKind, MailStatus
+);
+id_bigint!(CaseId, AgentId, OutboxId);

@@ -1,0 +1,60 @@
+//! What an agent sees on a case's page, read together with the record that they opened
+//! it: one transaction, so the trail shown includes the view it records.
+
+use chrono::{DateTime, Utc};
+use diesel::Connection;
+
+use super::Failure;
+use super::review::{self, Actor};
+use super::working_days;
+use crate::db::{self, DbConn};
+use crate::domain::{cst, review_clock};
+
+pub use crate::db::agents::AgentRow;
+pub use crate::db::cases::CaseRow;
+pub use crate::db::events::EventRow;
+
+pub struct CaseFile {
+    pub case: CaseRow,
+    pub timeline: Vec<EventRow>,
+    /// Every account, for the assignee's name and the assign form.
+    pub agents: Vec<AgentRow>,
+    /// Negative when overdue, 0 when due today.
+    pub working_days_left: i64,
+}
+
+/// The case, or `None` when there is no such case. `record_view`: the agent opened the
+/// page themselves (not a re-render after an action, nor a link from another site).
+pub fn open(
+    conn: &mut DbConn,
+    case_number: &str,
+    actor: &Actor,
+    record_view: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<CaseFile>, Failure> {
+    let read = |conn: &mut DbConn| -> Result<Option<CaseFile>, Failure> {
+        let Some(case) = db::cases::by_number(conn, case_number)? else {
+            return Ok(None);
+        };
+        if record_view {
+            review::record_view(conn, case.id, actor, now)?;
+        }
+        let timeline = db::events::for_case(conn, case.id)?;
+        let agents = db::agents::all(conn)?;
+        let today = cst::local_date(now);
+        let calendar = working_days::calendar_from(conn, today.min(case.review_deadline))?;
+        let working_days_left =
+            review_clock::working_days_left(&calendar, today, case.review_deadline);
+        Ok(Some(CaseFile {
+            case,
+            timeline,
+            agents,
+            working_days_left,
+        }))
+    };
+    if record_view {
+        db::write_tx(conn, read)
+    } else {
+        conn.transaction(read)
+    }
+}

@@ -1,0 +1,59 @@
+//! The supervisors' figures: load by status, what is due, service levels, filings per
+//! day and each agent's open cases.
+
+use chrono::{Days, NaiveDate};
+
+use super::Failure;
+use crate::db::{DbConn, stats};
+use crate::domain::case_status::CaseStatus;
+
+/// Service levels are measured over this many days...
+pub const SERVICE_WINDOW_DAYS: u64 = 28;
+/// ...and filings charted per day over this many.
+pub const CHART_DAYS: u64 = 56;
+
+pub struct Figures {
+    /// Every open status, with its count (zero included).
+    pub open_by_status: Vec<(CaseStatus, i64)>,
+    pub due_today: i64,
+    pub overdue: i64,
+    /// Decisions within the service window: all, within target, within deadline.
+    pub decided: (i64, i64, i64),
+    /// Every day of the chart, oldest first, with the empty days too.
+    pub filings_per_day: Vec<(NaiveDate, i64)>,
+    pub workload: Vec<(String, i64)>,
+    pub unassigned: i64,
+}
+
+pub fn figures(conn: &mut DbConn, today: NaiveDate) -> Result<Figures, Failure> {
+    let open = &CaseStatus::OPEN;
+    let counted = stats::open_by_status(conn, open)?;
+    let (due_today, overdue) = stats::open_due(conn, open, today)?;
+    let decided = stats::decided_within(conn, today - Days::new(SERVICE_WINDOW_DAYS))?;
+    let first_day = today - Days::new(CHART_DAYS - 1);
+    let per_day = stats::filings_per_day(conn, first_day)?;
+    Ok(Figures {
+        open_by_status: open
+            .iter()
+            .map(|s| {
+                let n = counted.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+                (*s, n)
+            })
+            .collect(),
+        due_today,
+        overdue,
+        decided,
+        filings_per_day: (0..CHART_DAYS)
+            .map(|i| first_day + Days::new(i))
+            .map(|day| {
+                let n = per_day
+                    .iter()
+                    .find(|(d, _)| *d == day)
+                    .map_or(0, |(_, n)| *n);
+                (day, n)
+            })
+            .collect(),
+        workload: stats::workload(conn, open)?,
+        unassigned: stats::unassigned_open(conn, open)?,
+    })
+}
