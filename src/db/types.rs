@@ -142,3 +142,48 @@ stored_text!(
     CaseStatus, PacketKind, Lang, EventKind, Role, DayKind, MailStatus
 );
 id_bigint!(CaseId, AgentId, OutboxId);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The constraints in the migrations list exactly the enums' stored forms.
+    #[test]
+    fn the_migrations_constrain_columns_to_the_enums_values() {
+        let migrations = [
+            include_str!("../../migrations/sqlite/2026-11-28-000001_foundation/up.sql"),
+            include_str!("../../migrations/sqlite/2026-11-28-000002_agent_console/up.sql"),
+            include_str!("../../migrations/sqlite/2026-11-28-000003_outbox/up.sql"),
+            include_str!("../../migrations/sqlite/2026-11-28-000005_typed_values/up.sql"),
+            include_str!("../../migrations/postgres/2026-11-28-000001_foundation/up.sql"),
+            include_str!("../../migrations/postgres/2026-11-28-000002_agent_console/up.sql"),
+            include_str!("../../migrations/postgres/2026-11-28-000003_outbox/up.sql"),
+            include_str!("../../migrations/postgres/2026-11-28-000005_typed_values/up.sql"),
+        ]
+        .concat();
+        for list in [
+            CaseStatus::sql_list(),
+            PacketKind::sql_list(),
+            Lang::sql_list(),
+            EventKind::sql_list(),
+            Role::sql_list(),
+            DayKind::sql_list(),
+            MailStatus::sql_list(),
+        ] {
+            let constrained = format!("IN ({list})");
+            assert!(
+                migrations.matches(&constrained).count() >= 2,
+                "both backends constrain a column to {list}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_stored_value_names_what_and_which() {
+        let error = decode::<CaseStatus>("archived").expect_err("not a status");
+        assert_eq!(
+            error.to_string(),
+            "unknown case status \"archived\" in the database"
+        );
+    }
+}

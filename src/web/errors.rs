@@ -92,9 +92,12 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        use actix_web::http::header;
+        // An error answers this request only: never kept by a browser or a proxy.
         if let Self::SignInRequired = self {
             return HttpResponse::SeeOther()
-                .insert_header((actix_web::http::header::LOCATION, "/agent/login"))
+                .insert_header((header::LOCATION, "/agent/login"))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
                 .finish();
         }
         let (title_zh, title_en) = match self {
@@ -132,6 +135,7 @@ impl ResponseError for AppError {
             css: super::assets::css_url(),
         };
         let mut response = HttpResponse::build(status);
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
         if matches!(self, Self::Unavailable(_)) {
             response.insert_header(("Retry-After", "5"));
         }

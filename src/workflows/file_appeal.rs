@@ -6,7 +6,8 @@ use rand::Rng;
 
 use super::Failure;
 use crate::db::{self, DbConn, cases::NewCase, events::NewEvent};
-use crate::domain::appeal::Appeal;
+use crate::domain::Refusal;
+use crate::domain::appeal::{Appeal, Field};
 use crate::domain::case_number::case_number;
 use crate::domain::case_status::CaseStatus;
 use crate::domain::timeline::EventKind;
@@ -42,6 +43,48 @@ pub enum Refused {
     TransactionIdTaken,
     /// This form already filed a case, and the values now differ.
     FormAlreadyUsed,
+}
+
+impl Refused {
+    /// The form field the refusal is shown next to (besides the page's summary).
+    pub fn field(&self) -> Option<Field> {
+        match self {
+            Refused::QuotaUsed { .. } => Some(Field::WechatId),
+            Refused::TransactionIdTaken => Some(Field::TransactionId),
+            Refused::FormAlreadyUsed => None,
+        }
+    }
+}
+
+impl Refusal for Refused {
+    fn message(&self, lang: Lang) -> String {
+        match self {
+            Refused::QuotaUsed { next_opening } => match lang {
+                Lang::Zh => format!(
+                    "这个微信号今年的 {} 次申诉机会已用完。下一次可申诉的时间：{}（北京时间）起。",
+                    policy::APPEALS_PER_YEAR,
+                    next_opening.format("%Y-%m-%d")
+                ),
+                Lang::En => format!(
+                    "This WeChat ID has used its {} appeals for this year. The next one opens on {} (China time).",
+                    policy::APPEALS_PER_YEAR,
+                    next_opening.format("%Y-%m-%d")
+                ),
+            },
+            Refused::TransactionIdTaken => lang
+                .t(
+                    "这笔交易已经有申诉案件，无需重复提交。请通过提交时收到的跟踪链接查看进度。",
+                    "This transaction already has a case: there is no need to file again. Follow it through the tracking link you received.",
+                )
+                .to_owned(),
+            Refused::FormAlreadyUsed => lang
+                .t(
+                    "这份表单已经提交过一宗申诉。若要再提交一宗新的申诉，请核对内容后再次提交。",
+                    "This form has already filed an appeal. To file another one, check the details and submit again.",
+                )
+                .to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

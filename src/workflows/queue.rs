@@ -6,9 +6,28 @@ use super::Failure;
 use crate::db::{self, DbConn};
 
 pub use crate::db::queue::{Assignee, Cursor, Filter, QueueRow, Search, Statuses};
-use crate::domain::{cst, review_clock};
+use crate::domain::{Lang, Refusal, cst, review_clock};
 
 pub const PAGE_SIZE: i64 = 50;
+
+/// A part of the queue's filter that could not be read (the rest still applies).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterProblem {
+    UnknownStatus,
+    UnknownAssignee,
+    BadDate,
+}
+
+impl Refusal for FilterProblem {
+    fn message(&self, lang: Lang) -> String {
+        match self {
+            FilterProblem::UnknownStatus => lang.t("未知的状态", "Unknown status"),
+            FilterProblem::UnknownAssignee => lang.t("未知的处理人", "Unknown assignee"),
+            FilterProblem::BadDate => lang.t("日期格式为 YYYY-MM-DD", "Dates are YYYY-MM-DD"),
+        }
+        .to_owned()
+    }
+}
 
 pub struct QueueItem {
     pub row: QueueRow,

@@ -165,6 +165,12 @@ async fn sessions_end_after_30_idle_minutes_and_12_hours_in_all() {
     );
 }
 
+fn no_store(r: &reqwest::Response) -> Option<&str> {
+    r.headers()
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+}
+
 #[tokio::test]
 async fn every_console_route_keeps_its_access_rule() {
     let app = spawn_app().await;
@@ -208,9 +214,16 @@ async fn every_console_route_keeps_its_access_rule() {
         );
         assert_eq!(location(&r), "/agent/login", "{name}");
 
+        assert_eq!(no_store(&r), Some("no-store"), "{name} is never cached");
         if route.access == Access::Supervisor {
             let r = send(&agent, Some(&agent.csrf)).await;
             assert_eq!(r.status(), StatusCode::FORBIDDEN, "{name} refuses an agent");
+            assert_eq!(no_store(&r), Some("no-store"), "{name} is never cached");
+            let page = r.text().await.unwrap();
+            assert!(
+                page.contains("只有主管"),
+                "{name} says it is for supervisors"
+            );
         }
         if route.method == "post" {
             let r = send(&boss, None).await;
@@ -237,6 +250,7 @@ async fn every_console_route_keeps_its_access_rule() {
             }
         } else {
             let r = send(&boss, None).await;
+            assert_eq!(no_store(&r), Some("no-store"), "{name} is never cached");
             let opens = r.status() == StatusCode::OK
                 || (r.status() == StatusCode::SEE_OTHER && location(&r) != "/agent/login");
             assert!(opens, "{name} opens for a supervisor: {}", r.status());

@@ -20,3 +20,4 @@ mod quota;
 mod refusals;
 mod smtp;
 mod tracking;
+mod typed_storage;

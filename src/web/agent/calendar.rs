@@ -7,7 +7,7 @@ use chrono::Datelike;
 use serde::Deserialize;
 
 use super::auth::{CsrfProtected, SignedIn, Verified};
-use super::layout::Me;
+use super::layout::{ConsolePage, Me};
 use crate::domain::calendar::DayKind;
 use crate::domain::{Lang, Refusal, cst};
 use crate::web::AppState;
@@ -48,9 +48,10 @@ async fn render(
     problem: Option<String>,
 ) -> AppResult<HttpResponse> {
     let years = state.run(calendar_admin::loaded_years).await??;
+    let console = ConsolePage::new(req, who, lang);
     let page = CalendarPage {
-        chrome: Chrome::new(req, lang),
-        me: Me::new(who, lang),
+        chrome: console.chrome,
+        me: console.me,
         years: years
             .into_iter()
             .map(|(year, days)| Year {

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::auth::SignedIn;
-use super::layout::Me;
+use super::layout::{ConsolePage, Me};
 use crate::domain::agent;
 use crate::domain::case_status::Action;
 use crate::domain::decision::{Outcome, StandardReason, reasons_for};
@@ -112,6 +112,7 @@ pub(super) async fn render_page(
     else {
         return Err(AppError::NotFound);
     };
+    let console = ConsolePage::new(req, who, lang);
     let current = case.status;
     let is_assignee = case.assignee_id == Some(who.agent.id);
     let can = |action: Action| current.allows(action) && agent::may(who.role, action, is_assignee);
@@ -124,8 +125,8 @@ pub(super) async fn render_page(
             .collect()
     };
     let page = CasePage {
-        chrome: Chrome::new(req, lang),
-        me: Me::new(who, lang),
+        chrome: console.chrome,
+        me: console.me,
         status: current.label(lang),
         kind: case.packet_kind.label(lang),
         amount: Fen::new(case.amount_fen),

@@ -1,16 +1,14 @@
 //! `GET /agent/dashboard`: the supervisors' view of load and service levels.
 
-use super::auth::SignedIn;
-use super::layout::Me;
+use super::layout::{ConsolePage, Me};
 use super::svg::{Bar, bar_chart};
 use crate::domain::cst;
 use crate::web::AppState;
 use crate::web::errors::AppResult;
-use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
 use crate::workflows::dashboard::{self, Figures};
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 
 struct Figure {
@@ -43,12 +41,8 @@ fn percent(part: i64, whole: i64) -> String {
     }
 }
 
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    who: SignedIn,
-    UiLang(lang): UiLang,
-) -> AppResult<HttpResponse> {
+pub async fn show(state: web::Data<AppState>, console: ConsolePage) -> AppResult<HttpResponse> {
+    let lang = console.lang;
     let today = cst::local_date(state.clock.now());
     let Figures {
         open_by_status,
@@ -83,8 +77,8 @@ pub async fn show(
         })
         .collect();
     let page = Dashboard {
-        chrome: Chrome::new(&req, lang),
-        me: Me::new(&who, lang),
+        chrome: console.chrome,
+        me: console.me,
         filings_chart: bar_chart(
             lang.t("近 8 周每日提交量", "Filings per day, last 8 weeks"),
             &days,

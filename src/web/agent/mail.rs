@@ -2,16 +2,15 @@
 //! button to send it again once the cause is fixed (supervisors).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::auth::{SignedIn, TokenOnly, Verified};
-use super::layout::Me;
+use super::auth::{TokenOnly, Verified};
+use super::layout::{ConsolePage, Me};
 use crate::domain::cst;
 use crate::domain::ids::OutboxId;
 use crate::web::AppState;
 use crate::web::errors::AppResult;
-use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
 use crate::workflows::mail_admin::{self, DeadMail, Resend};
 
@@ -28,16 +27,11 @@ struct MailPage {
     dead: Vec<Row>,
 }
 
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    who: SignedIn,
-    UiLang(lang): UiLang,
-) -> AppResult<HttpResponse> {
+pub async fn show(state: web::Data<AppState>, console: ConsolePage) -> AppResult<HttpResponse> {
     let dead = state.run(mail_admin::dead_mail).await??;
     let page = MailPage {
-        chrome: Chrome::new(&req, lang),
-        me: Me::new(&who, lang),
+        chrome: console.chrome,
+        me: console.me,
         dead: dead
             .into_iter()
             .map(|mail| Row {

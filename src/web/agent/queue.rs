@@ -1,25 +1,25 @@
 //! `GET /agent/cases` (the queue) and `GET /agent/cases.csv` (the same, exported).
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::auth::SignedIn;
-use super::layout::Me;
+use super::layout::{ConsolePage, Me};
 use crate::domain::case_status::CaseStatus;
 use crate::domain::evidence::PacketKind;
 use crate::domain::money::Fen;
 use crate::domain::normalize::ascii_fold;
 use crate::domain::stored::Stored;
-use crate::domain::{Lang, cst};
+use crate::domain::{Lang, Refusal, cst};
 use crate::web::AppState;
 use crate::web::errors::AppResult;
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
 use crate::workflows::queue::{
-    self, Assignee, Cursor, Filter, PAGE_SIZE, QueueItem, Search, Statuses,
+    self, Assignee, Cursor, Filter, FilterProblem, PAGE_SIZE, QueueItem, Search, Statuses,
 };
 
 /// The largest export: beyond this, narrow the filter.
@@ -42,10 +42,10 @@ pub struct QueueQuery {
 struct Parsed {
     filter: Filter,
     after: Option<Cursor>,
-    problems: Vec<(&'static str, &'static str)>,
+    problems: Vec<(&'static str, FilterProblem)>,
 }
 
-fn parse(query: &QueueQuery, who: &SignedIn, lang: Lang, today: NaiveDate) -> Parsed {
+fn parse(query: &QueueQuery, who: &SignedIn, today: NaiveDate) -> Parsed {
     let mut problems = Vec::new();
     let statuses = match query.status.as_str() {
         "" | "open" => Statuses::Open,
@@ -53,7 +53,7 @@ fn parse(query: &QueueQuery, who: &SignedIn, lang: Lang, today: NaiveDate) -> Pa
         other => match CaseStatus::from_stored(other) {
             Some(s) => Statuses::One(s),
             None => {
-                problems.push(("status", lang.t("未知的状态", "Unknown status")));
+                problems.push(("status", FilterProblem::UnknownStatus));
                 Statuses::Open
             }
         },
@@ -65,7 +65,7 @@ fn parse(query: &QueueQuery, who: &SignedIn, lang: Lang, today: NaiveDate) -> Pa
         id => match id.parse() {
             Ok(id) => Assignee::Agent(id),
             Err(_) => {
-                problems.push(("assignee", lang.t("未知的处理人", "Unknown assignee")));
+                problems.push(("assignee", FilterProblem::UnknownAssignee));
                 Assignee::Anyone
             }
         },
@@ -76,10 +76,7 @@ fn parse(query: &QueueQuery, who: &SignedIn, lang: Lang, today: NaiveDate) -> Pa
         }
         let parsed = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok();
         if parsed.is_none() {
-            problems.push((
-                name,
-                lang.t("日期格式为 YYYY-MM-DD", "Dates are YYYY-MM-DD"),
-            ));
+            problems.push((name, FilterProblem::BadDate));
         }
         parsed
     };
@@ -158,7 +155,7 @@ struct QueuePage {
     rows: Vec<Row>,
     next_url: Option<String>,
     export_url: String,
-    problems: Vec<(&'static str, &'static str)>,
+    problems: Vec<(&'static str, String)>,
     statuses: Vec<Choice>,
     kinds: Vec<Choice>,
 }
@@ -168,7 +165,7 @@ impl QueuePage {
         self.problems
             .iter()
             .find(|(n, _)| *n == name)
-            .map(|(_, m)| *m)
+            .map(|(_, m)| m.as_str())
     }
 }
 
@@ -206,15 +203,14 @@ pub async fn home(_signed_in: SignedIn) -> HttpResponse {
 }
 
 pub async fn show(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    who: SignedIn,
-    UiLang(lang): UiLang,
+    console: ConsolePage,
     query: web::Query<QueueQuery>,
 ) -> AppResult<HttpResponse> {
+    let (lang, who) = (console.lang, &console.who);
     let query = query.into_inner();
     let now = state.clock.now();
-    let parsed = parse(&query, &who, lang, cst::local_date(now));
+    let parsed = parse(&query, who, cst::local_date(now));
     let (filter, after) = (parsed.filter.clone(), parsed.after);
     let page = state
         .run(move |conn| queue::page(conn, &filter, after, PAGE_SIZE, now))
@@ -227,12 +223,16 @@ pub async fn show(
     let mut export = query.clone();
     export.after.clear();
     let view = QueuePage {
-        chrome: Chrome::new(&req, lang),
-        me: Me::new(&who, lang),
+        chrome: console.chrome,
+        me: console.me,
         rows: page.items.iter().map(|i| Row::new(i, lang)).collect(),
         next_url,
         export_url: format!("/agent/cases.csv?{}", encode(&export)),
-        problems: parsed.problems,
+        problems: parsed
+            .problems
+            .iter()
+            .map(|(field, problem)| (*field, problem.message(lang)))
+            .collect(),
         statuses: CaseStatus::ALL
             .iter()
             .map(|s| Choice {
@@ -261,7 +261,7 @@ pub async fn export(
     query: web::Query<QueueQuery>,
 ) -> AppResult<HttpResponse> {
     let now = state.clock.now();
-    let parsed = parse(&query, &who, lang, cst::local_date(now));
+    let parsed = parse(&query, &who, cst::local_date(now));
     let filter = parsed.filter;
     let page = state
         .run(move |conn| queue::page(conn, &filter, None, EXPORT_LIMIT, now))

@@ -6,8 +6,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::fields::{self, Choice, FieldView, Input};
-use crate::domain::Lang;
 use crate::domain::appeal::{Appeal, Field, RawAppeal, Refusals};
+use crate::domain::{Lang, Refusal};
 use crate::web::AppState;
 use crate::web::csrf;
 use crate::web::errors::{AppError, AppResult, Denied};
@@ -145,57 +145,23 @@ pub async fn create(
         Err(FileError::Refused(refused)) => refused,
     };
 
-    let page = match refused {
-        Refused::QuotaUsed { next_opening } => {
-            let message = match lang {
-                Lang::Zh => format!(
-                    "这个微信号今年的 {} 次申诉机会已用完。下一次可申诉的时间：{}（北京时间）起。",
-                    crate::domain::policy::APPEALS_PER_YEAR,
-                    next_opening.format("%Y-%m-%d")
-                ),
-                Lang::En => format!(
-                    "This WeChat ID has used its {} appeals for this year. The next one opens on {} (China time).",
-                    crate::domain::policy::APPEALS_PER_YEAR,
-                    next_opening.format("%Y-%m-%d")
-                ),
-            };
-            let field_message = message.clone();
-            FormPage::new(
-                &req,
-                lang,
-                &raw,
-                csrf_token,
-                move |f| (f == Field::WechatId).then(|| field_message.clone()),
-                Some(message),
-            )
-        }
-        Refused::TransactionIdTaken => {
-            let message = lang
-                .t("这笔交易已经有申诉案件，无需重复提交。请通过提交时收到的跟踪链接查看进度。",
-                    "This transaction already has a case: there is no need to file again. Follow it through the tracking link you received.",
-                )
-                .to_owned();
-            let field_message = message.clone();
-            FormPage::new(
-                &req,
-                lang,
-                &raw,
-                csrf_token,
-                move |f| (f == Field::TransactionId).then(|| field_message.clone()),
-                Some(message),
-            )
-        }
+    // A used form key has filed its case: a new filing needs a fresh one.
+    let form_token = match refused {
         Refused::FormAlreadyUsed => {
-            // The old form key has filed a case: issue a fresh one for a new filing.
-            let fresh = csrf::PublicForm::new(&req, &state.keys, state.secure_cookies).token;
-            let message = lang
-                .t("这份表单已经提交过一宗申诉。若要再提交一宗新的申诉，请核对内容后再次提交。",
-                    "This form has already filed an appeal. To file another one, check the details and submit again.",
-                )
-                .to_owned();
-            FormPage::new(&req, lang, &raw, fresh, |_| None, Some(message))
+            csrf::PublicForm::new(&req, &state.keys, state.secure_cookies).token
         }
+        _ => csrf_token,
     };
+    let message = refused.message(lang);
+    let (field, field_message) = (refused.field(), message.clone());
+    let page = FormPage::new(
+        &req,
+        lang,
+        &raw,
+        form_token,
+        move |f| (Some(f) == field).then(|| field_message.clone()),
+        Some(message),
+    );
     page::render(StatusCode::CONFLICT, &page)
 }
 
