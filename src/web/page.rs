@@ -31,24 +31,10 @@ impl Chrome {
 
     /// `/lang/en?next=...`: the visible switch works without JavaScript.
     pub fn switch_url(&self) -> String {
-        format!(
-            "/lang/{}?next={}",
-            self.lang.other().code(),
-            percent_encode(&self.here)
-        )
+        // One pair of strings always serializes; without `next` the switch returns home.
+        let query = serde_urlencoded::to_string([("next", &self.here)]).unwrap_or_default();
+        format!("/lang/{}?{query}", self.lang.other().code())
     }
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// 303 See Other: after a POST, and for every redirect we send.
@@ -107,4 +93,25 @@ fn weekday_zh(label: String) -> String {
         ("Sun", "周日"),
     ];
     DAYS.iter().fold(label, |l, (en, zh)| l.replace(en, zh))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_switch_carries_the_whole_path_and_query_back() {
+        let here = "/agent/cases?status=all&q=a+b%20c&kind=";
+        let chrome = Chrome {
+            lang: Lang::Zh,
+            here: here.to_owned(),
+            css: "",
+        };
+        let url = chrome.switch_url();
+        let (path, query) = url.split_once('?').expect("a query");
+        assert_eq!(path, "/lang/en");
+        assert_eq!(query.matches('&').count(), 0, "{url}");
+        let decoded: Vec<(String, String)> = serde_urlencoded::from_str(query).expect("decodes");
+        assert_eq!(decoded, vec![("next".to_owned(), here.to_owned())]);
+    }
 }

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod case;
 pub mod case_actions;
 pub mod dashboard;
+pub mod export;
 pub mod layout;
 pub mod mail;
 pub mod queue;

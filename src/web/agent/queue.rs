@@ -180,22 +180,7 @@ fn encode(query: &QueueQuery) -> String {
         ("q", &query.q),
         ("after", &query.after),
     ];
-    let mut out = String::new();
-    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
-        if !out.is_empty() {
-            out.push('&');
-        }
-        out.push_str(k);
-        out.push('=');
-        for b in v.bytes() {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                out.push(b as char);
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-    }
-    out
+    super::export::query_string(pairs.map(|(k, v)| (k, v.as_str())))
 }
 
 pub async fn home(_signed_in: SignedIn) -> HttpResponse {
@@ -266,14 +251,16 @@ pub async fn export(
     let page = state
         .run(move |conn| queue::page(conn, &filter, None, EXPORT_LIMIT, now))
         .await??;
-    let mut csv = String::from("\u{feff}");
-    csv.push_str(lang.t(
-        "案件编号,状态,付款方式,金额(元),提交日期,目标日期,最迟日期,剩余工作日,处理人,交易单号,微信号\r\n",
-        "case number,status,kind,amount (yuan),filed on,target,deadline,working days left,assignee,transaction id,wechat id\r\n",
-    ));
-    for item in &page.items {
+    let columns: Vec<&str> = lang
+        .t(
+            "案件编号,状态,付款方式,金额(元),提交日期,目标日期,最迟日期,剩余工作日,处理人,交易单号,微信号",
+            "case number,status,kind,amount (yuan),filed on,target,deadline,working days left,assignee,transaction id,wechat id",
+        )
+        .split(',')
+        .collect();
+    let rows = page.items.iter().map(|item| {
         let r = &item.row;
-        let cells = [
+        [
             r.case_number.clone(),
             r.status.label(lang).to_owned(),
             r.packet_kind.label(lang).to_owned(),
@@ -285,11 +272,9 @@ pub async fn export(
             r.assignee.clone().unwrap_or_default(),
             r.transaction_id.clone(),
             r.wechat_id.clone(),
-        ];
-        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-        csv.push_str(&line.join(","));
-        csv.push_str("\r\n");
-    }
+        ]
+    });
+    let csv = super::export::csv_body(&columns, rows).map_err(anyhow::Error::from)?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -298,19 +283,4 @@ pub async fn export(
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(csv))
-}
-
-/// Quotes where needed, and defuses cells a spreadsheet would run as a formula.
-fn csv_cell(value: &str) -> String {
-    let formula = value.starts_with(['=', '+', '-', '@']) && value.parse::<f64>().is_err();
-    let value = if formula {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
 }
