@@ -25,10 +25,11 @@ where
         .map_err(|e| csv::Error::from(e.into_error()))
 }
 
-/// A cell a spreadsheet would run as a formula gets a leading apostrophe; numbers such as
-/// `-3` (working days left when overdue) stay numbers.
+/// A cell a spreadsheet would run as a formula (OWASP's list: `= + - @`, tab, CR) gets a
+/// leading apostrophe; numbers such as `-3` (working days left when overdue) stay numbers.
 fn defuse(value: &str) -> String {
-    let formula = value.starts_with(['=', '+', '-', '@']) && value.parse::<f64>().is_err();
+    let formula = value.starts_with(['=', '+', '-', '@', '\t', '\r'])
+        && value.trim().parse::<f64>().is_err();
     if formula {
         format!("'{value}")
     } else {
@@ -78,12 +79,14 @@ mod tests {
             &["-2+3", "@SUM(A1)"],
             &["-3", "+4.5"],
             &["a=b", "1-2"],
+            &["\t=1+1", "\r@x"],
         ]);
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(lines[1], "\"'=HYPERLINK(\"\"x\"\")\",'+1+1");
         assert_eq!(lines[2], "'-2+3,'@SUM(A1)");
         assert_eq!(lines[3], "-3,+4.5");
         assert_eq!(lines[4], "a=b,1-2");
+        assert_eq!(lines[5], "'\t=1+1,\"'\r@x\"");
     }
 
     #[test]
