@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod email;
+pub mod evidence_files;
 pub mod jobs;
 pub mod keys;
 pub mod startup;

@@ -32,6 +32,47 @@ pub const VIEW_RECORD_MINUTES: i64 = 10;
 const _: () = assert!(REVIEW_TARGET_WORKING_DAYS <= REVIEW_DEADLINE_WORKING_DAYS);
 const _: () = assert!(ELIGIBLE_ABOVE.get() < MAX_AMOUNT.get());
 
+const MIB: u64 = 1024 * 1024;
+/// One evidence file (PayPal's and Revolut's limit): a phone screenshot or e-receipt is far smaller.
+pub const EVIDENCE_FILE_MAX_BYTES: u64 = 10 * MIB;
+/// Files one filing or one reply may carry.
+pub const EVIDENCE_FILES_PER_SUBMISSION: usize = 8;
+/// All the files of one case, across the filing and every reply.
+pub const EVIDENCE_CASE_MAX_BYTES: u64 = 40 * MIB;
+/// A thumbnail's longest side.
+pub const EVIDENCE_THUMBNAIL_MAX_SIDE_PX: u32 = 320;
+/// Files of a case closed this long ago are deleted (Stripe keeps dispute evidence nine months).
+/// `EVIDENCE_RETENTION_DAYS` in the environment overrides it.
+pub const DEFAULT_EVIDENCE_RETENTION_DAYS: u32 = 270;
+
+/// The memory the service is sized to stay under, image decoding included.
+pub const PROCESS_MEMORY_CAP_BYTES: u64 = 256 * MIB;
+/// Image inspections the caller runs at once (one filing's files in parallel); more must wait.
+pub const IMAGE_DECODES_AT_ONCE: usize = EVIDENCE_FILES_PER_SUBMISSION;
+/// Longest image side read from a header before anything is allocated: a long chat screenshot
+/// is about 1080 px wide; a side beyond this is a bomb or a scan, not a screenshot.
+pub const IMAGE_MAX_SIDE_PX: u32 = 12_000;
+/// Pixel memory one inspection may hold: the decoded image plus the copy a 90° orientation makes.
+/// 16 MiB takes the largest phone screenshots as RGBA (1290×2796 is 13.8 MiB) and a 5 MP RGB
+/// photo; 8 inspections at once then hold at most 128 MiB of pixels, half of the process cap,
+/// leaving the rest for the server, the request bodies and the re-encoded outputs.
+pub const IMAGE_MAX_PIXEL_BYTES: u64 = 16 * MIB;
+
+const _: () = assert!(EVIDENCE_FILE_MAX_BYTES <= EVIDENCE_CASE_MAX_BYTES);
+const _: () = assert!(EVIDENCE_FILES_PER_SUBMISSION >= 1);
+const _: () = assert!(EVIDENCE_THUMBNAIL_MAX_SIDE_PX <= IMAGE_MAX_SIDE_PX);
+const _: () = assert!(DEFAULT_EVIDENCE_RETENTION_DAYS > 0);
+const _: () =
+    assert!(IMAGE_DECODES_AT_ONCE as u64 * IMAGE_MAX_PIXEL_BYTES <= PROCESS_MEMORY_CAP_BYTES / 2);
+// Phone screenshots as RGBA fit (iPhone Pro Max, common Android); a 12 MP RGB photo does not
+// (refused, with the hint to send a screenshot).
+const _: () = assert!(1290 * 2796 * 4 <= IMAGE_MAX_PIXEL_BYTES);
+const _: () = assert!(1080 * 2400 * 4 <= IMAGE_MAX_PIXEL_BYTES);
+const _: () = assert!(4032 * 3024 * 3 > IMAGE_MAX_PIXEL_BYTES);
+// A thumbnail (at most 8 bytes a pixel) adds at most a sixteenth to what an inspection holds.
+const _: () =
+    assert!(8 * (EVIDENCE_THUMBNAIL_MAX_SIDE_PX as u64).pow(2) <= IMAGE_MAX_PIXEL_BYTES / 16);
+
 pub fn check_eligible(amount: Fen) -> Result<(), AmountError> {
     if amount > ELIGIBLE_ABOVE {
         Ok(())
@@ -94,5 +135,14 @@ mod tests {
             NaiveDate::from_ymd_opt(2027, 1, 1).expect("date")
         );
         assert_eq!(next_quota_opening(i32::MAX), NaiveDate::MAX);
+    }
+
+    #[test]
+    fn evidence_limits_are_the_published_numbers() {
+        assert_eq!(EVIDENCE_FILE_MAX_BYTES, 10_485_760);
+        assert_eq!(EVIDENCE_CASE_MAX_BYTES, 41_943_040);
+        assert_eq!(EVIDENCE_FILES_PER_SUBMISSION, 8);
+        assert_eq!(EVIDENCE_THUMBNAIL_MAX_SIDE_PX, 320);
+        assert_eq!(DEFAULT_EVIDENCE_RETENTION_DAYS, 270);
     }
 }
