@@ -19,4 +19,5 @@ mod pages;
 mod quota;
 mod refusals;
 mod smtp;
+mod stopping;
 mod tracking;
