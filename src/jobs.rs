@@ -1,9 +1,12 @@
 //! Periodic work (unanswered requests, the morning digest) and housekeeping, on a plain thread so it runs whatever async runtime hosts the
 //! server. Safe on several instances at once: every step is a conditional write.
 
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::Duration as Span;
+use tokio::sync::oneshot;
 
 use crate::config::Clock;
 use crate::db::{self, Pool};
@@ -12,20 +15,50 @@ use crate::workflows::review;
 
 pub const EVERY: Duration = Duration::from_secs(300);
 
-pub fn spawn(pool: Pool, clock: Clock, links_base: String) {
-    let spawned = std::thread::Builder::new()
-        .name("appealdesk-jobs".into())
-        .spawn(move || {
-            loop {
-                std::thread::sleep(EVERY);
-                if let Err(e) = run_once(&pool, clock, &links_base) {
-                    tracing::error!(error = %e, "periodic job failed");
-                }
-            }
-        });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "cannot start the periodic jobs");
+/// The jobs thread of one server. Stopping it, or dropping this, ends the thread at once,
+/// even in the middle of its wait.
+pub struct Jobs {
+    stop: mpsc::Sender<()>,
+    /// Closed by the thread as it ends: waiting on it blocks no runtime thread.
+    ended: oneshot::Receiver<()>,
+    thread: JoinHandle<()>,
+}
+
+impl Jobs {
+    /// Ends the thread and waits until it has (a run under way finishes first).
+    pub async fn stop(self) {
+        let Jobs {
+            stop,
+            ended,
+            thread,
+        } = self;
+        drop(stop);
+        let _ = ended.await;
+        if thread.join().is_err() {
+            tracing::error!("the periodic jobs thread ended abnormally");
+        }
     }
+}
+
+/// Runs the jobs every `EVERY` on a thread named `name` (Linux shows 15 bytes of it).
+pub fn spawn(pool: Pool, clock: Clock, links_base: String, name: String) -> std::io::Result<Jobs> {
+    let (stop, stopped) = mpsc::channel::<()>();
+    let (ending, ended) = oneshot::channel::<()>();
+    let thread = std::thread::Builder::new().name(name).spawn(move || {
+        // Dropped when the loop ends (or unwinds): `stop` then knows.
+        let _ending = ending;
+        // Nothing is ever sent: the sender's drop is the signal.
+        while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
+            if let Err(e) = run_once(&pool, clock, &links_base) {
+                tracing::error!(error = %e, "periodic job failed");
+            }
+        }
+    })?;
+    Ok(Jobs {
+        stop,
+        ended,
+        thread,
+    })
 }
 
 /// Closes unanswered requests for evidence and forgets expired sessions and old

@@ -1,5 +1,6 @@
-//! Builds the application: database ready, then a server bound to its port
-//! (port 0 in tests, which read the port back), and the outbox worker beside it.
+//! Builds the application: database ready, then a server on its listener (tests bind
+//! port 0 themselves and hand the listener over), the outbox worker and the periodic
+//! jobs beside it; all three stop together.
 
 use std::net::TcpListener;
 
@@ -11,6 +12,7 @@ use tracing_actix_web::TracingLogger;
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::email::{Wake, Worker, worker::Running};
+use crate::jobs::{self, Jobs};
 use crate::keys::{self, Keys};
 use crate::web::{self, AppState};
 
@@ -19,20 +21,23 @@ pub struct Application {
     server: Server,
     /// The in-process outbox worker, unless workers run apart (`MAIL_WORKER=off`).
     worker: Option<Running>,
+    jobs: Jobs,
 }
 
 impl Application {
+    /// Listens on `settings.bind`.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        Self::build_on(settings, listener).await
+    }
+
+    /// Serves on a listener the caller bound (`settings.bind` is not used): no other
+    /// process can take the port between choosing it and serving on it.
+    pub async fn build_on(settings: Settings, listener: TcpListener) -> anyhow::Result<Self> {
+        let port = listener.local_addr()?.port();
         let pool = prepare_database(&settings)?;
         let keys = server_keys(&settings, &pool)?;
-        crate::jobs::spawn(
-            pool.clone(),
-            settings.clock,
-            settings
-                .public_base_url
-                .clone()
-                .unwrap_or_else(|| Settings::DEFAULT_PUBLIC_BASE_URL.to_owned()),
-        );
         let wake = Wake::default();
         // Built before serving so that a bad mail setting stops the start.
         let worker = settings
@@ -40,6 +45,17 @@ impl Application {
             .run_worker
             .then(|| Worker::new(pool.clone(), &settings.mail, settings.clock, wake.clone()))
             .transpose()?;
+        let links_base = settings
+            .public_base_url
+            .clone()
+            .unwrap_or_else(|| Settings::DEFAULT_PUBLIC_BASE_URL.to_owned());
+        let jobs = jobs::spawn(
+            pool.clone(),
+            settings.clock,
+            links_base,
+            jobs_thread_name(port),
+        )
+        .context("cannot start the periodic jobs")?;
         let state = AppState {
             store: crate::workflows::Store::new(pool),
             keys,
@@ -48,9 +64,6 @@ impl Application {
             public_base_url: settings.public_base_url.clone(),
             mail: wake,
         };
-        let listener = TcpListener::bind(&settings.bind)
-            .with_context(|| format!("cannot listen on {}", settings.bind))?;
-        let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || {
             let routes_state = state.clone();
             App::new()
@@ -66,6 +79,7 @@ impl Application {
             port,
             server,
             worker,
+            jobs,
         })
     }
 
@@ -78,14 +92,21 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped, then lets the worker finish its batch.
+    /// Serves until stopped, then stops the periodic jobs and lets the worker finish its batch.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        self.jobs.stop().await;
         if let Some(worker) = self.worker {
             worker.stop().await;
         }
         served
     }
+}
+
+/// The jobs thread is named after the server's port, so that `ps -L` (and a test) can
+/// tell one server's thread from another's; Linux shows 15 bytes of it.
+pub fn jobs_thread_name(port: u16) -> String {
+    format!("jobs-{port}")
 }
 
 /// Opens the pool, runs migrations and loads the shipped calendar.

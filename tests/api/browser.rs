@@ -1,7 +1,7 @@
 //! Real headless Chromium, driven through chromedriver: what a person on a phone and an
 //! agent at a desk actually see and do. No JavaScript is needed by any page.
 
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -21,17 +21,7 @@ struct Browser {
 
 impl Browser {
     async fn start(lang: &str, width: u32, height: u32) -> Browser {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let driver = Command::new(std::env::var("CHROMEDRIVER").unwrap_or("chromedriver".into()))
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver is installed (.ci/setup installs it)");
+        let (driver, port) = start_driver();
         let profile = std::env::temp_dir().join(format!("appealdesk-chromium-{port}"));
         let caps = serde_json::json!({
             "goog:chromeOptions": {
@@ -128,6 +118,31 @@ impl Browser {
         let _ = driver.wait();
         let _ = std::fs::remove_dir_all(profile);
     }
+}
+
+/// Chromedriver on a port of its own choosing (`--port=0`), read back from the line it
+/// prints once listening: no port is picked, released and hoped for.
+fn start_driver() -> (Child, u16) {
+    const READY: &str = "ChromeDriver was started successfully on port ";
+    let mut driver = Command::new(std::env::var("CHROMEDRIVER").unwrap_or("chromedriver".into()))
+        .arg("--port=0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver is installed (.ci/setup installs it)");
+    let mut lines = BufReader::new(driver.stdout.take().expect("piped stdout")).lines();
+    let port = lines.by_ref().map_while(Result::ok).find_map(|line| {
+        line.strip_prefix(READY)
+            .and_then(|rest| rest.trim_end_matches('.').parse().ok())
+    });
+    let Some(port) = port else {
+        let _ = driver.kill();
+        let _ = driver.wait();
+        panic!("chromedriver did not say which port it listens on");
+    };
+    // Whatever it prints later must not fill the pipe and block it.
+    std::thread::spawn(move || lines.for_each(drop));
+    (driver, port)
 }
 
 #[tokio::test]

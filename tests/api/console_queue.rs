@@ -1,4 +1,3 @@
-use appealdesk::config::Clock;
 use appealdesk::domain::agent::Role;
 use reqwest::StatusCode;
 
@@ -23,10 +22,11 @@ async fn the_queue_lists_overdue_first_then_due_today_then_later_with_days_left(
         "2026-09-28 10:00:00",
         "2026-10-12 10:00:00",
     ] {
-        let instance = app.another_instance(Clock::Fixed(cst(day))).await;
-        let (case, _) = instance.filed_case(&AppealFields::valid(cst(day))).await;
+        app.clock.set(cst(day));
+        let (case, _) = app.filed_case(&AppealFields::valid(cst(day))).await;
         filed.push(case);
     }
+    app.clock.set(cst("2026-10-16 09:00:00"));
     let a = app.sign_in("a@example.com").await;
     let html = a.get_html("/agent/cases").await;
 
@@ -199,13 +199,11 @@ async fn supervisors_load_next_years_calendar_and_the_november_warning_goes_away
     assert!(!page.contains("data-field=\"calendar-warning\""));
 
     // Review dates now follow the loaded year: Thu 31 Dec 2026 + 3 skips 1 and 4 Jan.
-    let late = app
-        .another_instance(Clock::Fixed(cst("2026-12-31 10:00:00")))
-        .await;
-    let response = late
+    app.clock.set(cst("2026-12-31 10:00:00"));
+    let response = app
         .file(&AppealFields::valid(cst("2026-12-31 10:00:00")))
         .await;
-    let receipt = late.get_html(&location(&response)).await;
+    let receipt = app.get_html(&location(&response)).await;
     assert_eq!(
         time_field(&receipt, "review-target").as_deref(),
         Some("2027-01-07")

@@ -1,6 +1,6 @@
 use appealdesk::config::Clock;
 use appealdesk::domain::agent::Role;
-use chrono::Utc;
+use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -66,15 +66,14 @@ async fn a_claimed_case_is_worked_by_its_assignee_only_then_decided_and_closed()
 #[tokio::test]
 async fn a_request_for_evidence_pauses_the_clock_until_the_appellant_answers() {
     // Filed Mon 28 Sep 2026: target 8 Oct, deadline 13 Oct.
-    let app_at = |t: &str| Clock::Fixed(cst(t));
-    let (app, a, _, _) = with_agents(app_at("2026-09-28 10:00:00")).await;
+    let (app, a, _, _) = with_agents(Clock::manual(cst("2026-09-28 10:00:00"))).await;
     let (case, token) = app
         .filed_case(&AppealFields::valid(cst("2026-09-28 10:00:00")))
         .await;
     a.act(&case, "claim", &[]).await;
-    // Asked on Tue 29 Sep.
-    let asking = app.another_instance(app_at("2026-09-29 11:00:00")).await;
-    let a = asking.sign_in("a@example.com").await;
+    // Asked on Tue 29 Sep (a new session: the first one went idle overnight).
+    app.clock.set(cst("2026-09-29 11:00:00"));
+    let a = app.sign_in("a@example.com").await;
     let ask = [(
         "text",
         "请上传转账截图 / Please send the transfer screenshot",
@@ -84,16 +83,16 @@ async fn a_request_for_evidence_pauses_the_clock_until_the_appellant_answers() {
         StatusCode::SEE_OTHER
     );
 
-    let page = asking.get_html(&format!("/track/{token}")).await;
+    let page = app.get_html(&format!("/track/{token}")).await;
     assert!(page.contains("data-status=\"awaiting_user\""));
     assert!(field_text(&page, "evidence-request").is_some());
     assert!(page.contains("Please send the transfer screenshot"));
 
     // Answered on Fri 9 Oct: 30 Sep, 8 Oct and 9 Oct were spent waiting.
-    let answering = app.another_instance(app_at("2026-10-09 15:00:00")).await;
-    let html = answering.get_html(&format!("/track/{token}")).await;
+    app.clock.set(cst("2026-10-09 15:00:00"));
+    let html = app.get_html(&format!("/track/{token}")).await;
     let csrf = attr(&html, "name=\"csrf_token\" value=\"").unwrap();
-    let reply = answering
+    let reply = app
         .post_form(
             &format!("/track/{token}/reply"),
             &[
@@ -103,7 +102,7 @@ async fn a_request_for_evidence_pauses_the_clock_until_the_appellant_answers() {
         )
         .await;
     assert_eq!(reply.status(), StatusCode::SEE_OTHER);
-    let html = answering.get_html(&format!("/track/{token}")).await;
+    let html = app.get_html(&format!("/track/{token}")).await;
     assert!(html.contains("data-status=\"in_review\""));
     assert_eq!(
         time_field(&html, "review-target").as_deref(),
@@ -117,16 +116,14 @@ async fn a_request_for_evidence_pauses_the_clock_until_the_appellant_answers() {
 
 #[tokio::test]
 async fn an_unanswered_request_closes_the_case_after_seven_working_days() {
-    let (app, a, _, _) = with_agents(Clock::Fixed(cst("2026-02-12 10:00:00"))).await;
+    let (app, a, _, _) = with_agents(Clock::manual(cst("2026-02-12 10:00:00"))).await;
     let (case, token) = app
         .filed_case(&AppealFields::valid(cst("2026-02-12 10:00:00")))
         .await;
     a.act(&case, "claim", &[]).await;
     // Asked Fri 13 Feb: the 7th working day after is Mon 2 Mar.
-    let asking = app
-        .another_instance(Clock::Fixed(cst("2026-02-13 09:00:00")))
-        .await;
-    let a = asking.sign_in("a@example.com").await;
+    app.clock.set(cst("2026-02-13 09:00:00"));
+    let a = app.sign_in("a@example.com").await;
     a.act(
         &case,
         "request-evidence",
@@ -134,19 +131,17 @@ async fn an_unanswered_request_closes_the_case_after_seven_working_days() {
     )
     .await;
 
-    let pool = appealdesk::db::pool(&app.database.url, 1).unwrap();
-    appealdesk::jobs::run_once(&pool, Clock::Fixed(cst("2026-03-02 23:00:00")), "http://x")
-        .unwrap();
+    app.clock.set(cst("2026-03-02 23:00:00"));
+    app.run_jobs();
     assert!(
-        asking
-            .get_html(&format!("/track/{token}"))
+        app.get_html(&format!("/track/{token}"))
             .await
             .contains("data-status=\"awaiting_user\"")
     );
 
-    appealdesk::jobs::run_once(&pool, Clock::Fixed(cst("2026-03-03 00:10:00")), "http://x")
-        .unwrap();
-    let html = asking.get_html(&format!("/track/{token}")).await;
+    app.clock.advance(Duration::minutes(70));
+    app.run_jobs();
+    let html = app.get_html(&format!("/track/{token}")).await;
     assert!(
         html.contains("data-status=\"closed\""),
         "closed: no response"

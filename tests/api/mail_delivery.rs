@@ -212,6 +212,7 @@ async fn the_worker_command_delivers_due_mail_and_exits() {
 async fn stopping_the_server_stops_its_worker() {
     let smtp = SmtpServer::start();
     let database = TestDatabase::fresh();
+    crate::helpers::count_start();
     let app = appealdesk::startup::Application::build(mail_settings(&database, &smtp))
         .await
         .expect("the application starts");

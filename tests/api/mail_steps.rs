@@ -1,8 +1,6 @@
 //! Every step of a case is mailed, from the same transaction as the step.
 
-use appealdesk::config::Clock;
 use appealdesk::domain::agent::Role;
-use appealdesk::workflows::digest::{self, Sent};
 use chrono::Utc;
 use reqwest::StatusCode;
 
@@ -138,25 +136,28 @@ async fn supervisors_get_one_digest_at_nine_on_working_days_only() {
     let (overdue, _) = app
         .filed_case(&AppealFields::valid(cst("2026-11-16 10:00:00")))
         .await;
-    let later = app
-        .another_instance(Clock::Fixed(cst("2026-11-19 10:00:00")))
-        .await;
-    let (at_risk, _) = later
+    app.clock.set(cst("2026-11-19 10:00:00"));
+    let (at_risk, _) = app
         .filed_case(&AppealFields::valid(cst("2026-11-19 10:00:00")))
         .await;
     // Filed Wed 18 Nov: due Fri 27 Nov, the digest's own day.
-    let earlier = app
-        .another_instance(Clock::Fixed(cst("2026-11-18 10:00:00")))
-        .await;
-    let (due_today, _) = earlier
+    app.clock.set(cst("2026-11-18 10:00:00"));
+    let (due_today, _) = app
         .filed_case(&AppealFields::valid(cst("2026-11-18 10:00:00")))
         .await;
 
-    let run = |at: &str| digest::send_if_due(&mut app.conn(), "http://desk", cst(at)).unwrap();
-    assert_eq!(run("2026-11-27 08:59:00"), Sent::NotDue, "before nine");
-    assert_eq!(run("2026-11-28 09:30:00"), Sent::NotDue, "a Saturday");
-    assert_eq!(run("2026-11-27 09:00:30"), Sent::Mailed { supervisors: 2 });
-    assert_eq!(run("2026-11-27 15:00:00"), Sent::NotDue, "once a day");
+    let digests_at = |at: &str| {
+        app.clock.set(cst(at));
+        app.run_jobs();
+        app.outbox()
+            .iter()
+            .filter(|r| r.message == "digest")
+            .count()
+    };
+    assert_eq!(digests_at("2026-11-27 08:59:00"), 0, "before nine");
+    assert_eq!(digests_at("2026-11-28 09:30:00"), 0, "a Saturday");
+    assert_eq!(digests_at("2026-11-27 09:00:30"), 2, "one per supervisor");
+    assert_eq!(digests_at("2026-11-27 15:00:00"), 2, "once a day");
 
     let digests: Vec<OutboxRow> = app
         .outbox()

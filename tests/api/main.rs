@@ -19,5 +19,6 @@ mod pages;
 mod quota;
 mod refusals;
 mod smtp;
+mod stopping;
 mod tracking;
 mod typed_storage;

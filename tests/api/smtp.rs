@@ -2,9 +2,9 @@
 //! aiosmtpd server (`pip install aiosmtpd==1.4.6`) that keeps each mail as a file.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use mail_parser::{MessageParser, PartType};
@@ -20,14 +20,14 @@ pub struct SmtpServer {
 
 impl SmtpServer {
     pub fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir =
-            std::env::temp_dir().join(format!("appealdesk_smtp_{}_{port}", std::process::id()));
+        static STARTED: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "appealdesk_smtp_{}_{}",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        ));
         let mut server = Self {
-            port,
+            port: 0,
             dir,
             child: None,
         };
@@ -35,6 +35,7 @@ impl SmtpServer {
         server
     }
 
+    /// Runs the server on `self.port`; port 0 lets it choose one and report it.
     fn launch(&mut self) {
         assert!(self.child.is_none(), "the SMTP server is running already");
         let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
@@ -51,12 +52,19 @@ impl SmtpServer {
         let mut line = String::new();
         let stdout = child.stdout.take().expect("piped stdout");
         let _ = BufReader::new(stdout).read_line(&mut line);
-        if line.trim() != "ready" {
+        let Some(port) = line
+            .trim()
+            .strip_prefix("ready ")
+            .and_then(|p| p.parse().ok())
+        else {
             let _ = child.kill();
+            let _ = child.wait();
             panic!(
-                "the test SMTP server did not start (needs `{python} -m pip install aiosmtpd==1.4.6`)"
+                "the test SMTP server did not start on port {} (needs `{python} -m pip install aiosmtpd==1.4.6`)",
+                self.port
             );
-        }
+        };
+        self.port = port;
         self.child = Some(child);
     }
 
@@ -68,7 +76,9 @@ impl SmtpServer {
         }
     }
 
-    /// Back on the same port, with the mail received so far.
+    /// Back on the same port, with the mail received so far. The port is free for a
+    /// moment in between: should the system hand it to another socket meanwhile, the
+    /// restart fails loudly rather than moving.
     pub fn restart(&mut self) {
         self.launch();
     }

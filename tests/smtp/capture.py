@@ -4,15 +4,17 @@
 
 Stores every accepted mail as one file DIR/<uuid>.eml, written whole then renamed,
 beginning with an `X-Envelope-To:` line listing the SMTP recipients. Answers 550 to
-recipients containing "reject" unless DIR/accept-all exists. Prints "ready" once
-listening and stops when its standard input closes (so it never outlives the tests).
+recipients containing "reject" unless DIR/accept-all exists. PORT 0 lets the system
+choose a free port. Prints "ready PORT" once listening, and stops when its standard
+input closes (so it never outlives the tests).
 """
 
+import asyncio
 import os
 import sys
 import uuid
 
-from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 
 class Capture:
@@ -36,18 +38,23 @@ class Capture:
         return "250 2.0.0 Message accepted"
 
 
+async def serve(host, port, directory):
+    loop = asyncio.get_running_loop()
+    handler = Capture(directory)
+    # Bound here, on the port the system gives: no other process can take it meanwhile.
+    server = await loop.create_server(
+        lambda: SMTP(handler, enable_SMTPUTF8=True), host=host, port=port
+    )
+    print("ready %d" % server.sockets[0].getsockname()[1], flush=True)
+    await loop.run_in_executor(None, sys.stdin.read)
+    server.close()
+    await server.wait_closed()
+
+
 def main():
     host, port, directory = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     os.makedirs(directory, exist_ok=True)
-    controller = Controller(
-        Capture(directory), hostname=host, port=port, enable_SMTPUTF8=True
-    )
-    controller.start()
-    print("ready", flush=True)
-    try:
-        sys.stdin.read()
-    finally:
-        controller.stop()
+    asyncio.run(serve(host, port, directory))
 
 
 if __name__ == "__main__":

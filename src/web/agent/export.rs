@@ -28,8 +28,8 @@ where
 /// A cell a spreadsheet would run as a formula (OWASP's list: `= + - @`, tab, CR) gets a
 /// leading apostrophe; numbers such as `-3` (working days left when overdue) stay numbers.
 fn defuse(value: &str) -> String {
-    let formula = value.starts_with(['=', '+', '-', '@', '\t', '\r'])
-        && value.trim().parse::<f64>().is_err();
+    let formula =
+        value.starts_with(['=', '+', '-', '@', '\t', '\r']) && value.trim().parse::<f64>().is_err();
     if formula {
         format!("'{value}")
     } else {
