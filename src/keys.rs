@@ -85,7 +85,12 @@ pub fn random_secret() -> String {
 
 /// What the database keeps instead of a token.
 pub fn digest(value: &str) -> String {
-    let hash = Sha256::digest(value.as_bytes());
+    sha256_hex(value.as_bytes())
+}
+
+/// SHA-256 in lower-case hex: how stored contents are keyed.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
     hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -47,20 +47,26 @@ pub fn for_case(conn: &mut DbConn, case_id: CaseId) -> QueryResult<Vec<EventRow>
         .load(conn)
 }
 
-/// Whether `agent` has a `kind` entry on the case since `since` (a view already on record).
+/// Whether `agent` has a `kind` entry on the case (with that note, if given) since
+/// `since`: a view already on record.
 pub fn recorded_since(
     conn: &mut DbConn,
     case_id: CaseId,
     agent: AgentId,
     kind: EventKind,
     since: NaiveDateTime,
+    note: Option<&str>,
 ) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        case_events::table
-            .filter(case_events::case_id.eq(case_id))
-            .filter(case_events::agent_id.eq(agent))
-            .filter(case_events::kind.eq(kind))
-            .filter(case_events::at.ge(since)),
-    ))
-    .get_result(conn)
+    let entries = case_events::table
+        .filter(case_events::case_id.eq(case_id))
+        .filter(case_events::agent_id.eq(agent))
+        .filter(case_events::kind.eq(kind))
+        .filter(case_events::at.ge(since));
+    match note {
+        Some(note) => diesel::select(diesel::dsl::exists(
+            entries.filter(case_events::note.eq(note)),
+        ))
+        .get_result(conn),
+        None => diesel::select(diesel::dsl::exists(entries)).get_result(conn),
+    }
 }

@@ -7,6 +7,7 @@ pub mod agents;
 pub mod calendar;
 pub mod cases;
 pub mod events;
+pub mod evidence;
 pub mod outbox;
 pub mod queue;
 pub mod quota;

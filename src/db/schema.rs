@@ -144,3 +144,44 @@ diesel::table! {
         sent_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    evidence_blobs (sha256) {
+        sha256 -> Text,
+        bytes -> Binary,
+    }
+}
+
+diesel::table! {
+    evidence_files (id) {
+        id -> BigInt,
+        file_key -> Text,
+        case_id -> BigInt,
+        kind -> Text,
+        name -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        thumb_sha256 -> Nullable<Text>,
+        added_by -> Text,
+        agent_id -> Nullable<BigInt>,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pending_files (id) {
+        id -> BigInt,
+        file_key -> Text,
+        form_key_hash -> Text,
+        kind -> Text,
+        name -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        thumb_sha256 -> Nullable<Text>,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(evidence_files -> cases (case_id));
+diesel::allow_tables_to_appear_in_same_query!(evidence_files, cases, evidence_blobs);
+diesel::allow_tables_to_appear_in_same_query!(pending_files, evidence_blobs);

@@ -18,6 +18,7 @@ use crate::domain::agent::Role;
 use crate::domain::calendar::DayKind;
 use crate::domain::case_status::CaseStatus;
 use crate::domain::evidence::PacketKind;
+use crate::domain::evidence_file::FileKind;
 use crate::domain::ids::{AgentId, CaseId, OutboxId};
 use crate::domain::mail_status::MailStatus;
 use crate::domain::stored::Stored;
@@ -139,7 +140,7 @@ macro_rules! id_bigint {
 }
 
 stored_text!(
-    CaseStatus, PacketKind, Lang, EventKind, Role, DayKind, MailStatus
+    CaseStatus, PacketKind, Lang, EventKind, Role, DayKind, MailStatus, FileKind
 );
 id_bigint!(CaseId, AgentId, OutboxId);
 
@@ -155,10 +156,12 @@ mod tests {
             include_str!("../../migrations/sqlite/2026-11-28-000002_agent_console/up.sql"),
             include_str!("../../migrations/sqlite/2026-11-28-000003_outbox/up.sql"),
             include_str!("../../migrations/sqlite/2026-11-28-000005_typed_values/up.sql"),
+            include_str!("../../migrations/sqlite/2026-11-28-000006_evidence_files/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000001_foundation/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000002_agent_console/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000003_outbox/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000005_typed_values/up.sql"),
+            include_str!("../../migrations/postgres/2026-11-28-000006_evidence_files/up.sql"),
         ]
         .concat();
         for list in [
@@ -169,6 +172,7 @@ mod tests {
             Role::sql_list(),
             DayKind::sql_list(),
             MailStatus::sql_list(),
+            FileKind::sql_list(),
         ] {
             let constrained = format!("IN ({list})");
             assert!(

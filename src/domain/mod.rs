@@ -9,6 +9,7 @@ pub mod case_status;
 pub mod cst;
 pub mod decision;
 pub mod evidence;
+pub mod evidence_file;
 pub mod ids;
 pub mod lang;
 pub mod mail_status;

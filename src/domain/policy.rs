@@ -39,6 +39,12 @@ pub const EVIDENCE_FILE_MAX_BYTES: u64 = 10 * MIB;
 pub const EVIDENCE_FILES_PER_SUBMISSION: usize = 8;
 /// All the files of one case, across the filing and every reply.
 pub const EVIDENCE_CASE_MAX_BYTES: u64 = 40 * MIB;
+/// A whole request with files: every file at its limit, plus room for the form's text and
+/// the multipart framing. Past this the answer is 413.
+pub const REQUEST_MAX_BYTES: u64 =
+    EVIDENCE_FILES_PER_SUBMISSION as u64 * EVIDENCE_FILE_MAX_BYTES + MIB;
+/// Files that came with a refused form wait this long for the corrected form.
+pub const PENDING_FILE_HOURS: i64 = 24;
 /// A thumbnail's longest side.
 pub const EVIDENCE_THUMBNAIL_MAX_SIDE_PX: u32 = 320;
 /// Files of a case closed this long ago are deleted (Stripe keeps dispute evidence nine months).

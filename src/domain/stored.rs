@@ -33,6 +33,7 @@ mod tests {
     use crate::domain::calendar::DayKind;
     use crate::domain::case_status::CaseStatus;
     use crate::domain::evidence::PacketKind;
+    use crate::domain::evidence_file::FileKind;
     use crate::domain::mail_status::MailStatus;
     use crate::domain::timeline::EventKind;
 
@@ -60,6 +61,7 @@ mod tests {
         round_trips::<Role>();
         round_trips::<DayKind>();
         round_trips::<MailStatus>();
+        round_trips::<FileKind>();
     }
 
     /// The stored forms are data on disk: changing one needs a migration, so each is pinned.
@@ -78,11 +80,13 @@ mod tests {
         assert_eq!(Role::sql_list(), "'agent', 'supervisor'");
         assert_eq!(DayKind::sql_list(), "'day_off', 'working_day'");
         assert_eq!(MailStatus::sql_list(), "'pending', 'sent', 'dead'");
+        assert_eq!(FileKind::sql_list(), "'jpeg', 'png', 'webp', 'pdf'");
         assert_eq!(
             EventKind::sql_list(),
             "'filed', 'claimed', 'assigned', 'evidence_requested', 'appellant_replied', \
              'closed_no_response', 'approved', 'rejected', 'carried_out', 'withdrawn', 'voided', \
-             'note', 'viewed_evidence', 'mail_resent'"
+             'note', 'viewed_evidence', 'mail_resent', 'evidence_added', 'evidence_opened', \
+             'evidence_deleted'"
         );
     }
 }

@@ -25,6 +25,12 @@ pub enum EventKind {
     ViewedCase,
     /// A supervisor sent an undelivered mail again.
     MailResent,
+    /// Evidence files came with the filing or a reply (their names in the note).
+    EvidenceAdded,
+    /// An agent opened a file (once per agent and file within `policy::VIEW_RECORD_MINUTES`).
+    EvidenceOpened,
+    /// The retention job deleted the case's files (how many in the note).
+    EvidenceDeleted,
 }
 
 /// How the appellant sees an entry on the tracking page.
@@ -70,6 +76,12 @@ impl EventKind {
             EventKind::Note => lang.t("内部备注", "Internal note"),
             EventKind::ViewedCase => lang.t("查看证据", "Viewed the evidence"),
             EventKind::MailResent => lang.t("重新发送邮件", "Sent a mail again"),
+            EventKind::EvidenceAdded => lang.t("添加了证据文件", "Added evidence files"),
+            EventKind::EvidenceOpened => lang.t("打开了证据文件", "Opened an evidence file"),
+            EventKind::EvidenceDeleted => lang.t(
+                "证据文件已过保存期限并删除",
+                "Evidence files deleted after the retention period",
+            ),
         }
     }
 
@@ -111,10 +123,19 @@ impl EventKind {
             ),
             EventKind::Withdrawn => (lang.t("你已撤回申诉", "You withdrew the appeal"), false),
             EventKind::Voided => (lang.t("申诉已被作废", "The appeal was voided"), false),
+            EventKind::EvidenceAdded => (lang.t("已收到证据文件", "Evidence files received"), true),
+            EventKind::EvidenceDeleted => (
+                lang.t(
+                    "证据文件已过保存期限并删除",
+                    "Evidence files deleted after the retention period",
+                ),
+                true,
+            ),
             EventKind::Assigned
             | EventKind::Note
             | EventKind::ViewedCase
-            | EventKind::MailResent => {
+            | EventKind::MailResent
+            | EventKind::EvidenceOpened => {
                 return None;
             }
         };
@@ -139,6 +160,9 @@ impl Stored for EventKind {
         EventKind::Note,
         EventKind::ViewedCase,
         EventKind::MailResent,
+        EventKind::EvidenceAdded,
+        EventKind::EvidenceOpened,
+        EventKind::EvidenceDeleted,
     ];
 
     fn stored(self) -> &'static str {
@@ -157,6 +181,9 @@ impl Stored for EventKind {
             EventKind::Note => "note",
             EventKind::ViewedCase => "viewed_evidence",
             EventKind::MailResent => "mail_resent",
+            EventKind::EvidenceAdded => "evidence_added",
+            EventKind::EvidenceOpened => "evidence_opened",
+            EventKind::EvidenceDeleted => "evidence_deleted",
         }
     }
 }

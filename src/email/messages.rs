@@ -150,6 +150,8 @@ pub struct Receipt {
     pub target_days: u32,
     pub deadline_days: u32,
     pub tracking_url: String,
+    /// The evidence files received with the filing, by name (never attached).
+    pub files: Vec<String>,
 }
 
 mail_templates!(

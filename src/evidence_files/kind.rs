@@ -1,56 +1,7 @@
 //! What a file is, from its first bytes (magic numbers) only: a name or a declared type is a
 //! claim the sender controls.
 
-/// The kinds of evidence file we store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FileKind {
-    Jpeg,
-    Png,
-    Webp,
-    Pdf,
-}
-
-impl FileKind {
-    /// The stored form (a database column).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Jpeg => "jpeg",
-            Self::Png => "png",
-            Self::Webp => "webp",
-            Self::Pdf => "pdf",
-        }
-    }
-
-    pub fn parse(stored: &str) -> Option<Self> {
-        [Self::Jpeg, Self::Png, Self::Webp, Self::Pdf]
-            .into_iter()
-            .find(|k| k.as_str() == stored)
-    }
-
-    /// The verified type a file of this kind is served with.
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Self::Jpeg => "image/jpeg",
-            Self::Png => "image/png",
-            Self::Webp => "image/webp",
-            Self::Pdf => "application/pdf",
-        }
-    }
-
-    /// For the name of a download.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Self::Jpeg => "jpg",
-            Self::Png => "png",
-            Self::Webp => "webp",
-            Self::Pdf => "pdf",
-        }
-    }
-
-    pub fn is_image(self) -> bool {
-        !matches!(self, Self::Pdf)
-    }
-}
+pub use crate::domain::evidence_file::FileKind;
 
 /// What the first bytes say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,15 +45,16 @@ pub(crate) fn sniff(bytes: &[u8]) -> Sniffed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::stored::Stored;
     use proptest::prelude::*;
 
     #[test]
     fn stored_form_round_trips() {
         for kind in [FileKind::Jpeg, FileKind::Png, FileKind::Webp, FileKind::Pdf] {
-            assert_eq!(FileKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(FileKind::from_stored(kind.stored()), Some(kind));
         }
-        assert_eq!(FileKind::parse("image/png"), None);
-        assert_eq!(FileKind::parse("PNG"), None);
+        assert_eq!(FileKind::from_stored("image/png"), None);
+        assert_eq!(FileKind::from_stored("PNG"), None);
         assert_eq!(FileKind::Pdf.content_type(), "application/pdf");
         assert!(!FileKind::Pdf.is_image() && FileKind::Webp.is_image());
     }

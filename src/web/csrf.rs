@@ -64,6 +64,11 @@ impl PublicForm {
         }
     }
 
+    /// The key this form's token names (what its kept files and its filing are bound to).
+    pub fn form_key(&self) -> &str {
+        self.token.split_once('.').map_or("", |(key, _)| key)
+    }
+
     /// The page, private to this browser (no-store), with the cookie when new.
     pub fn respond(self, status: StatusCode, body: String) -> HttpResponse {
         let mut response = page::private(page::builder(status));

@@ -6,6 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
+use std::sync::LazyLock;
+
+use crate::domain::policy;
 use crate::workflows::Failure;
 
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +22,8 @@ pub enum AppError {
     Forbidden(Denied),
     #[error("payload too large")]
     TooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("service unavailable: {0}")]
@@ -68,6 +73,24 @@ impl From<askama::Error> for AppError {
     }
 }
 
+/// What a 413 says: the limits, so the sender knows what would have fitted.
+static TOO_LARGE_ZH: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "提交的内容太大：每个文件最大 {} MB，每次最多 {} 个文件，表单文字最多 {} KB",
+        policy::EVIDENCE_FILE_MAX_BYTES / (1024 * 1024),
+        policy::EVIDENCE_FILES_PER_SUBMISSION,
+        super::FORM_LIMIT / 1024
+    )
+});
+static TOO_LARGE_EN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "What was sent is too large: each file may be up to {} MB, at most {} files at a time, and the form's text up to {} KB",
+        policy::EVIDENCE_FILE_MAX_BYTES / (1024 * 1024),
+        policy::EVIDENCE_FILES_PER_SUBMISSION,
+        super::FORM_LIMIT / 1024
+    )
+});
+
 /// One page for every error, in both languages: it is rendered without a request.
 #[derive(Template)]
 #[template(path = "errors/error.html")]
@@ -85,6 +108,7 @@ impl ResponseError for AppError {
             Self::SignInRequired => StatusCode::SEE_OTHER,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -111,7 +135,11 @@ impl ResponseError for AppError {
                 "只有主管可以使用这个页面或操作",
                 "Only supervisors may use this page or action",
             ),
-            Self::TooLarge => ("提交的内容太长", "What was sent is too large"),
+            Self::TooLarge => (TOO_LARGE_ZH.as_str(), TOO_LARGE_EN.as_str()),
+            Self::UnsupportedMediaType => (
+                "请通过网页上的表单提交",
+                "Send the form from the page it is on",
+            ),
             Self::BadRequest(_) => ("请求无法识别", "The request could not be read"),
             Self::Unavailable(_) => (
                 "系统繁忙，请稍后再试",

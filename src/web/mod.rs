@@ -4,9 +4,11 @@ pub mod agent;
 pub mod assets;
 pub mod csrf;
 pub mod errors;
+pub mod evidence;
 pub mod i18n;
 pub mod page;
 pub mod public;
+pub mod upload;
 
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
@@ -89,6 +91,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
     )
     .route("/track/{token}", web::get().to(public::track::show))
     .route("/track/{token}/reply", web::post().to(public::track::reply))
+    .route(
+        "/track/{token}/files/{file_key}",
+        web::get().to(public::track::file),
+    )
     .route(
         "/track/{token}/withdraw",
         web::get().to(public::track::confirm_withdraw),

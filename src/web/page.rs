@@ -48,6 +48,11 @@ pub fn render(status: StatusCode, page: &impl Template) -> AppResult<HttpRespons
     Ok(builder(status).body(page.render()?))
 }
 
+/// A page that echoes what a person sent (their evidence): never kept by a cache.
+pub fn render_private(status: StatusCode, page: &impl Template) -> AppResult<HttpResponse> {
+    Ok(private(builder(status)).body(page.render()?))
+}
+
 pub fn builder(status: StatusCode) -> HttpResponseBuilder {
     let mut b = HttpResponse::build(status);
     b.content_type("text/html; charset=utf-8");

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::Connection;
 
 use super::Failure;
+use super::evidence;
 use super::review::{self, Actor};
 use super::working_days;
 use crate::db::{self, DbConn};
@@ -13,10 +14,12 @@ use crate::domain::{cst, review_clock};
 pub use crate::db::agents::AgentRow;
 pub use crate::db::cases::CaseRow;
 pub use crate::db::events::EventRow;
+pub use crate::db::evidence::FileRow;
 
 pub struct CaseFile {
     pub case: CaseRow,
     pub timeline: Vec<EventRow>,
+    pub files: Vec<FileRow>,
     /// Every account, for the assignee's name and the assign form.
     pub agents: Vec<AgentRow>,
     /// Negative when overdue, 0 when due today.
@@ -40,6 +43,7 @@ pub fn open(
             review::record_view(conn, case.id, actor, now)?;
         }
         let timeline = db::events::for_case(conn, case.id)?;
+        let files = db::evidence::for_case(conn, case.id)?;
         let agents = db::agents::all(conn)?;
         let today = cst::local_date(now);
         let calendar = working_days::calendar_from(conn, today.min(case.review_deadline))?;
@@ -48,6 +52,7 @@ pub fn open(
         Ok(Some(CaseFile {
             case,
             timeline,
+            files,
             agents,
             working_days_left,
         }))
@@ -56,5 +61,28 @@ pub fn open(
         db::write_tx(conn, read)
     } else {
         conn.transaction(read)
+    }
+}
+
+/// One of the case's files, for an agent; opening the full file is recorded.
+pub fn open_file(
+    conn: &mut DbConn,
+    case_number: &str,
+    file_key: &str,
+    thumbnail: bool,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Option<evidence::Served>, Failure> {
+    let open = |conn: &mut DbConn| -> Result<Option<evidence::Served>, Failure> {
+        let Some(case) = db::cases::by_number(conn, case_number)? else {
+            return Ok(None);
+        };
+        evidence::open(conn, case.id, file_key, thumbnail, actor, now)
+    };
+    // A thumbnail is part of the page; opening the file is recorded, so it writes.
+    if thumbnail {
+        open(conn)
+    } else {
+        db::write_tx(conn, open)
     }
 }

@@ -5,6 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
 
 use super::Failure;
+use super::evidence::{self, UploadProblem};
+use super::review::Actor;
 use crate::db::{self, DbConn, cases::NewCase, events::NewEvent};
 use crate::domain::Refusal;
 use crate::domain::appeal::{Appeal, Field};
@@ -13,6 +15,7 @@ use crate::domain::case_status::CaseStatus;
 use crate::domain::timeline::EventKind;
 use crate::domain::{Lang, cst, policy};
 use crate::email::{self, MailDate, Receipt};
+use crate::evidence_files::CleanFile;
 use crate::keys::{self, Keys};
 
 pub struct Filing<'a> {
@@ -22,6 +25,9 @@ pub struct Filing<'a> {
     pub submission_key: &'a str,
     /// Absolute base of the tracking link in the receipt mail (never from a request).
     pub links_base: &'a str,
+    /// Evidence files sent with this form, checked and cleaned (`evidence::inspect`);
+    /// the files kept for this form from a refused attempt are filed too.
+    pub files: &'a [CleanFile],
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -43,6 +49,8 @@ pub enum Refused {
     TransactionIdTaken,
     /// This form already filed a case, and the values now differ.
     FormAlreadyUsed,
+    /// The files would pass the per-case limit.
+    Evidence(UploadProblem),
 }
 
 impl Refused {
@@ -51,7 +59,7 @@ impl Refused {
         match self {
             Refused::QuotaUsed { .. } => Some(Field::WechatId),
             Refused::TransactionIdTaken => Some(Field::TransactionId),
-            Refused::FormAlreadyUsed => None,
+            Refused::FormAlreadyUsed | Refused::Evidence(_) => None,
         }
     }
 }
@@ -83,6 +91,7 @@ impl Refusal for Refused {
                     "This form has already filed an appeal. To file another one, check the details and submit again.",
                 )
                 .to_owned(),
+            Refused::Evidence(problem) => problem.message(lang),
         }
     }
 }
@@ -231,6 +240,17 @@ fn file_new(
             agent_id: None,
         },
     )?;
+    let files = match evidence::attach(
+        conn,
+        case_id,
+        Some(filing.submission_key),
+        filing.files,
+        &Actor::Appellant,
+        now,
+    )? {
+        Ok(names) => names,
+        Err(problem) => return Err(FileError::Refused(Refused::Evidence(problem))),
+    };
     let receipt = Receipt {
         lang: filing.lang,
         case_number: number,
@@ -242,6 +262,7 @@ fn file_new(
         target_days: policy::REVIEW_TARGET_WORKING_DAYS,
         deadline_days: policy::REVIEW_DEADLINE_WORKING_DAYS,
         tracking_url: format!("{}/track/{tracking_token}", filing.links_base),
+        files,
     };
     email::enqueue(conn, &receipt, appeal.email.as_str(), Some(case_id), now)
         .map_err(Failure::from)?;

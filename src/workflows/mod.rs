@@ -6,6 +6,7 @@ pub mod calendar_admin;
 pub mod case_page;
 pub mod dashboard;
 pub mod digest;
+pub mod evidence;
 pub mod file_appeal;
 pub mod health;
 pub mod mail_admin;

@@ -38,7 +38,7 @@ impl Actor {
         }
     }
 
-    fn agent_id(&self) -> Option<AgentId> {
+    pub fn agent_id(&self) -> Option<AgentId> {
         match self {
             Actor::Agent { id, .. } => Some(*id),
             _ => None,
@@ -317,7 +317,7 @@ pub fn record_view(
         return Ok(());
     };
     let since = (now - chrono::Duration::minutes(policy::VIEW_RECORD_MINUTES)).naive_utc();
-    if !db::events::recorded_since(conn, case_id, agent, EventKind::ViewedCase, since)? {
+    if !db::events::recorded_since(conn, case_id, agent, EventKind::ViewedCase, since, None)? {
         record(conn, case_id, actor, EventKind::ViewedCase, None, now)?;
     }
     Ok(())

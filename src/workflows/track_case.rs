@@ -1,15 +1,21 @@
 //! What an appellant sees through the tracking link.
 
+use chrono::{DateTime, Utc};
+
 use super::Failure;
+use super::evidence::{self, Served};
+use super::review::Actor;
 use crate::db::{self, DbConn};
 use crate::keys;
 
 pub use crate::db::cases::CaseRow;
 pub use crate::db::events::EventRow;
+pub use crate::db::evidence::FileRow;
 
 pub struct Tracked {
     pub case: CaseRow,
     pub timeline: Vec<EventRow>,
+    pub files: Vec<FileRow>,
 }
 
 /// The case the token opens, if any. Looked up by the token's digest only.
@@ -18,5 +24,24 @@ pub fn track_case(conn: &mut DbConn, token: &str) -> Result<Option<Tracked>, Fai
         return Ok(None);
     };
     let timeline = db::events::for_case(conn, case.id)?;
-    Ok(Some(Tracked { case, timeline }))
+    let files = db::evidence::for_case(conn, case.id)?;
+    Ok(Some(Tracked {
+        case,
+        timeline,
+        files,
+    }))
+}
+
+/// One of the token's case's files; any other file is no file.
+pub fn open_file(
+    conn: &mut DbConn,
+    token: &str,
+    file_key: &str,
+    thumbnail: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<Served>, Failure> {
+    let Some(case) = db::cases::by_tracking_token(conn, &keys::digest(token))? else {
+        return Ok(None);
+    };
+    evidence::open(conn, case.id, file_key, thumbnail, &Actor::Appellant, now)
 }

@@ -164,7 +164,11 @@ async fn every_console_route_keeps_its_access_rule() {
     let app = spawn_app().await;
     app.create_agent("agent@example.com", Role::Agent);
     app.create_agent("boss@example.com", Role::Supervisor);
-    let (case, _) = app.filed_case(&AppealFields::valid(Utc::now())).await;
+    let screenshot = ("bill.png", fixture("screenshot-1170x2532.png"));
+    let (case, _, links) = app
+        .filed_case_with(&AppealFields::valid(Utc::now()), &[screenshot])
+        .await;
+    let file_key = links[0].rsplit('/').next().expect("file key").to_owned();
     let anonymous = app.console();
     let agent = app.sign_in("agent@example.com").await;
     let boss = app.sign_in("boss@example.com").await;
@@ -173,6 +177,7 @@ async fn every_console_route_keeps_its_access_rule() {
         let path = route
             .path
             .replace("{case_number}", &case)
+            .replace("{file_key}", &file_key)
             .replace("{id}", "1");
         let send = |who: &Console, csrf: Option<&str>| {
             let mut request = match route.method {

@@ -7,6 +7,7 @@ mod cli;
 mod console_auth;
 mod console_queue;
 mod console_review;
+mod evidence_files;
 mod filing;
 mod helpers;
 mod mail_delivery;

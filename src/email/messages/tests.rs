@@ -14,6 +14,7 @@ fn receipt(lang: Lang) -> Receipt {
         review_deadline: MailDate::new(lang, day(15)),
         target_days: 3,
         deadline_days: 7,
+        files: vec!["bill.png".into()],
         tracking_url: "http://127.0.0.1:8080/track/abc\"<x>".into(),
     }
 }

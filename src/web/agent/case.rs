@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use serde::Deserialize;
 
 use super::auth::SignedIn;
 use super::layout::{ConsolePage, Me};
@@ -15,6 +16,7 @@ use crate::domain::money::Fen;
 use crate::domain::{Lang, cst};
 use crate::web::AppState;
 use crate::web::errors::{AppError, AppResult};
+use crate::web::evidence::FileView;
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome, DateView};
 use crate::workflows::case_page::{self, CaseFile, CaseRow, EventRow};
@@ -55,6 +57,7 @@ struct CasePage {
     days_left: i64,
     assignee: Option<String>,
     timeline: Vec<Event>,
+    files: Vec<FileView>,
     can_claim: bool,
     can_assign: bool,
     can_request: bool,
@@ -104,6 +107,7 @@ pub(super) async fn render_page(
     let Some(CaseFile {
         case,
         timeline: events,
+        files,
         agents,
         working_days_left: days_left,
     }) = state
@@ -149,6 +153,11 @@ pub(super) async fn render_page(
                 note: e.note.clone(),
             })
             .collect(),
+        files: crate::web::evidence::views(
+            &format!("/agent/cases/{}/files", case.case_number),
+            &files,
+            lang,
+        ),
         can_claim: can(Action::Claim),
         can_assign: can(Action::Assign),
         can_request: can(Action::RequestEvidence),
@@ -202,4 +211,26 @@ pub async fn show(
         .is_some_and(|site| matches!(site, "same-origin" | "none"));
     let number = number.into_inner();
     render_page(&req, &state, &who, lang, number, None, record_view).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FileQuery {
+    thumb: String,
+}
+
+/// `GET /agent/cases/{case_number}/files/{file_key}` (`?thumb=1` for the thumbnail).
+pub async fn file(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<(String, String)>,
+    query: web::Query<FileQuery>,
+) -> AppResult<HttpResponse> {
+    let (number, file_key) = path.into_inner();
+    let (actor, now, thumbnail) = (who.actor(), state.clock.now(), query.thumb == "1");
+    let served = state
+        .run(move |conn| case_page::open_file(conn, &number, &file_key, thumbnail, &actor, now))
+        .await??
+        .ok_or(AppError::NotFound)?;
+    Ok(crate::web::evidence::respond(served))
 }

@@ -70,6 +70,7 @@ routes! {
     get "/agent/cases" Agent => queue::show;
     get "/agent/cases.csv" Agent => queue::export;
     get "/agent/cases/{case_number}" Agent => case::show;
+    get "/agent/cases/{case_number}/files/{file_key}" Agent => case::file;
     post "/agent/cases/{case_number}/claim" Agent => case_actions::act::<case_actions::Claim>;
     post "/agent/cases/{case_number}/assign" Supervisor => case_actions::act::<case_actions::Assign>;
     post "/agent/cases/{case_number}/request-evidence" Agent => case_actions::act::<case_actions::RequestEvidence>;

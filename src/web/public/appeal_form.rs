@@ -6,13 +6,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::fields::{self, Choice, FieldView, Input};
-use crate::domain::appeal::{Appeal, Field, RawAppeal, Refusals};
+use crate::domain::appeal::{Appeal, Field, RawAppeal};
 use crate::domain::{Lang, Refusal};
+use crate::evidence_files::CleanFile;
 use crate::web::AppState;
 use crate::web::csrf;
 use crate::web::errors::{AppError, AppResult, Denied};
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
+use crate::web::upload::WithFiles;
+use crate::workflows::evidence;
 use crate::workflows::file_appeal::{FileError, Filed, Filing, Refused, file_appeal};
 
 /// The form as sent; every field optional so that a missing one is refused next to
@@ -30,6 +33,8 @@ pub struct AppealForm {
     card_last4: String,
     account: String,
     csrf_token: String,
+    /// A kept file the appellant removed from the form (its remove button).
+    remove_file: String,
 }
 
 impl AppealForm {
@@ -58,6 +63,16 @@ struct FormPage {
     /// A refusal of the whole filing (quota, duplicate), shown above the form.
     notice: Option<String>,
     refused_count: usize,
+    /// Files kept for this form from an earlier, refused send.
+    pending: Vec<PendingFile>,
+    /// Why files that came were not taken, each naming its file.
+    file_problems: Vec<String>,
+    file_hint: String,
+}
+
+pub struct PendingFile {
+    pub file_key: String,
+    pub name: String,
 }
 
 impl FormPage {
@@ -77,7 +92,17 @@ impl FormPage {
             fields,
             csrf_token,
             notice,
+            pending: Vec::new(),
+            file_problems: Vec::new(),
+            file_hint: fields::evidence_hint(lang),
         }
+    }
+
+    fn with_files(mut self, pending: Vec<PendingFile>, problems: Vec<String>) -> Self {
+        self.refused_count += usize::from(!problems.is_empty());
+        self.pending = pending;
+        self.file_problems = problems;
+        self
     }
 }
 
@@ -102,56 +127,87 @@ pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     UiLang(lang): UiLang,
-    form: web::Form<AppealForm>,
+    sent: WithFiles<AppealForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
+    let WithFiles { form, uploads } = sent;
     let csrf_token = form.csrf_token.clone();
     let form_key = csrf::verify(&state.keys, &req, state.secure_cookies, &csrf_token)
         .ok_or(AppError::Forbidden(Denied::ForeignForm))?;
+    let remove = form.remove_file.clone();
     let raw = form.raw();
     let now = state.clock.now();
 
+    let key = form_key.clone();
+    let kept = state
+        .run(move |conn| evidence::kept_for_form(conn, &key, now))
+        .await??;
+    let inspected = evidence::inspect(uploads, kept.len()).await?;
+    let problems: Vec<String> = inspected.problems.iter().map(|p| p.message(lang)).collect();
+
+    // Removing a kept file re-renders the form; nothing is filed.
+    if !remove.is_empty() {
+        let files = keep(&state, &form_key, inspected.files, Some(remove), now).await?;
+        let page =
+            FormPage::new(&req, lang, &raw, csrf_token, |_| None, None).with_files(files, problems);
+        return page::render_private(StatusCode::OK, &page);
+    }
     let appeal = match Appeal::parse(&raw, now) {
-        Ok(appeal) => appeal,
-        Err(refusals) => {
-            let page = refused_fields(&req, lang, &raw, csrf_token, &refusals);
-            return page::render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        Ok(appeal) if problems.is_empty() => appeal,
+        parsed => {
+            // Nothing that came is lost: the good files wait for the corrected form.
+            let files = keep(&state, &form_key, inspected.files, None, now).await?;
+            let refusals = parsed.err().unwrap_or_default();
+            let page = FormPage::new(
+                &req,
+                lang,
+                &raw,
+                csrf_token,
+                |f| fields::message(refusals.get(f), lang),
+                None,
+            )
+            .with_files(files, problems);
+            return page::render_private(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
 
     let keys = state.keys.clone();
     let links_base = state.links_base();
+    let (key, files) = (form_key.clone(), inspected.files);
     let outcome = state
         .run(move |conn| {
             let filing = Filing {
                 appeal: &appeal,
                 lang,
-                submission_key: &form_key,
+                submission_key: &key,
                 links_base: &links_base,
+                files: &files,
             };
-            file_appeal(conn, &keys, &filing, now)
+            file_appeal(conn, &keys, &filing, now).map_err(|e| (e, files))
         })
         .await?;
     if let Ok(Filed::New { .. }) = outcome {
         state.mail.wake();
     }
-    let refused = match outcome {
+    let (refused, files) = match outcome {
         Ok(Filed::New { tracking_token } | Filed::Again { tracking_token }) => {
             return Ok(page::see_other(format!(
                 "/appeals/receipt/{tracking_token}"
             )));
         }
-        Err(FileError::Failure(failure)) => return Err(failure.into()),
-        Err(FileError::Refused(refused)) => refused,
+        Err((FileError::Failure(failure), _)) => return Err(failure.into()),
+        Err((FileError::Refused(refused), files)) => (refused, files),
     };
 
-    // A used form key has filed its case: a new filing needs a fresh one.
-    let form_token = match refused {
+    // A used form key has filed its case: a new filing needs a fresh form, and the
+    // files that came wait for that one.
+    let (form_token, form_key) = match refused {
         Refused::FormAlreadyUsed => {
-            csrf::PublicForm::new(&req, &state.keys, state.secure_cookies).token
+            let fresh = csrf::PublicForm::new(&req, &state.keys, state.secure_cookies);
+            (fresh.token.clone(), fresh.form_key().to_owned())
         }
-        _ => csrf_token,
+        _ => (csrf_token, form_key),
     };
+    let kept = keep(&state, &form_key, files, None, now).await?;
     let message = refused.message(lang);
     let (field, field_message) = (refused.field(), message.clone());
     let page = FormPage::new(
@@ -161,23 +217,34 @@ pub async fn create(
         form_token,
         move |f| (Some(f) == field).then(|| field_message.clone()),
         Some(message),
-    );
-    page::render(StatusCode::CONFLICT, &page)
+    )
+    .with_files(kept, Vec::new());
+    page::render_private(StatusCode::CONFLICT, &page)
 }
 
-fn refused_fields(
-    req: &HttpRequest,
-    lang: Lang,
-    raw: &RawAppeal,
-    csrf_token: String,
-    refusals: &Refusals,
-) -> FormPage {
-    FormPage::new(
-        req,
-        lang,
-        raw,
-        csrf_token,
-        |f| fields::message(refusals.get(f), lang),
-        None,
-    )
+/// Keeps `files` for the form (and forgets `remove`), and lists what the form now holds.
+async fn keep(
+    state: &AppState,
+    form_key: &str,
+    files: Vec<CleanFile>,
+    remove: Option<String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Vec<PendingFile>> {
+    let key = form_key.to_owned();
+    let kept = state
+        .run(move |conn| {
+            if let Some(file_key) = remove {
+                evidence::forget_for_form(conn, &key, &file_key)?;
+            }
+            evidence::keep_for_form(conn, &key, &files, now)?;
+            evidence::kept_for_form(conn, &key, now)
+        })
+        .await??;
+    Ok(kept
+        .into_iter()
+        .map(|p| PendingFile {
+            name: evidence::display_name(&p.name, p.kind),
+            file_key: p.file_key,
+        })
+        .collect())
 }

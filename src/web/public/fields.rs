@@ -160,6 +160,20 @@ pub fn views(
 }
 
 /// The message of a refusal, for `views`.
+/// What to attach, and the limits, next to the file field.
+pub fn evidence_hint(lang: Lang) -> String {
+    let mb = policy::EVIDENCE_FILE_MAX_BYTES / (1024 * 1024);
+    let n = policy::EVIDENCE_FILES_PER_SUBMISSION;
+    match lang {
+        Lang::Zh => format!(
+            "请附上：这笔付款的微信支付账单详情页截图、电子回单（PDF 或截图）、显示误转的聊天截图。JPEG、PNG、WebP 或 PDF，每个最大 {mb} MB，最多 {n} 个。"
+        ),
+        Lang::En => format!(
+            "Attach: the WeChat Pay bill details page of the payment, the e-receipt (PDF or screenshot), the chat showing the mistake. JPEG, PNG, WebP or PDF, up to {mb} MB each, at most {n} files."
+        ),
+    }
+}
+
 pub fn message(refusal: Option<&dyn Refusal>, lang: Lang) -> Option<String> {
     refusal.map(|r| r.message(lang))
 }

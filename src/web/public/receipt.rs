@@ -7,6 +7,7 @@ use askama::Template;
 use crate::domain::policy;
 use crate::web::AppState;
 use crate::web::errors::AppResult;
+use crate::web::evidence::FileView;
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome, DateView};
 
@@ -20,6 +21,7 @@ struct Receipt {
     target_days: u32,
     deadline_days: u32,
     tracking_url: String,
+    files: Vec<FileView>,
 }
 
 pub async fn show(
@@ -28,8 +30,14 @@ pub async fn show(
     token: web::Path<String>,
     UiLang(lang): UiLang,
 ) -> AppResult<HttpResponse> {
-    let case = super::track::find(&state, token.clone()).await?.case;
+    let tracked = super::track::find(&state, token.clone()).await?;
+    let case = tracked.case;
     let page = Receipt {
+        files: crate::web::evidence::views(
+            &format!("/track/{}/files", token.as_str()),
+            &tracked.files,
+            lang,
+        ),
         chrome: Chrome::new(&req, lang),
         case_number: case.case_number,
         review_target: DateView::new(lang, case.review_target),

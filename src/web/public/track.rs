@@ -11,11 +11,12 @@ use crate::domain::money::Fen;
 use crate::domain::text::CaseText;
 use crate::domain::{Lang, Refusal, cst};
 use crate::web::errors::{AppError, AppResult, Denied};
+use crate::web::evidence::FileView;
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome, DateView};
 use crate::web::{AppState, csrf};
 use crate::workflows::review::{self, Actor, Command, ReviewError};
-use crate::workflows::track_case::{EventRow, Tracked, track_case};
+use crate::workflows::track_case::{self, EventRow, Tracked, track_case};
 
 #[derive(Template)]
 #[template(path = "public/track.html")]
@@ -40,6 +41,7 @@ struct TrackPage {
     reply_text: String,
     reply_problem: Option<String>,
     timeline: Vec<Entry>,
+    files: Vec<FileView>,
 }
 
 #[derive(Template)]
@@ -91,7 +93,9 @@ async fn render(
     let current = case.status;
     let form = csrf::PublicForm::new(req, &state.keys, state.secure_cookies);
     let awaiting = current == CaseStatus::AwaitingUser;
+    let files = crate::web::evidence::views(&format!("/track/{token}/files"), &tracked.files, lang);
     let page = TrackPage {
+        files,
         chrome: Chrome::new(req, lang),
         token,
         csrf_token: form.token.clone(),
@@ -250,4 +254,28 @@ pub async fn withdraw(
             .await
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FileQuery {
+    thumb: String,
+}
+
+/// `GET /track/{token}/files/{file_key}`: only the token's case's files; any other is 404.
+pub async fn file(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    query: web::Query<FileQuery>,
+) -> AppResult<HttpResponse> {
+    let (token, file_key) = path.into_inner();
+    if token.len() > 100 || file_key.len() > 100 {
+        return Err(AppError::NotFound);
+    }
+    let (now, thumbnail) = (state.clock.now(), query.thumb == "1");
+    let served = state
+        .run(move |conn| track_case::open_file(conn, &token, &file_key, thumbnail, now))
+        .await??
+        .ok_or(AppError::NotFound)?;
+    Ok(crate::web::evidence::respond(served))
 }

@@ -109,6 +109,26 @@ impl TestApp {
         )
     }
 
+    /// Files an appeal with evidence files; returns (case number, tracking token, the
+    /// files' links as the receipt lists them).
+    pub async fn filed_case_with(
+        &self,
+        appeal: &AppealFields,
+        files: &[(&str, Vec<u8>)],
+    ) -> (String, String, Vec<String>) {
+        let response = self.file_with(appeal, files).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "filed with files");
+        let token = location(&response).replace("/appeals/receipt/", "");
+        let html = self.get_html(&location(&response)).await;
+        let links = file_links(&html);
+        assert_eq!(links.len(), files.len(), "the receipt lists every file");
+        (
+            field_text(&html, "case-number").expect("case number"),
+            token,
+            links,
+        )
+    }
+
     /// One run of the periodic jobs, at the app's own time, as its jobs thread would do.
     pub fn run_jobs(&self) {
         appealdesk::jobs::run_once(&self.pool, self.clock, &self.links_base)
@@ -180,6 +200,40 @@ impl TestApp {
             responses.push(task.await.expect("request task"));
         }
         responses
+    }
+
+    /// Sends a form as `multipart/form-data` with files in its `evidence` field.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(String, String)],
+        files: &[(&str, Vec<u8>)],
+    ) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.clone(), value.clone());
+        }
+        for (name, bytes) in files {
+            let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string());
+            form = form.part("evidence", part);
+        }
+        self.client
+            .post(self.url(path))
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Opens a form, fills it and sends it with files, as a phone's browser does.
+    pub async fn file_with(
+        &self,
+        appeal: &AppealFields,
+        files: &[(&str, Vec<u8>)],
+    ) -> reqwest::Response {
+        let token = self.open_form().await;
+        self.post_multipart("/appeals", &appeal.with_token(&token), files)
+            .await
     }
 
     /// Opens a form, fills it and sends it.
@@ -274,4 +328,20 @@ pub fn count_start() {
             .expect("the count file");
         writeln!(file, "start").expect("counted");
     }
+}
+
+/// A file of `tests/fixtures/` (a GPS-tagged photo, a phone screenshot, an e-receipt).
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The full-file links of the evidence files a page lists, in order.
+pub fn file_links(html: &str) -> Vec<String> {
+    html.split("data-field=\"evidence-file\"")
+        .skip(1)
+        .filter_map(|item| attr(item, "href=\""))
+        .collect()
 }

@@ -1,0 +1,5 @@
+ALTER TABLE case_events DROP CONSTRAINT case_events_kind_known;
+ALTER TABLE case_events ADD CONSTRAINT case_events_kind_known CHECK (kind IN ('filed', 'claimed', 'assigned', 'evidence_requested', 'appellant_replied', 'closed_no_response', 'approved', 'rejected', 'carried_out', 'withdrawn', 'voided', 'note', 'viewed_evidence', 'mail_resent'));
+DROP TABLE pending_files;
+DROP TABLE evidence_files;
+DROP TABLE evidence_blobs;

@@ -1,0 +1,138 @@
+//! Reading a form that may carry evidence files: `multipart/form-data` (the fields and
+//! the `evidence` files) or `application/x-www-form-urlencoded` (a form without files).
+//! Limits hold while reading: a file past its limit is not kept in memory, a body past
+//! the total gets 413.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_multipart::Multipart;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use super::FORM_LIMIT;
+use super::errors::AppError;
+use crate::domain::policy::{EVIDENCE_FILE_MAX_BYTES, REQUEST_MAX_BYTES};
+use crate::workflows::evidence::Upload;
+
+/// The file field's name on every form that takes evidence.
+pub const FILE_FIELD: &str = "evidence";
+
+/// A form and the files that came with it.
+pub struct WithFiles<F> {
+    pub form: F,
+    pub uploads: Vec<Upload>,
+}
+
+impl<F: DeserializeOwned + 'static> FromRequest for WithFiles<F> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move { Ok(read(&req, payload).await?) })
+    }
+}
+
+async fn read<F: DeserializeOwned>(
+    req: &HttpRequest,
+    mut payload: Payload,
+) -> Result<WithFiles<F>, AppError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > REQUEST_MAX_BYTES) {
+        return Err(AppError::TooLarge);
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        multipart(req, payload).await
+    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+        let body = web::Bytes::from_request(req, &mut payload)
+            .await
+            .map_err(|_| AppError::TooLarge)?;
+        if body.len() > FORM_LIMIT {
+            return Err(AppError::TooLarge);
+        }
+        let form =
+            serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        Ok(WithFiles {
+            form,
+            uploads: Vec::new(),
+        })
+    } else {
+        Err(AppError::UnsupportedMediaType)
+    }
+}
+
+async fn multipart<F: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: Payload,
+) -> Result<WithFiles<F>, AppError> {
+    let mut parts = Multipart::new(req.headers(), payload);
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut text_bytes = 0usize;
+    let mut total = 0u64;
+    let mut uploads = Vec::new();
+    while let Some(part) = parts.next().await {
+        let mut part = part.map_err(|e| AppError::BadRequest(format!("multipart: {e}")))?;
+        let name = part.name().unwrap_or_default().to_owned();
+        let file_name = part
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .map(str::to_owned);
+        let mut bytes = Vec::new();
+        let mut size = 0u64;
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(|e| AppError::BadRequest(format!("multipart: {e}")))?;
+            size += chunk.len() as u64;
+            total += chunk.len() as u64;
+            if total > REQUEST_MAX_BYTES {
+                return Err(AppError::TooLarge);
+            }
+            // Past its limit a file is only counted, never held.
+            if size <= EVIDENCE_FILE_MAX_BYTES {
+                bytes.extend_from_slice(&chunk);
+            }
+        }
+        match file_name {
+            // A file input left empty still sends a part with no name and no bytes.
+            Some(file_name) if name == FILE_FIELD => {
+                if !(file_name.is_empty() && size == 0) {
+                    uploads.push(Upload {
+                        name: file_name,
+                        oversize: (size > EVIDENCE_FILE_MAX_BYTES).then_some(size),
+                        bytes,
+                    });
+                }
+            }
+            Some(_) => {}
+            None => {
+                text_bytes += bytes.len();
+                if text_bytes > FORM_LIMIT {
+                    return Err(AppError::TooLarge);
+                }
+                let value = String::from_utf8(bytes)
+                    .map_err(|_| AppError::BadRequest("a form field is not UTF-8".into()))?;
+                fields.push((name, value));
+            }
+        }
+    }
+    // The fields as the urlencoded form would carry them: one way to read both.
+    let encoded =
+        serde_urlencoded::to_string(&fields).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let form =
+        serde_urlencoded::from_str(&encoded).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    Ok(WithFiles { form, uploads })
+}

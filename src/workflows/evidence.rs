@@ -1,0 +1,367 @@
+//! Evidence files: checked and cleaned off the async workers, stored with the filing or
+//! reply they came with (same transaction), kept for a refused form, opened by agents
+//! (recorded) and appellants, and deleted after the retention period.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::Semaphore;
+
+use super::Failure;
+use super::review::{self, Actor};
+use crate::db::{self, DbConn};
+use crate::domain::evidence_file::FileKind;
+use crate::domain::ids::CaseId;
+use crate::domain::policy::{
+    EVIDENCE_CASE_MAX_BYTES, EVIDENCE_FILES_PER_SUBMISSION, IMAGE_DECODES_AT_ONCE,
+    PENDING_FILE_HOURS, VIEW_RECORD_MINUTES,
+};
+use crate::domain::timeline::EventKind;
+use crate::domain::{Lang, Refusal};
+use crate::evidence_files::{self as files, CleanFile, FileRefusal};
+use crate::keys;
+
+pub use crate::db::evidence::{FileRow, PendingRow};
+
+/// A file as it arrived: the name the sender's device gave it, and its bytes.
+pub struct Upload {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    /// The file's size when it was past the per-file limit (then `bytes` is not all of it).
+    pub oversize: Option<u64>,
+}
+
+/// Why files were not taken: each names its file, or says what the limit is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UploadProblem {
+    File(FileRefusal),
+    /// More than `EVIDENCE_FILES_PER_SUBMISSION` in one filing or reply.
+    TooMany {
+        sent: usize,
+    },
+    /// The case would hold more than `EVIDENCE_CASE_MAX_BYTES`.
+    CaseFull,
+}
+
+impl Refusal for UploadProblem {
+    fn message(&self, lang: Lang) -> String {
+        let max_mb = EVIDENCE_CASE_MAX_BYTES / (1024 * 1024);
+        match (self, lang) {
+            (UploadProblem::File(refused), _) => refused.message(lang),
+            (UploadProblem::TooMany { sent }, Lang::Zh) => format!(
+                "一次最多上传 {EVIDENCE_FILES_PER_SUBMISSION} 个文件（这次选了 {sent} 个）；多出的文件没有保存"
+            ),
+            (UploadProblem::TooMany { sent }, Lang::En) => format!(
+                "At most {EVIDENCE_FILES_PER_SUBMISSION} files at a time ({sent} were chosen); the extra files were not kept"
+            ),
+            (UploadProblem::CaseFull, Lang::Zh) => {
+                format!("每宗案件的文件合计最多 {max_mb} MB；请只上传最关键的截图")
+            }
+            (UploadProblem::CaseFull, Lang::En) => format!(
+                "A case holds at most {max_mb} MB of files in all; upload only the screenshots that matter most"
+            ),
+        }
+    }
+}
+
+/// Uploads checked and cleaned: what may be stored, and what was refused.
+#[derive(Debug, Default)]
+pub struct Inspected {
+    pub files: Vec<CleanFile>,
+    pub problems: Vec<UploadProblem>,
+}
+
+/// Decoding is bounded in memory per image; this bounds how many run at once.
+static DECODES: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(IMAGE_DECODES_AT_ONCE));
+
+/// Checks and cleans every upload, off the async workers. `already` files are kept for
+/// this form: together they may not pass the per-submission limit.
+pub async fn inspect(uploads: Vec<Upload>, already: usize) -> Result<Inspected, Failure> {
+    let room = EVIDENCE_FILES_PER_SUBMISSION.saturating_sub(already);
+    let mut inspected = Inspected::default();
+    if uploads.len() > room {
+        inspected.problems.push(UploadProblem::TooMany {
+            sent: uploads.len() + already,
+        });
+    }
+    for upload in uploads.into_iter().take(room) {
+        if let Some(bytes) = upload.oversize {
+            let name = files::sanitize_name(&upload.name);
+            inspected
+                .problems
+                .push(UploadProblem::File(FileRefusal::TooLarge { name, bytes }));
+            continue;
+        }
+        let _permit = DECODES
+            .acquire()
+            .await
+            .map_err(|e| Failure::Template(format!("decode limiter closed: {e}")))?;
+        let checked =
+            tokio::task::spawn_blocking(move || files::inspect(&upload.name, &upload.bytes))
+                .await?;
+        match checked {
+            Ok(file) => inspected.files.push(file),
+            Err(refused) => inspected.problems.push(UploadProblem::File(refused)),
+        }
+    }
+    Ok(inspected)
+}
+
+/// A file whose contents are stored, ready to attach to a case.
+pub(super) struct Stored {
+    kind: FileKind,
+    name: String,
+    size: i64,
+    sha256: String,
+    thumb_sha256: Option<String>,
+}
+
+fn put(conn: &mut DbConn, file: &CleanFile) -> Result<Stored, Failure> {
+    let sha256 = file.sha256_hex();
+    db::evidence::blobs::put(conn, &sha256, &file.bytes)?;
+    let thumb_sha256 = match &file.thumbnail {
+        Some(thumb) => {
+            let digest = keys::sha256_hex(&thumb.bytes);
+            db::evidence::blobs::put(conn, &digest, &thumb.bytes)?;
+            Some(digest)
+        }
+        None => None,
+    };
+    Ok(Stored {
+        kind: file.kind,
+        name: file.name.clone(),
+        size: file.bytes.len() as i64,
+        sha256,
+        thumb_sha256,
+    })
+}
+
+/// Attaches the form's kept files and the new ones to the case, inside the caller's
+/// transaction, with one timeline entry naming them. Refuses what would pass the
+/// per-case limit.
+pub(super) fn attach(
+    conn: &mut DbConn,
+    case_id: CaseId,
+    form_key: Option<&str>,
+    new: &[CleanFile],
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Result<Vec<String>, UploadProblem>, Failure> {
+    let mut stored: Vec<Stored> = Vec::new();
+    if let Some(form_key) = form_key {
+        let form = keys::digest(form_key);
+        for p in db::evidence::pending_for_form(conn, &form, now.naive_utc())? {
+            stored.push(Stored {
+                kind: p.kind,
+                name: p.name,
+                size: p.size,
+                sha256: p.sha256,
+                thumb_sha256: p.thumb_sha256,
+            });
+        }
+        db::evidence::delete_pending(conn, &form, None)?;
+    }
+    for file in new {
+        stored.push(put(conn, file)?);
+    }
+    if stored.is_empty() {
+        return Ok(Ok(Vec::new()));
+    }
+    let (_, held) = db::evidence::totals(conn, case_id)?;
+    let adding: i64 = stored.iter().map(|f| f.size).sum();
+    if (held + adding) as u64 > EVIDENCE_CASE_MAX_BYTES {
+        return Ok(Err(UploadProblem::CaseFull));
+    }
+    let added_by = match actor {
+        Actor::Agent { email, .. } => email.as_str(),
+        _ => "appellant",
+    };
+    for file in &stored {
+        db::evidence::insert(
+            conn,
+            &db::evidence::NewFile {
+                file_key: &keys::random_token(),
+                case_id,
+                kind: file.kind,
+                name: &file.name,
+                size: file.size,
+                sha256: &file.sha256,
+                thumb_sha256: file.thumb_sha256.as_deref(),
+                added_by,
+                agent_id: actor.agent_id(),
+                added_at: now.naive_utc(),
+            },
+        )?;
+    }
+    let names: Vec<String> = stored
+        .iter()
+        .map(|f| display_name(&f.name, f.kind))
+        .collect();
+    review::record(
+        conn,
+        case_id,
+        actor,
+        EventKind::EvidenceAdded,
+        Some(&names.join("\n")),
+        now,
+    )?;
+    Ok(Ok(names))
+}
+
+/// The name a file is listed under: its own, or one made from its kind.
+pub fn display_name(name: &str, kind: FileKind) -> String {
+    if name.is_empty() {
+        format!("evidence.{}", kind.extension())
+    } else {
+        name.to_owned()
+    }
+}
+
+/// Keeps a refused form's files for that form (and so that browser) for a day.
+pub fn keep_for_form(
+    conn: &mut DbConn,
+    form_key: &str,
+    new: &[CleanFile],
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    if new.is_empty() {
+        return Ok(());
+    }
+    let form = keys::digest(form_key);
+    let expires_at = (now + Duration::hours(PENDING_FILE_HOURS)).naive_utc();
+    db::write_tx(conn, |conn| {
+        for file in new {
+            let stored = put(conn, file)?;
+            db::evidence::insert_pending(
+                conn,
+                &db::evidence::NewPending {
+                    file_key: &keys::random_token(),
+                    form_key_hash: &form,
+                    kind: stored.kind,
+                    name: &stored.name,
+                    size: stored.size,
+                    sha256: &stored.sha256,
+                    thumb_sha256: stored.thumb_sha256.as_deref(),
+                    expires_at,
+                },
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// The files kept for this form.
+pub fn kept_for_form(
+    conn: &mut DbConn,
+    form_key: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<PendingRow>, Failure> {
+    Ok(db::evidence::pending_for_form(
+        conn,
+        &keys::digest(form_key),
+        now.naive_utc(),
+    )?)
+}
+
+/// The appellant removed a kept file from the form.
+pub fn forget_for_form(conn: &mut DbConn, form_key: &str, file_key: &str) -> Result<(), Failure> {
+    db::evidence::delete_pending(conn, &keys::digest(form_key), Some(file_key))?;
+    Ok(())
+}
+
+/// A file's bytes as served: the full file, or its thumbnail.
+pub struct Served {
+    pub file: FileRow,
+    pub bytes: Vec<u8>,
+    /// The thumbnail's kind when one was asked for (JPEG or PNG).
+    pub kind: FileKind,
+}
+
+/// A file of the case, if the key is one of its files. An agent opening the full file is
+/// recorded (once per agent and file within `VIEW_RECORD_MINUTES`).
+pub fn open(
+    conn: &mut DbConn,
+    case_id: CaseId,
+    file_key: &str,
+    thumbnail: bool,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Option<Served>, Failure> {
+    let Some(file) = db::evidence::of_case(conn, case_id, file_key)? else {
+        return Ok(None);
+    };
+    let digest = match (&file.thumb_sha256, thumbnail) {
+        (Some(thumb), true) => thumb.clone(),
+        _ => file.sha256.clone(),
+    };
+    let Some(bytes) = db::evidence::blobs::get(conn, &digest)? else {
+        return Ok(None);
+    };
+    let kind = if digest == file.sha256 {
+        file.kind
+    } else {
+        thumbnail_kind(&bytes)
+    };
+    if !thumbnail && let Some(agent) = actor.agent_id() {
+        let note = display_name(&file.name, file.kind);
+        let since = (now - Duration::minutes(VIEW_RECORD_MINUTES)).naive_utc();
+        let seen = db::events::recorded_since(
+            conn,
+            case_id,
+            agent,
+            EventKind::EvidenceOpened,
+            since,
+            Some(&note),
+        )?;
+        if !seen {
+            review::record(
+                conn,
+                case_id,
+                actor,
+                EventKind::EvidenceOpened,
+                Some(&note),
+                now,
+            )?;
+        }
+    }
+    Ok(Some(Served { file, bytes, kind }))
+}
+
+/// Thumbnails are JPEG, or PNG for images with transparency: their first bytes say which.
+fn thumbnail_kind(bytes: &[u8]) -> FileKind {
+    if bytes.starts_with(b"\x89PNG") {
+        FileKind::Png
+    } else {
+        FileKind::Jpeg
+    }
+}
+
+/// The periodic job: deletes the files of cases closed more than `retention_days` ago,
+/// leaving a tombstone in each timeline. Returns how many files went.
+pub fn delete_past_retention(
+    conn: &mut DbConn,
+    retention_days: i64,
+    now: DateTime<Utc>,
+) -> Result<usize, Failure> {
+    let before = (now - Duration::days(retention_days)).naive_utc();
+    let mut deleted = 0;
+    for case_id in db::evidence::past_retention(conn, before)? {
+        deleted += db::write_tx(conn, |conn| -> Result<usize, Failure> {
+            let n = db::evidence::delete_for_case(conn, case_id)?;
+            if n > 0 {
+                review::record(
+                    conn,
+                    case_id,
+                    &Actor::System,
+                    EventKind::EvidenceDeleted,
+                    Some(&n.to_string()),
+                    now,
+                )?;
+            }
+            Ok(n)
+        })?;
+    }
+    db::evidence::delete_expired_pending(conn, now.naive_utc())?;
+    db::evidence::blobs::prune(conn)?;
+    Ok(deleted)
+}

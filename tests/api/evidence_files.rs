@@ -1,0 +1,319 @@
+//! Evidence files through the real server: filed with the form, cleaned before they are
+//! stored, kept when a form is refused, served only to whoever may see the case.
+
+use appealdesk::domain::agent::Role;
+use chrono::Utc;
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+fn screenshot() -> (&'static str, Vec<u8>) {
+    ("账单详情.png", fixture("screenshot-1170x2532.png"))
+}
+
+fn photo() -> (&'static str, Vec<u8>) {
+    ("IMG_0001.jpg", fixture("gps-photo.jpg"))
+}
+
+fn receipt_pdf() -> (&'static str, Vec<u8>) {
+    ("电子回单.pdf", fixture("e-receipt.pdf"))
+}
+
+/// The error shown next to the file field, if any.
+fn file_error(html: &str) -> Option<String> {
+    html.split("data-error-for=\"evidence\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</div>").next())
+        .map(str::to_owned)
+}
+
+fn pending_files(html: &str) -> usize {
+    html.matches("data-field=\"pending-file\"").count()
+}
+
+#[tokio::test]
+async fn a_filing_with_two_images_and_a_pdf_keeps_all_three_cleaned() {
+    let app = spawn_app().await;
+    let (case, token, links) = app
+        .filed_case_with(
+            &AppealFields::valid(Utc::now()),
+            &[screenshot(), photo(), receipt_pdf()],
+        )
+        .await;
+    assert!(
+        links
+            .iter()
+            .all(|l| l.starts_with(&format!("/track/{token}/files/")))
+    );
+
+    // The tracking page lists them too, with thumbnails for the images.
+    let page = app.get_html(&format!("/track/{token}")).await;
+    assert_eq!(file_links(&page), links);
+    assert_eq!(
+        page.matches("?thumb=1").count(),
+        2,
+        "thumbnails for images only"
+    );
+
+    // The photo is stored upright (orientation 6 applied) with no EXIF left: no GPS position
+    // leaves with the screenshot.
+    let stored = app.get(&links[1]).await;
+    assert_eq!(stored.status(), StatusCode::OK);
+    assert_eq!(stored.headers()["content-type"], "image/jpeg");
+    assert_eq!(stored.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(stored.headers()["cache-control"], "no-store");
+    let bytes = stored.bytes().await.expect("photo");
+    assert!(!bytes.windows(4).any(|w| w == b"Exif"), "no EXIF block");
+    assert!(!bytes.windows(4).any(|w| w == b"GPS\0"), "no GPS tags");
+    let original = fixture("gps-photo.jpg");
+    assert!(
+        original.windows(4).any(|w| w == b"Exif"),
+        "the fixture had EXIF"
+    );
+    let image = image::load_from_memory(&bytes).expect("a JPEG");
+    assert_eq!((image.width(), image.height()), (600, 800), "upright");
+
+    let thumb = app.get(&format!("{}?thumb=1", links[0])).await;
+    assert_eq!(thumb.status(), StatusCode::OK);
+    let thumb = image::load_from_memory(&thumb.bytes().await.expect("thumb")).expect("image");
+    assert!(thumb.width().max(thumb.height()) <= 320);
+
+    // The PDF is a download, in a sandbox, as sent.
+    let pdf = app.get(&links[2]).await;
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert_eq!(pdf.headers()["content-security-policy"], "sandbox");
+    let disposition = pdf.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(disposition.starts_with("attachment"), "{disposition}");
+    assert_eq!(
+        pdf.bytes().await.unwrap().as_ref(),
+        fixture("e-receipt.pdf")
+    );
+
+    // Agents see the same files next to the typed evidence; opening one is recorded once.
+    app.create_agent("a@example.com", Role::Agent);
+    let agent = app.sign_in("a@example.com").await;
+    let html = agent.get_html(&format!("/agent/cases/{case}")).await;
+    let agent_links = file_links(&html);
+    assert_eq!(agent_links.len(), 3);
+    for _ in 0..2 {
+        let opened = agent.get(&agent_links[0]).await;
+        assert_eq!(opened.status(), StatusCode::OK);
+        assert_eq!(opened.headers()["content-type"], "image/png");
+    }
+    let html = agent.get_html(&format!("/agent/cases/{case}")).await;
+    let trail = html.split("data-field=\"timeline\"").nth(1).unwrap();
+    assert_eq!(
+        trail.matches("打开了证据文件").count(),
+        1,
+        "one record per file"
+    );
+    assert!(trail.contains("添加了证据文件") && trail.contains("账单详情.png"));
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_what_its_name_says_is_refused_next_to_the_field_and_the_form_is_kept() {
+    let app = spawn_app().await;
+    let appeal = AppealFields::valid(Utc::now());
+    let html_as_png = (
+        "screenshot.png",
+        b"<!doctype html><script>alert(1)</script>".to_vec(),
+    );
+    let svg = (
+        "chat.png",
+        b"<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>".to_vec(),
+    );
+    let response = app
+        .file_with(&appeal, &[html_as_png, svg, screenshot()])
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let html = response.text().await.unwrap();
+    let error = file_error(&html).expect("an error next to the file field");
+    assert!(
+        error.contains("screenshot.png") && error.contains("chat.png"),
+        "{error}"
+    );
+    assert!(
+        html.contains(appeal.get("transaction_id")),
+        "the form is kept"
+    );
+    assert_eq!(pending_files(&html), 1, "the good file waits for the form");
+    assert_eq!(app.count("cases"), 0);
+}
+
+#[tokio::test]
+async fn too_large_and_too_many_files_are_refused_naming_them() {
+    let app = spawn_app().await;
+    let mut big = fixture("screenshot-1170x2532.png");
+    big.resize(11 * 1024 * 1024, 0);
+    let response = app
+        .file_with(&AppealFields::valid(Utc::now()), &[("huge.png", big)])
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error = file_error(&response.text().await.unwrap()).expect("error");
+    assert!(
+        error.contains("huge.png") && error.contains("10 MB"),
+        "{error}"
+    );
+
+    let nine: Vec<(&str, Vec<u8>)> = (0..9).map(|_| receipt_pdf()).collect();
+    let response = app.file_with(&AppealFields::valid(Utc::now()), &nine).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    let error = file_error(&html).expect("error");
+    assert!(error.contains('8') && error.contains('9'), "{error}");
+    assert_eq!(app.count("cases"), 0);
+}
+
+#[tokio::test]
+async fn a_refused_filings_files_are_filed_with_the_corrected_form() {
+    let app = spawn_app().await;
+    let token = app.open_form().await;
+    let bad = AppealFields::valid(Utc::now()).set("amount", "500.00");
+    let response = app
+        .post_multipart(
+            "/appeals",
+            &bad.with_token(&token),
+            &[screenshot(), receipt_pdf()],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert_eq!(pending_files(&html), 2, "both files are listed on the form");
+    assert!(html.contains("账单详情.png"));
+
+    // Remove one, without filing.
+    let remove = attr(&html, "name=\"remove_file\" value=\"").expect("a remove button");
+    let mut fields = bad.with_token(&token);
+    fields.push(("remove_file".into(), remove));
+    let response = app.post_multipart("/appeals", &fields, &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(pending_files(&response.text().await.unwrap()), 1);
+    assert_eq!(app.count("cases"), 0);
+
+    // The corrected form, sent without picking the file again, files it.
+    let good = bad.set("amount", "520.00");
+    let response = app
+        .post_multipart("/appeals", &good.with_token(&token), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let receipt = app.get_html(&location(&response)).await;
+    assert_eq!(file_links(&receipt).len(), 1);
+    assert!(
+        receipt.contains("电子回单.pdf"),
+        "the file not removed was filed"
+    );
+    assert_eq!(app.count("pending_files"), 0);
+}
+
+#[tokio::test]
+async fn a_file_is_served_only_through_its_own_cases_link() {
+    let app = spawn_app().await;
+    let (_, token_a, links_a) = app
+        .filed_case_with(&AppealFields::valid(Utc::now()), &[screenshot()])
+        .await;
+    let (case_b, token_b, _) = app
+        .filed_case_with(&AppealFields::valid(Utc::now()), &[receipt_pdf()])
+        .await;
+    let key_a = links_a[0].rsplit('/').next().unwrap();
+    assert_eq!(app.get(&links_a[0]).await.status(), StatusCode::OK);
+    let foreign = format!("/track/{token_b}/files/{key_a}");
+    assert_eq!(app.get(&foreign).await.status(), StatusCode::NOT_FOUND);
+    let forged = format!("/track/{token_a}x/files/{key_a}");
+    assert_eq!(app.get(&forged).await.status(), StatusCode::NOT_FOUND);
+
+    // The console's file links need a session, and another case's number finds nothing.
+    let console = app.console();
+    let anonymous = console
+        .get(&format!("/agent/cases/{case_b}/files/{key_a}"))
+        .await;
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&anonymous), "/agent/login");
+    app.create_agent("a@example.com", Role::Agent);
+    let agent = app.sign_in("a@example.com").await;
+    let wrong_case = agent
+        .get(&format!("/agent/cases/{case_b}/files/{key_a}"))
+        .await;
+    assert_eq!(wrong_case.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_body_past_the_total_limit_gets_413_with_the_limits_not_a_reset() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    let head = "POST /appeals HTTP/1.1\r\nHost: x\r\n\
+                Content-Type: multipart/form-data; boundary=b\r\n\
+                Content-Length: 104857600\r\n\r\n--b\r\n";
+    stream.write_all(head.as_bytes()).await.expect("send");
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("10 MB"), "the page says the limits");
+    assert_eq!(app.count("cases"), 0);
+}
+
+#[tokio::test]
+async fn a_decompression_bomb_is_refused_without_the_memory_it_claims() {
+    let app = spawn_app().await;
+    let bomb = png_claiming(30_000, 30_000);
+    let response = app
+        .file_with(&AppealFields::valid(Utc::now()), &[("bomb.png", bomb)])
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error = file_error(&response.text().await.unwrap()).expect("error");
+    assert!(error.contains("bomb.png"), "{error}");
+    // Refused from its header: decoding 30000×30000 RGBA would need 3.4 GB. (Peak memory
+    // under load is measured by `cargo bench --bench evidence_files`.)
+}
+
+/// A PNG whose header claims `width`×`height`, with a few bytes of (invalid) data.
+fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut crc_input = kind.to_vec();
+        crc_input.extend_from_slice(data);
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
+    }
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
