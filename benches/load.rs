@@ -117,6 +117,7 @@ async fn main() -> anyhow::Result<()> {
             dir: dir.join("mail"),
             ..MailSettings::default()
         },
+        evidence_retention_days: appealdesk::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
     };
     appealdesk::startup::prepare_database(&settings)?;
     let start = Instant::now();

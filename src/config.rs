@@ -160,6 +160,8 @@ pub struct Settings {
     pub pool_size: u32,
     pub clock: Clock,
     pub mail: MailSettings,
+    /// Days after a case closes that its evidence files are kept.
+    pub evidence_retention_days: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -172,6 +174,7 @@ impl std::fmt::Debug for Settings {
             .field("pool_size", &self.pool_size)
             .field("clock", &self.clock)
             .field("mail", &self.mail)
+            .field("evidence_retention_days", &self.evidence_retention_days)
             .finish()
     }
 }
@@ -204,7 +207,24 @@ impl Settings {
             pool_size,
             clock: Clock::System,
             mail: MailSettings::from_env(var)?,
+            evidence_retention_days: match var("EVIDENCE_RETENTION_DAYS") {
+                Some(n) => n.parse().ok().filter(|n| *n > 0).context(
+                    "EVIDENCE_RETENTION_DAYS must be a whole number of days, at least 1",
+                )?,
+                None => crate::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
+            },
         })
+    }
+
+    /// What the periodic jobs need of these settings.
+    pub fn duties(&self) -> crate::jobs::Duties {
+        crate::jobs::Duties {
+            links_base: self
+                .public_base_url
+                .clone()
+                .unwrap_or_else(|| Self::DEFAULT_PUBLIC_BASE_URL.to_owned()),
+            evidence_retention_days: self.evidence_retention_days,
+        }
     }
 
     pub fn secure_cookies(&self) -> bool {

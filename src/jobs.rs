@@ -11,9 +11,18 @@ use tokio::sync::oneshot;
 use crate::config::Clock;
 use crate::db::{self, Pool};
 use crate::workflows::digest::{self, Sent};
-use crate::workflows::review;
+use crate::workflows::{evidence, review};
 
 pub const EVERY: Duration = Duration::from_secs(300);
+
+/// What the jobs need to know of the settings.
+#[derive(Clone, Debug)]
+pub struct Duties {
+    /// Absolute base of the links in the mails the jobs write.
+    pub links_base: String,
+    /// Files of cases closed longer ago than this are deleted.
+    pub evidence_retention_days: u32,
+}
 
 /// The jobs thread of one server. Stopping it, or dropping this, ends the thread at once,
 /// even in the middle of its wait.
@@ -41,7 +50,7 @@ impl Jobs {
 }
 
 /// Runs the jobs every `EVERY` on a thread named `name` (Linux shows 15 bytes of it).
-pub fn spawn(pool: Pool, clock: Clock, links_base: String, name: String) -> std::io::Result<Jobs> {
+pub fn spawn(pool: Pool, clock: Clock, duties: Duties, name: String) -> std::io::Result<Jobs> {
     let (stop, stopped) = mpsc::channel::<()>();
     let (ending, ended) = oneshot::channel::<()>();
     let thread = std::thread::Builder::new().name(name).spawn(move || {
@@ -49,7 +58,7 @@ pub fn spawn(pool: Pool, clock: Clock, links_base: String, name: String) -> std:
         let _ending = ending;
         // Nothing is ever sent: the sender's drop is the signal.
         while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
-            if let Err(e) = run_once(&pool, clock, &links_base) {
+            if let Err(e) = run_once(&pool, clock, &duties) {
                 tracing::error!(error = %e, "periodic job failed");
             }
         }
@@ -61,11 +70,12 @@ pub fn spawn(pool: Pool, clock: Clock, links_base: String, name: String) -> std:
     })
 }
 
-/// Closes unanswered requests for evidence and forgets expired sessions and old
-/// sign-in failures.
-pub fn run_once(pool: &Pool, clock: Clock, links_base: &str) -> anyhow::Result<()> {
+/// Closes unanswered requests for evidence, sends the digest, deletes evidence past its
+/// retention, and forgets expired sessions, old sign-in failures and kept form files.
+pub fn run_once(pool: &Pool, clock: Clock, duties: &Duties) -> anyhow::Result<()> {
     let mut conn = pool.get()?;
     let now = clock.now();
+    let links_base = duties.links_base.as_str();
     let closed = review::close_unanswered(&mut conn, links_base, now)?;
     if closed > 0 {
         tracing::info!(
@@ -75,6 +85,14 @@ pub fn run_once(pool: &Pool, clock: Clock, links_base: &str) -> anyhow::Result<(
     }
     if let Sent::Mailed { supervisors } = digest::send_if_due(&mut conn, links_base, now)? {
         tracing::info!(supervisors, "sent the supervisors' digest");
+    }
+    let deleted =
+        evidence::delete_past_retention(&mut conn, i64::from(duties.evidence_retention_days), now)?;
+    if deleted > 0 {
+        tracing::info!(
+            deleted,
+            "deleted evidence files past their retention period"
+        );
     }
     db::sessions::delete_expired(&mut conn, now.naive_utc())?;
     db::sign_in::delete_older_than(&mut conn, (now - Span::days(1)).naive_utc())?;

@@ -45,14 +45,10 @@ impl Application {
             .run_worker
             .then(|| Worker::new(pool.clone(), &settings.mail, settings.clock, wake.clone()))
             .transpose()?;
-        let links_base = settings
-            .public_base_url
-            .clone()
-            .unwrap_or_else(|| Settings::DEFAULT_PUBLIC_BASE_URL.to_owned());
         let jobs = jobs::spawn(
             pool.clone(),
             settings.clock,
-            links_base,
+            settings.duties(),
             jobs_thread_name(port),
         )
         .context("cannot start the periodic jobs")?;

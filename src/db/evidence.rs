@@ -115,6 +115,22 @@ pub fn of_case(conn: &mut DbConn, case_id: CaseId, file_key: &str) -> QueryResul
         .optional()
 }
 
+/// How many files each of these cases holds (cases without files are left out).
+pub fn counts(conn: &mut DbConn, case_ids: &[CaseId]) -> QueryResult<Vec<(CaseId, i64)>> {
+    let mut counts = Vec::new();
+    // Well under SQLite's limit on bound parameters per statement.
+    for ids in case_ids.chunks(1000) {
+        counts.extend(
+            evidence_files::table
+                .filter(evidence_files::case_id.eq_any(ids))
+                .group_by(evidence_files::case_id)
+                .select((evidence_files::case_id, diesel::dsl::count_star()))
+                .load::<(CaseId, i64)>(conn)?,
+        );
+    }
+    Ok(counts)
+}
+
 /// How many files and bytes the case holds (for the per-case cap).
 pub fn totals(conn: &mut DbConn, case_id: CaseId) -> QueryResult<(i64, i64)> {
     let sizes: Vec<i64> = evidence_files::table

@@ -16,7 +16,10 @@ use serde::de::DeserializeOwned;
 use super::FORM_LIMIT;
 use super::errors::AppError;
 use crate::domain::policy::{EVIDENCE_FILE_MAX_BYTES, REQUEST_MAX_BYTES};
-use crate::workflows::evidence::Upload;
+use crate::evidence_files::CleanFile;
+use crate::web::AppState;
+use crate::web::errors::AppResult;
+use crate::workflows::evidence::{self, Upload};
 
 /// The file field's name on every form that takes evidence.
 pub const FILE_FIELD: &str = "evidence";
@@ -135,4 +138,37 @@ async fn multipart<F: DeserializeOwned>(
     let form =
         serde_urlencoded::from_str(&encoded).map_err(|e| AppError::BadRequest(e.to_string()))?;
     Ok(WithFiles { form, uploads })
+}
+
+/// A file kept for a form from an earlier, refused send.
+pub struct PendingFile {
+    pub file_key: String,
+    pub name: String,
+}
+
+/// Keeps `files` for the form (and forgets `remove`), and lists what the form now holds.
+pub async fn keep(
+    state: &AppState,
+    form_key: &str,
+    files: Vec<CleanFile>,
+    remove: Option<String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Vec<PendingFile>> {
+    let key = form_key.to_owned();
+    let kept = state
+        .run(move |conn| {
+            if let Some(file_key) = remove {
+                evidence::forget_for_form(conn, &key, &file_key)?;
+            }
+            evidence::keep_for_form(conn, &key, &files, now)?;
+            evidence::kept_for_form(conn, &key, now)
+        })
+        .await??;
+    Ok(kept
+        .into_iter()
+        .map(|p| PendingFile {
+            name: evidence::display_name(&p.name, p.kind),
+            file_key: p.file_key,
+        })
+        .collect())
 }

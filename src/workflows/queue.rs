@@ -31,6 +31,8 @@ impl Refusal for FilterProblem {
 
 pub struct QueueItem {
     pub row: QueueRow,
+    /// How many evidence files the case holds.
+    pub evidence_files: i64,
     /// Negative when overdue, 0 when due today.
     pub working_days_left: i64,
 }
@@ -72,9 +74,15 @@ pub fn page(
             })
         })
         .flatten();
+    let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
+    let counts = db::evidence::counts(conn, &ids)?;
     let items = rows
         .into_iter()
         .map(|row| QueueItem {
+            evidence_files: counts
+                .iter()
+                .find(|(id, _)| *id == row.id)
+                .map_or(0, |(_, n)| *n),
             working_days_left: review_clock::working_days_left(
                 &calendar,
                 today,

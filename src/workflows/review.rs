@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Failure;
+use super::evidence::{self, UploadProblem};
 use super::working_days;
 use crate::db::{self, DbConn, cases::CaseRow, events::NewEvent};
 use crate::domain::agent::{self, Role};
@@ -51,14 +52,25 @@ impl Actor {
 #[derive(Clone, Debug)]
 pub enum Command {
     Claim,
-    Assign { agent_id: AgentId },
-    RequestEvidence { message: CaseText },
-    Reply { text: CaseText },
+    Assign {
+        agent_id: AgentId,
+    },
+    RequestEvidence {
+        message: CaseText,
+    },
+    /// The appellant's answer; the files kept for `form_key` (`evidence::keep_for_form`)
+    /// come with it.
+    Reply {
+        text: CaseText,
+        form_key: Option<String>,
+    },
     Decide(Decision),
     RecordCarriedOut,
     CloseNoResponse,
     Withdraw,
-    Void { reason: CaseText },
+    Void {
+        reason: CaseText,
+    },
 }
 
 impl Command {
@@ -84,7 +96,7 @@ impl Command {
     fn text(&self, lang: Lang) -> Option<&str> {
         match self {
             Command::RequestEvidence { message: text }
-            | Command::Reply { text }
+            | Command::Reply { text, .. }
             | Command::Void { reason: text } => Some(text.as_str()),
             Command::Decide(d) => Some(d.reason.text(lang)),
             _ => None,
@@ -103,6 +115,9 @@ pub enum ReviewError {
     /// The chosen assignee does not exist or is disabled.
     #[error("no such active agent")]
     InactiveAssignee,
+    /// The files that came with a reply would pass the case's limit.
+    #[error("evidence refused: {0:?}")]
+    Evidence(UploadProblem),
     #[error(transparent)]
     Failure(#[from] Failure),
 }
@@ -123,6 +138,7 @@ impl Refusal for ReviewError {
             ReviewError::InactiveAssignee => lang
                 .t("请选择一位在职的客服。", "Choose an active agent.")
                 .to_owned(),
+            ReviewError::Evidence(problem) => problem.message(lang),
             ReviewError::Failure(_) => lang
                 .t(
                     "系统出错，请稍后再试。",
@@ -258,6 +274,14 @@ fn apply(
             agent_id: actor.agent_id(),
         },
     )?;
+    if let Command::Reply {
+        form_key: Some(form_key),
+        ..
+    } = command
+        && let Err(problem) = evidence::attach(conn, case.id, Some(form_key), &[], actor, now)?
+    {
+        return Err(ReviewError::Evidence(problem));
+    }
     let case = db::cases::by_number(conn, &case.case_number)?.ok_or(ReviewError::NotFound)?;
     Ok(Transitioned { case, from, to })
 }

@@ -317,3 +317,130 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+#[tokio::test]
+async fn a_reply_to_a_request_for_evidence_takes_files_and_keeps_them_when_refused() {
+    let app = spawn_app().await;
+    app.create_agent("a@example.com", Role::Agent);
+    let agent = app.sign_in("a@example.com").await;
+    let (case, token) = app.filed_case(&AppealFields::valid(Utc::now())).await;
+    agent.act(&case, "claim", &[]).await;
+    let asked = agent
+        .act(
+            &case,
+            "request-evidence",
+            &[("text", "Please send the bill details.")],
+        )
+        .await;
+    assert_eq!(asked, StatusCode::SEE_OTHER);
+
+    let page = app.get_html(&format!("/track/{token}")).await;
+    assert!(
+        page.contains("name=\"evidence\""),
+        "the reply form takes files"
+    );
+    let csrf = attr(&page, "name=\"csrf_token\" value=\"").expect("reply form token");
+    let reply = format!("/track/{token}/reply");
+
+    // A refused reply (no text) keeps its file for the form it came with.
+    let fields = vec![
+        ("text".to_owned(), String::new()),
+        ("csrf_token".to_owned(), csrf.clone()),
+    ];
+    let refused = app.post_multipart(&reply, &fields, &[screenshot()]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert_eq!(pending_files(&html), 1);
+
+    let fields = vec![
+        ("text".to_owned(), "Here is the e-receipt too.".to_owned()),
+        ("csrf_token".to_owned(), csrf),
+    ];
+    let answered = app.post_multipart(&reply, &fields, &[receipt_pdf()]).await;
+    assert_eq!(answered.status(), StatusCode::SEE_OTHER);
+    let page = app.get_html(&format!("/track/{token}")).await;
+    assert_eq!(file_links(&page).len(), 2, "the kept file and the new one");
+    assert!(
+        page.contains("已收到证据文件"),
+        "a timeline entry for the appellant"
+    );
+    assert_eq!(status_of(&agent, &case).await, "in_review");
+    let html = agent.get_html(&format!("/agent/cases/{case}")).await;
+    assert_eq!(file_links(&html).len(), 2);
+}
+
+#[tokio::test]
+async fn files_of_a_case_closed_past_the_retention_period_are_deleted_with_a_tombstone() {
+    use appealdesk::config::Clock;
+    use chrono::Duration;
+    let app = spawn_app_with(Clock::manual(cst("2026-03-02 10:00:00"))).await;
+    let (_, token, links) = app
+        .filed_case_with(
+            &AppealFields::valid(app.clock.now()),
+            &[screenshot(), receipt_pdf()],
+        )
+        .await;
+    let confirm = app.get_html(&format!("/track/{token}/withdraw")).await;
+    let csrf = attr(&confirm, "name=\"csrf_token\" value=\"").unwrap();
+    let withdrawn = app
+        .post_form(
+            &format!("/track/{token}/withdraw"),
+            &[("csrf_token".into(), csrf)],
+        )
+        .await;
+    assert_eq!(withdrawn.status(), StatusCode::SEE_OTHER);
+
+    // One day short of the retention period: kept.
+    app.clock.advance(Duration::days(269));
+    app.run_jobs();
+    assert_eq!(app.get(&links[0]).await.status(), StatusCode::OK);
+
+    app.clock.advance(Duration::days(2));
+    app.run_jobs();
+    for link in &links {
+        assert_eq!(app.get(link).await.status(), StatusCode::NOT_FOUND);
+    }
+    assert_eq!(app.count("evidence_files"), 0);
+    assert_eq!(app.count("evidence_blobs"), 0, "contents go with the files");
+    let page = app.get_html(&format!("/track/{token}")).await;
+    assert!(
+        page.contains("证据文件已过保存期限并删除"),
+        "the timeline keeps a tombstone"
+    );
+    assert!(file_links(&page).is_empty());
+}
+
+#[tokio::test]
+async fn the_queue_and_its_export_count_each_cases_files() {
+    let app = spawn_app().await;
+    app.create_agent("a@example.com", Role::Agent);
+    let agent = app.sign_in("a@example.com").await;
+    let (with_files, _, _) = app
+        .filed_case_with(
+            &AppealFields::valid(Utc::now()),
+            &[screenshot(), receipt_pdf()],
+        )
+        .await;
+    let (without, _) = app.filed_case(&AppealFields::valid(Utc::now())).await;
+
+    let queue = agent.get_html("/agent/cases").await;
+    let count_of = |case: &str| {
+        queue
+            .split(&format!(">{case}</a>"))
+            .nth(1)
+            .and_then(|row| row.split("data-field=\"evidence-count\">").nth(1))
+            .and_then(|cell| cell.split('<').next())
+            .map(str::to_owned)
+    };
+    assert_eq!(count_of(&with_files).as_deref(), Some("2"));
+    assert_eq!(count_of(&without).as_deref(), Some("0"));
+
+    let csv = agent.get("/agent/cases.csv").await.text().await.unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.ends_with(",证据文件数"), "{header}");
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with(&with_files))
+        .expect("row");
+    assert!(line.ends_with(",2"), "{line}");
+}

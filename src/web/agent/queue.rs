@@ -124,6 +124,7 @@ struct Row {
     days_left: i64,
     deadline: String,
     assignee: String,
+    files: i64,
 }
 
 impl Row {
@@ -137,6 +138,7 @@ impl Row {
             days_left: item.working_days_left,
             deadline: r.review_deadline.format("%Y-%m-%d").to_string(),
             assignee: r.assignee.clone().unwrap_or_default(),
+            files: item.evidence_files,
         }
     }
 }
@@ -253,8 +255,8 @@ pub async fn export(
         .await??;
     let columns: Vec<&str> = lang
         .t(
-            "案件编号,状态,付款方式,金额(元),提交日期,目标日期,最迟日期,剩余工作日,处理人,交易单号,微信号",
-            "case number,status,kind,amount (yuan),filed on,target,deadline,working days left,assignee,transaction id,wechat id",
+            "案件编号,状态,付款方式,金额(元),提交日期,目标日期,最迟日期,剩余工作日,处理人,交易单号,微信号,证据文件数",
+            "case number,status,kind,amount (yuan),filed on,target,deadline,working days left,assignee,transaction id,wechat id,evidence files",
         )
         .split(',')
         .collect();
@@ -272,6 +274,7 @@ pub async fn export(
             r.assignee.clone().unwrap_or_default(),
             r.transaction_id.clone(),
             r.wechat_id.clone(),
+            item.evidence_files.to_string(),
         ]
     });
     let csv = super::export::csv_body(&columns, rows).map_err(anyhow::Error::from)?;

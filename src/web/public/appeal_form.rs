@@ -8,13 +8,12 @@ use serde::Deserialize;
 use super::fields::{self, Choice, FieldView, Input};
 use crate::domain::appeal::{Appeal, Field, RawAppeal};
 use crate::domain::{Lang, Refusal};
-use crate::evidence_files::CleanFile;
 use crate::web::AppState;
 use crate::web::csrf;
 use crate::web::errors::{AppError, AppResult, Denied};
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
-use crate::web::upload::WithFiles;
+use crate::web::upload::{PendingFile, WithFiles, keep};
 use crate::workflows::evidence;
 use crate::workflows::file_appeal::{FileError, Filed, Filing, Refused, file_appeal};
 
@@ -68,11 +67,6 @@ struct FormPage {
     /// Why files that came were not taken, each naming its file.
     file_problems: Vec<String>,
     file_hint: String,
-}
-
-pub struct PendingFile {
-    pub file_key: String,
-    pub name: String,
 }
 
 impl FormPage {
@@ -220,31 +214,4 @@ pub async fn create(
     )
     .with_files(kept, Vec::new());
     page::render_private(StatusCode::CONFLICT, &page)
-}
-
-/// Keeps `files` for the form (and forgets `remove`), and lists what the form now holds.
-async fn keep(
-    state: &AppState,
-    form_key: &str,
-    files: Vec<CleanFile>,
-    remove: Option<String>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<Vec<PendingFile>> {
-    let key = form_key.to_owned();
-    let kept = state
-        .run(move |conn| {
-            if let Some(file_key) = remove {
-                evidence::forget_for_form(conn, &key, &file_key)?;
-            }
-            evidence::keep_for_form(conn, &key, &files, now)?;
-            evidence::kept_for_form(conn, &key, now)
-        })
-        .await??;
-    Ok(kept
-        .into_iter()
-        .map(|p| PendingFile {
-            name: evidence::display_name(&p.name, p.kind),
-            file_key: p.file_key,
-        })
-        .collect())
 }

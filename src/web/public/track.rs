@@ -14,7 +14,10 @@ use crate::web::errors::{AppError, AppResult, Denied};
 use crate::web::evidence::FileView;
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome, DateView};
+use crate::web::public::fields;
+use crate::web::upload::{PendingFile, WithFiles, keep};
 use crate::web::{AppState, csrf};
+use crate::workflows::evidence;
 use crate::workflows::review::{self, Actor, Command, ReviewError};
 use crate::workflows::track_case::{self, EventRow, Tracked, track_case};
 
@@ -40,6 +43,10 @@ struct TrackPage {
     can_withdraw: bool,
     reply_text: String,
     reply_problem: Option<String>,
+    /// Files kept for the reply form from a refused send, and why new ones were refused.
+    pending: Vec<PendingFile>,
+    file_problems: Vec<String>,
+    file_hint: String,
     timeline: Vec<Entry>,
     files: Vec<FileView>,
 }
@@ -80,25 +87,37 @@ pub(super) async fn find(state: &AppState, token: String) -> AppResult<Tracked> 
         .ok_or(AppError::NotFound)
 }
 
+/// The reply form as it was sent back: its text, why it was refused, its token (so the
+/// files kept for it stay with it) and those files.
+#[derive(Default)]
+struct ReplyState {
+    text: String,
+    problem: Option<String>,
+    csrf_token: Option<String>,
+    pending: Vec<PendingFile>,
+    file_problems: Vec<String>,
+}
+
 async fn render(
     req: &HttpRequest,
     state: &AppState,
     lang: Lang,
     token: String,
     status: StatusCode,
-    reply: (String, Option<String>),
+    reply: ReplyState,
 ) -> AppResult<HttpResponse> {
     let tracked = find(state, token.clone()).await?;
     let case = tracked.case;
     let current = case.status;
     let form = csrf::PublicForm::new(req, &state.keys, state.secure_cookies);
+    let csrf_token = reply.csrf_token.unwrap_or_else(|| form.token.clone());
     let awaiting = current == CaseStatus::AwaitingUser;
     let files = crate::web::evidence::views(&format!("/track/{token}/files"), &tracked.files, lang);
     let page = TrackPage {
         files,
         chrome: Chrome::new(req, lang),
         token,
-        csrf_token: form.token.clone(),
+        csrf_token,
         status: current.label(lang),
         status_code: current.as_str(),
         packet_kind: case.packet_kind.label(lang),
@@ -114,8 +133,11 @@ async fn render(
             .map(|d| DateView::new(lang, d)),
         decision_reason: case.decision_reason.clone(),
         can_withdraw: current.allows(Action::Withdraw),
-        reply_text: reply.0,
-        reply_problem: reply.1,
+        reply_text: reply.text,
+        reply_problem: reply.problem,
+        pending: reply.pending,
+        file_problems: reply.file_problems,
+        file_hint: fields::evidence_hint(lang),
         timeline: tracked
             .timeline
             .iter()
@@ -138,7 +160,7 @@ pub async fn show(
         lang,
         token.into_inner(),
         StatusCode::OK,
-        (String::new(), None),
+        ReplyState::default(),
     )
     .await
 }
@@ -148,6 +170,8 @@ pub async fn show(
 pub struct ReplyForm {
     text: String,
     csrf_token: String,
+    /// A kept file the appellant removed from the reply (its remove button).
+    remove_file: String,
 }
 
 /// Runs the appellant's command on the case the token opens.
@@ -179,29 +203,54 @@ pub async fn reply(
     state: web::Data<AppState>,
     token: web::Path<String>,
     UiLang(lang): UiLang,
-    form: web::Form<ReplyForm>,
+    sent: WithFiles<ReplyForm>,
 ) -> AppResult<HttpResponse> {
-    let form = form.into_inner();
-    csrf::verify(&state.keys, &req, state.secure_cookies, &form.csrf_token)
+    let WithFiles { form, uploads } = sent;
+    let form_key = csrf::verify(&state.keys, &req, state.secure_cookies, &form.csrf_token)
         .ok_or(AppError::Forbidden(Denied::ForeignForm))?;
     let token = token.into_inner();
+    let now = state.clock.now();
+    let key = form_key.clone();
+    let kept = state
+        .run(move |conn| evidence::kept_for_form(conn, &key, now))
+        .await??;
+    let inspected = evidence::inspect(uploads, kept.len()).await?;
+    let file_problems: Vec<String> = inspected.problems.iter().map(|p| p.message(lang)).collect();
+    // The files that came wait for this form whatever happens next; a reply takes them.
+    let remove = Some(form.remove_file.clone()).filter(|k| !k.is_empty());
+    let removing = remove.is_some();
+    let pending = keep(&state, &form_key, inspected.files, remove, now).await?;
     let (status, problem) = match CaseText::parse(&form.text) {
-        Err(refused) => (StatusCode::UNPROCESSABLE_ENTITY, refused.message(lang)),
-        Ok(text) => match appellant_acts(&state, token.clone(), Command::Reply { text }).await? {
-            Ok(()) => return Ok(back_to(&token)),
-            Err(ReviewError::Failure(f)) => return Err(f.into()),
-            Err(refused) => (StatusCode::CONFLICT, refused.message(lang)),
-        },
+        _ if removing => (StatusCode::OK, None),
+        Err(refused) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(refused.message(lang)),
+        ),
+        Ok(_) if !file_problems.is_empty() => (StatusCode::UNPROCESSABLE_ENTITY, None),
+        Ok(text) => {
+            let command = Command::Reply {
+                text,
+                form_key: Some(form_key),
+            };
+            match appellant_acts(&state, token.clone(), command).await? {
+                Ok(()) => return Ok(back_to(&token)),
+                Err(ReviewError::Failure(f)) => return Err(f.into()),
+                Err(refused @ ReviewError::Evidence(_)) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(refused.message(lang)),
+                ),
+                Err(refused) => (StatusCode::CONFLICT, Some(refused.message(lang))),
+            }
+        }
     };
-    render(
-        &req,
-        &state,
-        lang,
-        token,
-        status,
-        (form.text, Some(problem)),
-    )
-    .await
+    let reply = ReplyState {
+        text: form.text,
+        problem,
+        csrf_token: Some(form.csrf_token),
+        pending,
+        file_problems,
+    };
+    render(&req, &state, lang, token, status, reply).await
 }
 
 pub async fn confirm_withdraw(
@@ -242,16 +291,11 @@ pub async fn withdraw(
         Ok(()) => Ok(back_to(&token)),
         Err(ReviewError::Failure(f)) => Err(f.into()),
         Err(refused) => {
-            let problem = refused.message(lang);
-            render(
-                &req,
-                &state,
-                lang,
-                token,
-                StatusCode::CONFLICT,
-                (String::new(), Some(problem)),
-            )
-            .await
+            let reply = ReplyState {
+                problem: Some(refused.message(lang)),
+                ..ReplyState::default()
+            };
+            render(&req, &state, lang, token, StatusCode::CONFLICT, reply).await
         }
     }
 }

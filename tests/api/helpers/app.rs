@@ -21,7 +21,7 @@ pub struct TestApp {
     pub database: Arc<TestDatabase>,
     /// The server's own clock: `app.clock.advance(...)` moves the time the server sees.
     pub clock: Clock,
-    links_base: String,
+    duties: appealdesk::jobs::Duties,
     pool: db::Pool,
     handle: actix_web::dev::ServerHandle,
 }
@@ -39,6 +39,7 @@ pub fn settings(database: &TestDatabase, clock: Clock) -> Settings {
             run_worker: false,
             ..MailSettings::default()
         },
+        evidence_retention_days: appealdesk::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
     }
 }
 
@@ -75,10 +76,7 @@ impl TestApp {
         // Bound here and handed over: the port is ours from the start.
         let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
         let clock = settings.clock;
-        let links_base = settings
-            .public_base_url
-            .clone()
-            .unwrap_or_else(|| Settings::DEFAULT_PUBLIC_BASE_URL.to_owned());
+        let duties = settings.duties();
         let app = Application::build_on(settings, listener)
             .await
             .expect("the application starts");
@@ -91,7 +89,7 @@ impl TestApp {
             client: client(),
             database,
             clock,
-            links_base,
+            duties,
             pool,
             handle,
         }
@@ -131,7 +129,7 @@ impl TestApp {
 
     /// One run of the periodic jobs, at the app's own time, as its jobs thread would do.
     pub fn run_jobs(&self) {
-        appealdesk::jobs::run_once(&self.pool, self.clock, &self.links_base)
+        appealdesk::jobs::run_once(&self.pool, self.clock, &self.duties)
             .expect("the periodic jobs run");
     }
 
