@@ -53,16 +53,18 @@ pub const DEFAULT_EVIDENCE_RETENTION_DAYS: u32 = 270;
 
 /// The memory the service is sized to stay under, image decoding included.
 pub const PROCESS_MEMORY_CAP_BYTES: u64 = 256 * MIB;
-/// Image inspections the caller runs at once (one filing's files in parallel); more must wait.
-pub const IMAGE_DECODES_AT_ONCE: usize = EVIDENCE_FILES_PER_SUBMISSION;
+/// Image inspections run at once in one process; more wait their turn. Decoding is CPU-bound:
+/// beyond the machine's two cores more at once only adds memory.
+pub const IMAGE_DECODES_AT_ONCE: usize = 2;
 /// Longest image side read from a header before anything is allocated: a long chat screenshot
-/// is about 1080 px wide; a side beyond this is a bomb or a scan, not a screenshot.
-pub const IMAGE_MAX_SIDE_PX: u32 = 12_000;
+/// is about 1080 px wide and can be very tall; beyond this it is a bomb or a scan.
+pub const IMAGE_MAX_SIDE_PX: u32 = 16_000;
 /// Pixel memory one inspection may hold: the decoded image plus the copy a 90° orientation makes.
-/// 16 MiB takes the largest phone screenshots as RGBA (1290×2796 is 13.8 MiB) and a 5 MP RGB
-/// photo; 8 inspections at once then hold at most 128 MiB of pixels, half of the process cap,
-/// leaving the rest for the server, the request bodies and the re-encoded outputs.
-pub const IMAGE_MAX_PIXEL_BYTES: u64 = 16 * MIB;
+/// 64 MiB takes phone screenshots as RGBA (1290×2796 is 13.8 MiB), long chat screenshots up to
+/// about 1080×15500, and an upright 12 MP camera photo (34.9 MiB); two inspections at once then
+/// hold at most 128 MiB of pixels, half of the process cap, leaving the rest for the server,
+/// the request bodies and the re-encoded outputs.
+pub const IMAGE_MAX_PIXEL_BYTES: u64 = 64 * MIB;
 
 const _: () = assert!(EVIDENCE_FILE_MAX_BYTES <= EVIDENCE_CASE_MAX_BYTES);
 const _: () = assert!(EVIDENCE_FILES_PER_SUBMISSION >= 1);
@@ -70,11 +72,13 @@ const _: () = assert!(EVIDENCE_THUMBNAIL_MAX_SIDE_PX <= IMAGE_MAX_SIDE_PX);
 const _: () = assert!(DEFAULT_EVIDENCE_RETENTION_DAYS > 0);
 const _: () =
     assert!(IMAGE_DECODES_AT_ONCE as u64 * IMAGE_MAX_PIXEL_BYTES <= PROCESS_MEMORY_CAP_BYTES / 2);
-// Phone screenshots as RGBA fit (iPhone Pro Max, common Android); a 12 MP RGB photo does not
-// (refused, with the hint to send a screenshot).
+// Phone screenshots as RGBA fit (iPhone Pro Max, common Android), and so do long chat
+// screenshots and an upright 12 MP RGB photo; a 12 MP photo that must be turned a quarter
+// (two copies) does not (refused, with the hint to send a screenshot).
 const _: () = assert!(1290 * 2796 * 4 <= IMAGE_MAX_PIXEL_BYTES);
-const _: () = assert!(1080 * 2400 * 4 <= IMAGE_MAX_PIXEL_BYTES);
-const _: () = assert!(4032 * 3024 * 3 > IMAGE_MAX_PIXEL_BYTES);
+const _: () = assert!(1080 * 15_000 * 4 <= IMAGE_MAX_PIXEL_BYTES);
+const _: () = assert!(4032 * 3024 * 3 <= IMAGE_MAX_PIXEL_BYTES);
+const _: () = assert!(2 * 4032 * 3024 * 3 > IMAGE_MAX_PIXEL_BYTES);
 // A thumbnail (at most 8 bytes a pixel) adds at most a sixteenth to what an inspection holds.
 const _: () =
     assert!(8 * (EVIDENCE_THUMBNAIL_MAX_SIDE_PX as u64).pow(2) <= IMAGE_MAX_PIXEL_BYTES / 16);
