@@ -154,7 +154,7 @@ fn main() {
         clean.bytes.len(),
         thumb.size.width,
         thumb.size.height,
-        thumb.kind.as_str(),
+        thumb.kind.content_type(),
         thumb.bytes.len()
     );
     let screenshot = time_inspections("screenshot.png", SCREENSHOT, rounds);
