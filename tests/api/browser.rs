@@ -13,14 +13,14 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use crate::helpers::*;
 
 /// One browser: chromedriver on a free port and a fresh profile, ended on drop.
-struct Browser {
-    client: Client,
+pub struct Browser {
+    pub client: Client,
     driver: Child,
     profile: std::path::PathBuf,
 }
 
 impl Browser {
-    async fn start(lang: &str, width: u32, height: u32) -> Browser {
+    pub async fn start(lang: &str, width: u32, height: u32) -> Browser {
         let (driver, port) = start_driver();
         let profile = std::env::temp_dir().join(format!("appealdesk-chromium-{port}"));
         let caps = serde_json::json!({
@@ -60,7 +60,7 @@ impl Browser {
         panic!("chromedriver did not answer: {last:?}");
     }
 
-    async fn fill(&self, name: &str, value: &str) {
+    pub async fn fill(&self, name: &str, value: &str) {
         let field = self
             .client
             .find(Locator::Css(&format!("[name='{name}']")))
@@ -70,7 +70,7 @@ impl Browser {
         field.send_keys(value).await.unwrap();
     }
 
-    async fn text(&self, css: &str) -> String {
+    pub async fn text(&self, css: &str) -> String {
         self.client
             .find(Locator::Css(css))
             .await
@@ -80,7 +80,7 @@ impl Browser {
             .unwrap()
     }
 
-    async fn attr(&self, css: &str, name: &str) -> Option<String> {
+    pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
         self.client
             .find(Locator::Css(css))
             .await
@@ -91,7 +91,7 @@ impl Browser {
     }
 
     /// Clicks, then waits for the next page to show `then` (a CSS selector).
-    async fn click(&self, css: &str, then: &str) {
+    pub async fn click(&self, css: &str, then: &str) {
         self.client
             .find(Locator::Css(css))
             .await
@@ -107,7 +107,7 @@ impl Browser {
             .unwrap_or_else(|e| panic!("after clicking {css}, no {then}: {e}"));
     }
 
-    async fn close(self) {
+    pub async fn close(self) {
         let Browser {
             client,
             mut driver,

@@ -2,6 +2,7 @@
 //! SQLite by default; PostgreSQL when TEST_DATABASE_URL is set. The mail tests need
 //! python3 with aiosmtpd (`pip install aiosmtpd==1.4.6`).
 
+mod accessibility;
 mod browser;
 mod cli;
 mod console_auth;

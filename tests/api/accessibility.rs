@@ -1,0 +1,210 @@
+//! Real Chromium: a person on a phone picks a screenshot through the real file input, and
+//! axe-core finds no WCAG 2.1 A/AA violation on any page, at phone and desk widths, in
+//! Chinese and in English.
+
+use appealdesk::domain::agent::Role;
+use chrono::Utc;
+use fantoccini::Locator;
+
+use crate::browser::Browser;
+use crate::helpers::*;
+
+fn fixture_path(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_person_on_a_phone_picks_a_screenshot_and_files_it() {
+    let app = spawn_app().await;
+    let browser = Browser::start("zh-CN", 375, 812).await;
+    browser.client.goto(&app.url("/appeals/new")).await.unwrap();
+    fill_form(&browser, &AppealFields::valid(Utc::now())).await;
+    let input = browser
+        .client
+        .find(Locator::Css("input[type='file'][name='evidence']"))
+        .await
+        .expect("the file field");
+    input
+        .send_keys(&fixture_path("screenshot-1170x2532.png"))
+        .await
+        .expect("pick a file");
+    browser
+        .click(
+            "form.appeal button[type='submit']",
+            "[data-field='evidence-file']",
+        )
+        .await;
+    assert!(
+        browser
+            .text("[data-field='evidence-file']")
+            .await
+            .contains("screenshot-1170x2532.png")
+    );
+    // The thumbnail really loads in the browser.
+    let loaded = browser
+        .client
+        .execute(
+            "const img = document.querySelector(\"[data-field='evidence-file'] img\"); \
+             return img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : 0;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(loaded.as_u64().unwrap_or(0) > 0, "thumbnail width {loaded}");
+    assert_eq!(app.count("evidence_files"), 1);
+    browser.close().await;
+}
+
+const AXE: &str = "tests/a11y/node_modules/axe-core/axe.min.js";
+
+/// Runs axe-core on the page open in the browser; returns each violation with where.
+async fn violations(browser: &Browser) -> Vec<String> {
+    let source =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(AXE))
+            .unwrap_or_else(|e| panic!("{AXE} (installed by .ci/setup): {e}"));
+    browser
+        .client
+        .execute(&source, vec![])
+        .await
+        .expect("load axe-core");
+    let found = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag',
+                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+               .then(r => done(r.violations.map(v => v.id + ': ' +
+                   v.nodes.map(n => n.target.join(' ')).join(' | '))))
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .expect("run axe-core");
+    found
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|v| v.as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A refused form (errors next to fields) is a page of its own.
+async fn refused_form(app: &TestApp, browser: &Browser) {
+    let appeal = AppealFields::valid(Utc::now()).set("amount", "500.00");
+    browser.client.goto(&app.url("/appeals/new")).await.unwrap();
+    fill_form(browser, &appeal).await;
+    browser
+        .click("form.appeal button[type='submit']", "#amount-error")
+        .await;
+}
+
+async fn fill_form(browser: &Browser, appeal: &AppealFields) {
+    for (name, value) in &appeal.0 {
+        if name == "packet_kind" {
+            browser
+                .client
+                .find(Locator::Css("select[name='packet_kind']"))
+                .await
+                .unwrap()
+                .select_by_value(value)
+                .await
+                .unwrap();
+        } else {
+            browser.fill(name, value).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either_language() {
+    let app = spawn_app().await;
+    app.create_agent("boss@example.com", Role::Supervisor);
+    let (case, token, _) = app
+        .filed_case_with(
+            &AppealFields::valid(Utc::now()),
+            &[("bill.png", fixture("screenshot-1170x2532.png"))],
+        )
+        .await;
+    let browser = Browser::start("zh-CN", 375, 812).await;
+
+    let public = [
+        "/".to_owned(),
+        "/appeals/new".to_owned(),
+        format!("/appeals/receipt/{token}"),
+        format!("/track/{token}"),
+        format!("/track/{token}/withdraw"),
+        "/agent/login".to_owned(),
+        "/no-such-page".to_owned(),
+    ];
+    let console = [
+        "/agent/cases".to_owned(),
+        format!("/agent/cases/{case}"),
+        "/agent/dashboard".to_owned(),
+        "/agent/calendar".to_owned(),
+        "/agent/mail".to_owned(),
+    ];
+    let mut found = Vec::new();
+    let mut checked = 0;
+    for lang in ["zh-CN", "en"] {
+        browser
+            .client
+            .goto(&app.url(&format!("/lang/{lang}?next=/")))
+            .await
+            .unwrap();
+        for (width, height) in [(375, 812), (1280, 900)] {
+            browser.client.set_window_size(width, height).await.unwrap();
+            for path in &public {
+                browser.client.goto(&app.url(path)).await.unwrap();
+                for v in violations(&browser).await {
+                    found.push(format!("{lang} {width}px {path}: {v}"));
+                }
+                checked += 1;
+            }
+            refused_form(&app, &browser).await;
+            for v in violations(&browser).await {
+                found.push(format!("{lang} {width}px refused form: {v}"));
+            }
+            checked += 1;
+        }
+    }
+    // The console, signed in as a supervisor (every console page).
+    browser.client.goto(&app.url("/agent/login")).await.unwrap();
+    browser.fill("email", "boss@example.com").await;
+    browser.fill("password", PASSWORD).await;
+    browser
+        .click("form button[type='submit']", "[data-field='queue']")
+        .await;
+    for lang in ["zh-CN", "en"] {
+        browser
+            .client
+            .goto(&app.url(&format!("/lang/{lang}?next=/agent/cases")))
+            .await
+            .unwrap();
+        for (width, height) in [(375, 812), (1280, 900)] {
+            browser.client.set_window_size(width, height).await.unwrap();
+            for path in &console {
+                browser.client.goto(&app.url(path)).await.unwrap();
+                for v in violations(&browser).await {
+                    found.push(format!("{lang} {width}px {path}: {v}"));
+                }
+                checked += 1;
+            }
+        }
+    }
+    browser.close().await;
+    println!(
+        "axe-core: {checked} page views checked, {} violations",
+        found.len()
+    );
+    assert!(
+        found.is_empty(),
+        "WCAG 2.1 A/AA violations:\n{}",
+        found.join("\n")
+    );
+}
