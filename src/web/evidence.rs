@@ -11,6 +11,19 @@ use crate::domain::cst;
 use crate::domain::evidence_file::FileKind;
 use crate::workflows::evidence::{FileRow, Served, display_name};
 
+/// `?thumb=1` asks for a file's thumbnail.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct FileQuery {
+    thumb: String,
+}
+
+impl FileQuery {
+    pub fn thumbnail(&self) -> bool {
+        self.thumb == "1"
+    }
+}
+
 /// A file as a page lists it.
 pub struct FileView {
     pub name: String,

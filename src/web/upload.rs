@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use super::FORM_LIMIT;
 use super::errors::AppError;
 use crate::domain::policy::{EVIDENCE_FILE_MAX_BYTES, REQUEST_MAX_BYTES};
+use crate::domain::{Lang, Refusal};
 use crate::evidence_files::CleanFile;
 use crate::web::AppState;
 use crate::web::errors::AppResult;
@@ -138,6 +139,24 @@ async fn multipart<F: DeserializeOwned>(
     let form =
         serde_urlencoded::from_str(&encoded).map_err(|e| AppError::BadRequest(e.to_string()))?;
     Ok(WithFiles { form, uploads })
+}
+
+/// Checks and cleans the files that came with a form, counting the files the form already
+/// holds against the per-submission limit; returns them and, worded, why any were refused.
+pub async fn inspect_for_form(
+    state: &AppState,
+    form_key: &str,
+    uploads: Vec<Upload>,
+    lang: Lang,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<(Vec<CleanFile>, Vec<String>)> {
+    let key = form_key.to_owned();
+    let kept = state
+        .run(move |conn| evidence::kept_for_form(conn, &key, now))
+        .await??;
+    let inspected = evidence::inspect(uploads, kept.len()).await?;
+    let problems = inspected.problems.iter().map(|p| p.message(lang)).collect();
+    Ok((inspected.files, problems))
 }
 
 /// A file kept for a form from an earlier, refused send.

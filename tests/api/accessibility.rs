@@ -22,7 +22,7 @@ async fn a_person_on_a_phone_picks_a_screenshot_and_files_it() {
     let app = spawn_app().await;
     let browser = Browser::start("zh-CN", 375, 812).await;
     browser.client.goto(&app.url("/appeals/new")).await.unwrap();
-    fill_form(&browser, &AppealFields::valid(Utc::now())).await;
+    browser.fill_appeal(&AppealFields::valid(Utc::now())).await;
     let input = browser
         .client
         .find(Locator::Css("input[type='file'][name='evidence']"))
@@ -98,27 +98,10 @@ async fn violations(browser: &Browser) -> Vec<String> {
 async fn refused_form(app: &TestApp, browser: &Browser) {
     let appeal = AppealFields::valid(Utc::now()).set("amount", "500.00");
     browser.client.goto(&app.url("/appeals/new")).await.unwrap();
-    fill_form(browser, &appeal).await;
+    browser.fill_appeal(&appeal).await;
     browser
         .click("form.appeal button[type='submit']", "#amount-error")
         .await;
-}
-
-async fn fill_form(browser: &Browser, appeal: &AppealFields) {
-    for (name, value) in &appeal.0 {
-        if name == "packet_kind" {
-            browser
-                .client
-                .find(Locator::Css("select[name='packet_kind']"))
-                .await
-                .unwrap()
-                .select_by_value(value)
-                .await
-                .unwrap();
-        } else {
-            browser.fill(name, value).await;
-        }
-    }
 }
 
 #[tokio::test]

@@ -90,6 +90,23 @@ impl Browser {
             .unwrap()
     }
 
+    /// Fills the filing form with these values, choosing the packet kind from its list.
+    pub async fn fill_appeal(&self, appeal: &AppealFields) {
+        for (name, value) in &appeal.0 {
+            if name == "packet_kind" {
+                self.client
+                    .find(Locator::Css("select[name='packet_kind']"))
+                    .await
+                    .unwrap()
+                    .select_by_value(value)
+                    .await
+                    .unwrap();
+            } else {
+                self.fill(name, value).await;
+            }
+        }
+    }
+
     /// Clicks, then waits for the next page to show `then` (a CSS selector).
     pub async fn click(&self, css: &str, then: &str) {
         self.client
@@ -156,20 +173,7 @@ async fn a_person_on_a_phone_files_an_appeal_in_chinese_and_follows_it() {
         .await;
 
     let appeal = AppealFields::valid(Utc::now());
-    for (name, value) in &appeal.0 {
-        if name == "packet_kind" {
-            browser
-                .client
-                .find(Locator::Css("select[name='packet_kind']"))
-                .await
-                .unwrap()
-                .select_by_value(value)
-                .await
-                .unwrap();
-        } else {
-            browser.fill(name, value).await;
-        }
-    }
+    browser.fill_appeal(&appeal).await;
     // First with exactly ¥500.00: refused next to the field, everything else kept.
     browser.fill("amount", "500.00").await;
     browser

@@ -4,7 +4,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
 use super::auth::SignedIn;
 use super::layout::{ConsolePage, Me};
@@ -213,21 +212,15 @@ pub async fn show(
     render_page(&req, &state, &who, lang, number, None, record_view).await
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct FileQuery {
-    thumb: String,
-}
-
 /// `GET /agent/cases/{case_number}/files/{file_key}` (`?thumb=1` for the thumbnail).
 pub async fn file(
     state: web::Data<AppState>,
     who: SignedIn,
     path: web::Path<(String, String)>,
-    query: web::Query<FileQuery>,
+    query: web::Query<crate::web::evidence::FileQuery>,
 ) -> AppResult<HttpResponse> {
     let (number, file_key) = path.into_inner();
-    let (actor, now, thumbnail) = (who.actor(), state.clock.now(), query.thumb == "1");
+    let (actor, now, thumbnail) = (who.actor(), state.clock.now(), query.thumbnail());
     let served = state
         .run(move |conn| case_page::open_file(conn, &number, &file_key, thumbnail, &actor, now))
         .await??

@@ -13,8 +13,7 @@ use crate::web::csrf;
 use crate::web::errors::{AppError, AppResult, Denied};
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
-use crate::web::upload::{PendingFile, WithFiles, keep};
-use crate::workflows::evidence;
+use crate::web::upload::{PendingFile, WithFiles, inspect_for_form, keep};
 use crate::workflows::file_appeal::{FileError, Filed, Filing, Refused, file_appeal};
 
 /// The form as sent; every field optional so that a missing one is refused next to
@@ -131,16 +130,11 @@ pub async fn create(
     let raw = form.raw();
     let now = state.clock.now();
 
-    let key = form_key.clone();
-    let kept = state
-        .run(move |conn| evidence::kept_for_form(conn, &key, now))
-        .await??;
-    let inspected = evidence::inspect(uploads, kept.len()).await?;
-    let problems: Vec<String> = inspected.problems.iter().map(|p| p.message(lang)).collect();
+    let (files, problems) = inspect_for_form(&state, &form_key, uploads, lang, now).await?;
 
     // Removing a kept file re-renders the form; nothing is filed.
     if !remove.is_empty() {
-        let files = keep(&state, &form_key, inspected.files, Some(remove), now).await?;
+        let files = keep(&state, &form_key, files, Some(remove), now).await?;
         let page =
             FormPage::new(&req, lang, &raw, csrf_token, |_| None, None).with_files(files, problems);
         return page::render_private(StatusCode::OK, &page);
@@ -149,7 +143,7 @@ pub async fn create(
         Ok(appeal) if problems.is_empty() => appeal,
         parsed => {
             // Nothing that came is lost: the good files wait for the corrected form.
-            let files = keep(&state, &form_key, inspected.files, None, now).await?;
+            let files = keep(&state, &form_key, files, None, now).await?;
             let refusals = parsed.err().unwrap_or_default();
             let page = FormPage::new(
                 &req,
@@ -166,7 +160,7 @@ pub async fn create(
 
     let keys = state.keys.clone();
     let links_base = state.links_base();
-    let (key, files) = (form_key.clone(), inspected.files);
+    let (key, files) = (form_key.clone(), files);
     let outcome = state
         .run(move |conn| {
             let filing = Filing {

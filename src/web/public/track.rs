@@ -15,9 +15,8 @@ use crate::web::evidence::FileView;
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome, DateView};
 use crate::web::public::fields;
-use crate::web::upload::{PendingFile, WithFiles, keep};
+use crate::web::upload::{PendingFile, WithFiles, inspect_for_form, keep};
 use crate::web::{AppState, csrf};
-use crate::workflows::evidence;
 use crate::workflows::review::{self, Actor, Command, ReviewError};
 use crate::workflows::track_case::{self, EventRow, Tracked, track_case};
 
@@ -210,16 +209,11 @@ pub async fn reply(
         .ok_or(AppError::Forbidden(Denied::ForeignForm))?;
     let token = token.into_inner();
     let now = state.clock.now();
-    let key = form_key.clone();
-    let kept = state
-        .run(move |conn| evidence::kept_for_form(conn, &key, now))
-        .await??;
-    let inspected = evidence::inspect(uploads, kept.len()).await?;
-    let file_problems: Vec<String> = inspected.problems.iter().map(|p| p.message(lang)).collect();
+    let (files, file_problems) = inspect_for_form(&state, &form_key, uploads, lang, now).await?;
     // The files that came wait for this form whatever happens next; a reply takes them.
     let remove = Some(form.remove_file.clone()).filter(|k| !k.is_empty());
     let removing = remove.is_some();
-    let pending = keep(&state, &form_key, inspected.files, remove, now).await?;
+    let pending = keep(&state, &form_key, files, remove, now).await?;
     let (status, problem) = match CaseText::parse(&form.text) {
         _ if removing => (StatusCode::OK, None),
         Err(refused) => (
@@ -300,23 +294,17 @@ pub async fn withdraw(
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct FileQuery {
-    thumb: String,
-}
-
 /// `GET /track/{token}/files/{file_key}`: only the token's case's files; any other is 404.
 pub async fn file(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    query: web::Query<FileQuery>,
+    query: web::Query<crate::web::evidence::FileQuery>,
 ) -> AppResult<HttpResponse> {
     let (token, file_key) = path.into_inner();
     if token.len() > 100 || file_key.len() > 100 {
         return Err(AppError::NotFound);
     }
-    let (now, thumbnail) = (state.clock.now(), query.thumb == "1");
+    let (now, thumbnail) = (state.clock.now(), query.thumbnail());
     let served = state
         .run(move |conn| track_case::open_file(conn, &token, &file_key, thumbnail, now))
         .await??
