@@ -15,21 +15,23 @@ use crate::domain::ids::{AgentId, CaseId};
 pub mod blobs {
     use super::*;
 
-    /// Stores `bytes` under their digest unless they are there already.
+    /// Stores `bytes` under their digest unless they are there already (two requests
+    /// with the same file at once both succeed).
     pub fn put(conn: &mut DbConn, sha256: &str, bytes: &[u8]) -> QueryResult<()> {
-        let there: bool = diesel::select(diesel::dsl::exists(
-            evidence_blobs::table.filter(evidence_blobs::sha256.eq(sha256)),
-        ))
-        .get_result(conn)?;
-        if !there {
-            diesel::insert_into(evidence_blobs::table)
-                .values((
-                    evidence_blobs::sha256.eq(sha256),
-                    evidence_blobs::bytes.eq(bytes),
-                ))
-                .execute(conn)?;
+        let row = (
+            evidence_blobs::sha256.eq(sha256),
+            evidence_blobs::bytes.eq(bytes),
+        );
+        match conn {
+            DbConn::Postgres(c) => diesel::insert_into(evidence_blobs::table)
+                .values(row)
+                .on_conflict_do_nothing()
+                .execute(c),
+            DbConn::Sqlite(c) => diesel::insert_or_ignore_into(evidence_blobs::table)
+                .values(row)
+                .execute(c),
         }
-        Ok(())
+        .map(drop)
     }
 
     pub fn get(conn: &mut DbConn, sha256: &str) -> QueryResult<Option<Vec<u8>>> {

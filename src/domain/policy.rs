@@ -39,10 +39,13 @@ pub const EVIDENCE_FILE_MAX_BYTES: u64 = 10 * MIB;
 pub const EVIDENCE_FILES_PER_SUBMISSION: usize = 8;
 /// All the files of one case, across the filing and every reply.
 pub const EVIDENCE_CASE_MAX_BYTES: u64 = 40 * MIB;
-/// A whole request with files: every file at its limit, plus room for the form's text and
-/// the multipart framing. Past this the answer is 413.
-pub const REQUEST_MAX_BYTES: u64 =
-    EVIDENCE_FILES_PER_SUBMISSION as u64 * EVIDENCE_FILE_MAX_BYTES + MIB;
+/// A whole request with files: no filing or reply can carry more than a case holds, plus
+/// room for the form's text and the multipart framing. Past this the answer is 413.
+pub const REQUEST_MAX_BYTES: u64 = EVIDENCE_CASE_MAX_BYTES + MIB;
+/// Upload bytes held in memory at once across all requests; a request that cannot get room
+/// within `UPLOAD_WAIT_SECS` is answered 503 (try again) rather than growing the process.
+pub const UPLOAD_BUDGET_BYTES: u64 = 96 * MIB;
+pub const UPLOAD_WAIT_SECS: u64 = 10;
 /// Files that came with a refused form wait this long for the corrected form.
 pub const PENDING_FILE_HOURS: i64 = 24;
 /// A thumbnail's longest side.
@@ -72,6 +75,13 @@ const _: () = assert!(EVIDENCE_THUMBNAIL_MAX_SIDE_PX <= IMAGE_MAX_SIDE_PX);
 const _: () = assert!(DEFAULT_EVIDENCE_RETENTION_DAYS > 0);
 const _: () =
     assert!(IMAGE_DECODES_AT_ONCE as u64 * IMAGE_MAX_PIXEL_BYTES <= PROCESS_MEMORY_CAP_BYTES / 2);
+// Bodies being received and images being decoded together stay under the cap, with 32 MiB
+// left for the server itself.
+const _: () = assert!(
+    UPLOAD_BUDGET_BYTES + IMAGE_DECODES_AT_ONCE as u64 * IMAGE_MAX_PIXEL_BYTES
+        <= PROCESS_MEMORY_CAP_BYTES - 32 * MIB
+);
+const _: () = assert!(REQUEST_MAX_BYTES <= UPLOAD_BUDGET_BYTES);
 // Phone screenshots as RGBA fit (iPhone Pro Max, common Android), and so do long chat
 // screenshots and an upright 12 MP RGB photo; a 12 MP photo that must be turned a quarter
 // (two copies) does not (refused, with the hint to send a screenshot).

@@ -76,17 +76,19 @@ impl From<askama::Error> for AppError {
 /// What a 413 says: the limits, so the sender knows what would have fitted.
 static TOO_LARGE_ZH: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "提交的内容太大：每个文件最大 {} MB，每次最多 {} 个文件，表单文字最多 {} KB",
+        "提交的内容太大：每个文件最大 {} MB，每次最多 {} 个文件、合计 {} MB，表单文字最多 {} KB",
         policy::EVIDENCE_FILE_MAX_BYTES / (1024 * 1024),
         policy::EVIDENCE_FILES_PER_SUBMISSION,
+        policy::EVIDENCE_CASE_MAX_BYTES / (1024 * 1024),
         super::FORM_LIMIT / 1024
     )
 });
 static TOO_LARGE_EN: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "What was sent is too large: each file may be up to {} MB, at most {} files at a time, and the form's text up to {} KB",
+        "What was sent is too large: each file may be up to {} MB, at most {} files and {} MB in all at a time, and the form's text up to {} KB",
         policy::EVIDENCE_FILE_MAX_BYTES / (1024 * 1024),
         policy::EVIDENCE_FILES_PER_SUBMISSION,
+        policy::EVIDENCE_CASE_MAX_BYTES / (1024 * 1024),
         super::FORM_LIMIT / 1024
     )
 });

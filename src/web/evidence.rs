@@ -69,7 +69,7 @@ fn size_label(bytes: i64) -> String {
 /// The file's bytes with its verified type. PDFs are downloads only, sandboxed, so a
 /// crafted PDF never runs in our origin.
 pub fn respond(served: Served) -> HttpResponse {
-    let name = display_name(&served.file.name, served.file.kind);
+    let name = display_name(&served.file.name, served.kind);
     let ascii: String = name
         .chars()
         .map(|c| {

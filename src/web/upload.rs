@@ -5,6 +5,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 use actix_multipart::Multipart;
 use actix_web::dev::Payload;
@@ -12,10 +14,14 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::FORM_LIMIT;
 use super::errors::AppError;
-use crate::domain::policy::{EVIDENCE_FILE_MAX_BYTES, REQUEST_MAX_BYTES};
+
+use crate::domain::policy::{
+    EVIDENCE_FILE_MAX_BYTES, REQUEST_MAX_BYTES, UPLOAD_BUDGET_BYTES, UPLOAD_WAIT_SECS,
+};
 use crate::domain::{Lang, Refusal};
 use crate::evidence_files::CleanFile;
 use crate::web::AppState;
@@ -29,6 +35,27 @@ pub const FILE_FIELD: &str = "evidence";
 pub struct WithFiles<F> {
     pub form: F,
     pub uploads: Vec<Upload>,
+    /// The room the files take in the process-wide upload budget, until the request ends.
+    pub budget: Option<OwnedSemaphorePermit>,
+}
+
+/// Upload bytes held at once, in KiB (`policy::UPLOAD_BUDGET_BYTES`).
+static BUDGET: LazyLock<Arc<Semaphore>> =
+    LazyLock::new(|| Arc::new(Semaphore::new((UPLOAD_BUDGET_BYTES / 1024) as usize)));
+
+/// Takes room for `bytes` more, waiting a little for other uploads to finish; 503 if none.
+async fn take_room(held: &mut Option<OwnedSemaphorePermit>, bytes: usize) -> Result<(), AppError> {
+    let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX);
+    let wait = Duration::from_secs(UPLOAD_WAIT_SECS);
+    let permit = tokio::time::timeout(wait, BUDGET.clone().acquire_many_owned(kib))
+        .await
+        .map_err(|_| AppError::Unavailable("upload budget exhausted".into()))?
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    match held {
+        Some(held) => held.merge(permit),
+        None => *held = Some(permit),
+    }
+    Ok(())
 }
 
 impl<F: DeserializeOwned + 'static> FromRequest for WithFiles<F> {
@@ -65,7 +92,10 @@ async fn read<F: DeserializeOwned>(
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
         let body = web::Bytes::from_request(req, &mut payload)
             .await
-            .map_err(|_| AppError::TooLarge)?;
+            .map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
+                Some(actix_web::error::PayloadError::Overflow) => AppError::TooLarge,
+                _ => AppError::BadRequest(format!("body: {e}")),
+            })?;
         if body.len() > FORM_LIMIT {
             return Err(AppError::TooLarge);
         }
@@ -74,6 +104,7 @@ async fn read<F: DeserializeOwned>(
         Ok(WithFiles {
             form,
             uploads: Vec::new(),
+            budget: None,
         })
     } else {
         Err(AppError::UnsupportedMediaType)
@@ -89,6 +120,7 @@ async fn multipart<F: DeserializeOwned>(
     let mut text_bytes = 0usize;
     let mut total = 0u64;
     let mut uploads = Vec::new();
+    let mut budget = None;
     while let Some(part) = parts.next().await {
         let mut part = part.map_err(|e| AppError::BadRequest(format!("multipart: {e}")))?;
         let name = part.name().unwrap_or_default().to_owned();
@@ -107,6 +139,7 @@ async fn multipart<F: DeserializeOwned>(
             }
             // Past its limit a file is only counted, never held.
             if size <= EVIDENCE_FILE_MAX_BYTES {
+                take_room(&mut budget, chunk.len()).await?;
                 bytes.extend_from_slice(&chunk);
             }
         }
@@ -138,7 +171,11 @@ async fn multipart<F: DeserializeOwned>(
         serde_urlencoded::to_string(&fields).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let form =
         serde_urlencoded::from_str(&encoded).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    Ok(WithFiles { form, uploads })
+    Ok(WithFiles {
+        form,
+        uploads,
+        budget,
+    })
 }
 
 /// Checks and cleans the files that came with a form, counting the files the form already

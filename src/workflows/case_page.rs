@@ -64,23 +64,25 @@ pub fn open(
     }
 }
 
-/// One of the case's files, for an agent; opening the full file is recorded.
+/// One of the case's files, for an agent; opening the full file is recorded when `record`
+/// (the agent opened it from our own pages).
 pub fn open_file(
     conn: &mut DbConn,
     case_number: &str,
     file_key: &str,
     thumbnail: bool,
     actor: &Actor,
+    record: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<evidence::Served>, Failure> {
     let open = |conn: &mut DbConn| -> Result<Option<evidence::Served>, Failure> {
         let Some(case) = db::cases::by_number(conn, case_number)? else {
             return Ok(None);
         };
-        evidence::open(conn, case.id, file_key, thumbnail, actor, now)
+        evidence::open(conn, case.id, file_key, thumbnail, actor, record, now)
     };
     // A thumbnail is part of the page; opening the file is recorded, so it writes.
-    if thumbnail {
+    if thumbnail || !record {
         open(conn)
     } else {
         db::write_tx(conn, open)

@@ -167,6 +167,11 @@ pub(super) fn attach(
     if stored.is_empty() {
         return Ok(Ok(Vec::new()));
     }
+    // Counted again here, inside the transaction: two sends of one form at once cannot
+    // together pass the limit.
+    if stored.len() > EVIDENCE_FILES_PER_SUBMISSION {
+        return Ok(Err(UploadProblem::TooMany { sent: stored.len() }));
+    }
     let (_, held) = db::evidence::totals(conn, case_id)?;
     let adding: i64 = stored.iter().map(|f| f.size).sum();
     if (held + adding) as u64 > EVIDENCE_CASE_MAX_BYTES {
@@ -208,13 +213,15 @@ pub(super) fn attach(
     Ok(Ok(names))
 }
 
-/// The name a file is listed under: its own, or one made from its kind.
+/// The name a file is listed and saved under: the sender's, with the extension of what it
+/// really is (a PDF named `x.html` is `x.pdf`; a WebP, stored as PNG, is `.png`).
 pub fn display_name(name: &str, kind: FileKind) -> String {
-    if name.is_empty() {
-        format!("evidence.{}", kind.extension())
-    } else {
-        name.to_owned()
-    }
+    let stem = match name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ if name.is_empty() => "evidence",
+        _ => name,
+    };
+    format!("{stem}.{}", kind.extension())
 }
 
 /// Keeps a refused form's files for that form (and so that browser) for a day.
@@ -285,6 +292,7 @@ pub fn open(
     file_key: &str,
     thumbnail: bool,
     actor: &Actor,
+    record: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<Served>, Failure> {
     let Some(file) = db::evidence::of_case(conn, case_id, file_key)? else {
@@ -292,6 +300,8 @@ pub fn open(
     };
     let digest = match (&file.thumb_sha256, thumbnail) {
         (Some(thumb), true) => thumb.clone(),
+        // A PDF has no thumbnail: asking for one is asking for nothing.
+        (None, true) => return Ok(None),
         _ => file.sha256.clone(),
     };
     let Some(bytes) = db::evidence::blobs::get(conn, &digest)? else {
@@ -302,8 +312,16 @@ pub fn open(
     } else {
         thumbnail_kind(&bytes)
     };
-    if !thumbnail && let Some(agent) = actor.agent_id() {
-        let note = display_name(&file.name, file.kind);
+    if !thumbnail
+        && record
+        && let Some(agent) = actor.agent_id()
+    {
+        // The key tells two files of one name apart.
+        let note = format!(
+            "{} · {}",
+            display_name(&file.name, file.kind),
+            &file.file_key[..8.min(file.file_key.len())]
+        );
         let since = (now - Duration::minutes(VIEW_RECORD_MINUTES)).naive_utc();
         let seen = db::events::recorded_since(
             conn,
@@ -343,7 +361,11 @@ pub fn delete_past_retention(
     retention_days: i64,
     now: DateTime<Utc>,
 ) -> Result<usize, Failure> {
-    let before = (now - Duration::days(retention_days)).naive_utc();
+    // A retention longer than the calendar reaches deletes nothing.
+    let Some(before) = now.checked_sub_signed(Duration::days(retention_days)) else {
+        return Ok(0);
+    };
+    let before = before.naive_utc();
     let mut deleted = 0;
     for case_id in db::evidence::past_retention(conn, before)? {
         deleted += db::write_tx(conn, |conn| -> Result<usize, Failure> {
@@ -354,7 +376,7 @@ pub fn delete_past_retention(
                     case_id,
                     &Actor::System,
                     EventKind::EvidenceDeleted,
-                    Some(&n.to_string()),
+                    Some(&format!("{n} 个文件 · {n} files")),
                     now,
                 )?;
             }

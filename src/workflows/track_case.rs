@@ -43,5 +43,13 @@ pub fn open_file(
     let Some(case) = db::cases::by_tracking_token(conn, &keys::digest(token))? else {
         return Ok(None);
     };
-    evidence::open(conn, case.id, file_key, thumbnail, &Actor::Appellant, now)
+    evidence::open(
+        conn,
+        case.id,
+        file_key,
+        thumbnail,
+        &Actor::Appellant,
+        false,
+        now,
+    )
 }

@@ -94,13 +94,25 @@ async fn violations(browser: &Browser) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A refused form (errors next to fields) is a page of its own.
+/// A refused form (errors next to fields, a kept file with its remove button) is a page of
+/// its own.
 async fn refused_form(app: &TestApp, browser: &Browser) {
     let appeal = AppealFields::valid(Utc::now()).set("amount", "500.00");
     browser.client.goto(&app.url("/appeals/new")).await.unwrap();
     browser.fill_appeal(&appeal).await;
     browser
-        .click("form.appeal button[type='submit']", "#amount-error")
+        .client
+        .find(Locator::Css("input[type='file'][name='evidence']"))
+        .await
+        .unwrap()
+        .send_keys(&fixture_path("e-receipt.pdf"))
+        .await
+        .unwrap();
+    browser
+        .click(
+            "form.appeal button[type='submit']",
+            "[data-field='pending-file']",
+        )
         .await;
 }
 
@@ -114,6 +126,16 @@ async fn every_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either_languag
             &[("bill.png", fixture("screenshot-1170x2532.png"))],
         )
         .await;
+    // A case waiting for the appellant: the tracking page shows the reply form with files.
+    let (asked, asked_token) = app.filed_case(&AppealFields::valid(Utc::now())).await;
+    let boss = app.sign_in("boss@example.com").await;
+    boss.act(&asked, "claim", &[]).await;
+    boss.act(
+        &asked,
+        "request-evidence",
+        &[("text", "Please send the e-receipt.")],
+    )
+    .await;
     let browser = Browser::start("zh-CN", 375, 812).await;
 
     let public = [
@@ -122,6 +144,7 @@ async fn every_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either_languag
         format!("/appeals/receipt/{token}"),
         format!("/track/{token}"),
         format!("/track/{token}/withdraw"),
+        format!("/track/{asked_token}"),
         "/agent/login".to_owned(),
         "/no-such-page".to_owned(),
     ];

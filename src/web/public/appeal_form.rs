@@ -122,7 +122,12 @@ pub async fn create(
     UiLang(lang): UiLang,
     sent: WithFiles<AppealForm>,
 ) -> AppResult<HttpResponse> {
-    let WithFiles { form, uploads } = sent;
+    // `_budget` holds the files' room in the upload budget until this request ends.
+    let WithFiles {
+        form,
+        uploads,
+        budget: _budget,
+    } = sent;
     let csrf_token = form.csrf_token.clone();
     let form_key = csrf::verify(&state.keys, &req, state.secure_cookies, &csrf_token)
         .ok_or(AppError::Forbidden(Denied::ForeignForm))?;

@@ -204,7 +204,12 @@ pub async fn reply(
     UiLang(lang): UiLang,
     sent: WithFiles<ReplyForm>,
 ) -> AppResult<HttpResponse> {
-    let WithFiles { form, uploads } = sent;
+    // `_budget` holds the files' room in the upload budget until this request ends.
+    let WithFiles {
+        form,
+        uploads,
+        budget: _budget,
+    } = sent;
     let form_key = csrf::verify(&state.keys, &req, state.secure_cookies, &form.csrf_token)
         .ok_or(AppError::Forbidden(Denied::ForeignForm))?;
     let token = token.into_inner();
