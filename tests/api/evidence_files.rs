@@ -103,6 +103,12 @@ async fn a_filing_with_two_images_and_a_pdf_keeps_all_three_cleaned() {
         assert_eq!(opened.status(), StatusCode::OK);
         assert_eq!(opened.headers()["content-type"], "image/png");
     }
+    // A link on another site opens the file but writes nothing under the agent's name.
+    let foreign = agent.get_from(&agent_links[1], "cross-site").await;
+    assert_eq!(foreign.status(), StatusCode::OK);
+    // A PDF has no thumbnail.
+    let no_thumb = agent.get(&format!("{}?thumb=1", agent_links[2])).await;
+    assert_eq!(no_thumb.status(), StatusCode::NOT_FOUND);
     let html = agent.get_html(&format!("/agent/cases/{case}")).await;
     let trail = html.split("data-field=\"timeline\"").nth(1).unwrap();
     assert_eq!(
