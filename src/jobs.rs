@@ -13,7 +13,7 @@ use crate::db::{self, Pool};
 use crate::workflows::digest::{self, Sent};
 use crate::workflows::{evidence, review};
 
-pub const EVERY: Duration = Duration::from_secs(300);
+pub const EVERY: Duration = Duration::from_secs(crate::domain::policy::JOBS_EVERY_SECS);
 
 /// What the jobs need to know of the settings.
 #[derive(Clone, Debug)]

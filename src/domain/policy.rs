@@ -25,6 +25,24 @@ pub const CALENDAR_WARNING_FROM_MONTH: u32 = 11;
 pub const SESSION_IDLE_MINUTES: i64 = 30;
 /// ...and after this long in all, however busy.
 pub const SESSION_ABSOLUTE_HOURS: i64 = 12;
+/// The text of one form (the filing's fields, a reply): the longest account fits many times.
+pub const FORM_TEXT_MAX_BYTES: usize = 32 * 1024;
+/// The largest queue export; beyond this, narrow the filter.
+pub const EXPORT_MAX_ROWS: i64 = 100_000;
+/// The dashboard measures service levels over this many days...
+pub const DASHBOARD_SERVICE_WINDOW_DAYS: u64 = 28;
+/// ...and charts filings per day over this many.
+pub const DASHBOARD_CHART_DAYS: u64 = 56;
+/// Failed sign-ins are counted over this window...
+pub const SIGN_IN_WINDOW_MINUTES: i64 = 15;
+/// ...before an account refuses further tries,
+pub const SIGN_IN_MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+/// ...or a client address does (it may be an office behind one address).
+pub const SIGN_IN_MAX_FAILURES_PER_ADDRESS: i64 = 30;
+/// How often the periodic jobs run (unanswered requests, digest, retention, housekeeping).
+pub const JOBS_EVERY_SECS: u64 = 300;
+/// The longest evidence file name kept (its extension included).
+pub const EVIDENCE_NAME_MAX_CHARS: usize = 100;
 /// An agent opening the same case again within this many minutes is not recorded again.
 pub const VIEW_RECORD_MINUTES: i64 = 10;
 

@@ -1,7 +1,7 @@
 //! The file name a sender gave, made safe to show: it is displayed, never used as a path.
 
 /// Characters kept; longer names are cut, keeping the extension.
-pub const NAME_MAX_CHARS: usize = 100;
+pub use crate::domain::policy::EVIDENCE_NAME_MAX_CHARS as NAME_MAX_CHARS;
 const EXTENSION_MAX_CHARS: usize = 10;
 
 /// The last path part (browsers have sent `C:\fakepath\x.png`), without control characters or

@@ -80,7 +80,7 @@ static TOO_LARGE_ZH: LazyLock<String> = LazyLock::new(|| {
         policy::EVIDENCE_FILE_MAX_BYTES / (1024 * 1024),
         policy::EVIDENCE_FILES_PER_SUBMISSION,
         policy::EVIDENCE_CASE_MAX_BYTES / (1024 * 1024),
-        super::FORM_LIMIT / 1024
+        policy::FORM_TEXT_MAX_BYTES / 1024
     )
 });
 static TOO_LARGE_EN: LazyLock<String> = LazyLock::new(|| {
@@ -89,7 +89,7 @@ static TOO_LARGE_EN: LazyLock<String> = LazyLock::new(|| {
         policy::EVIDENCE_FILE_MAX_BYTES / (1024 * 1024),
         policy::EVIDENCE_FILES_PER_SUBMISSION,
         policy::EVIDENCE_CASE_MAX_BYTES / (1024 * 1024),
-        super::FORM_LIMIT / 1024
+        policy::FORM_TEXT_MAX_BYTES / 1024
     )
 });
 

@@ -20,9 +20,6 @@ use crate::keys::Keys;
 use crate::workflows::{self, Store};
 use errors::{AppError, AppResult};
 
-/// Largest form body we read: the longest account (2000 characters) fits many times.
-pub const FORM_LIMIT: usize = 32 * 1024;
-
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
@@ -71,7 +68,7 @@ pub fn security_headers() -> DefaultHeaders {
 pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
     cfg.app_data(
         web::FormConfig::default()
-            .limit(FORM_LIMIT)
+            .limit(crate::domain::policy::FORM_TEXT_MAX_BYTES)
             .error_handler(public::form_error),
     )
     .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))

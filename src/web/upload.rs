@@ -16,7 +16,6 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::FORM_LIMIT;
 use super::errors::AppError;
 
 use crate::domain::policy::{
@@ -96,7 +95,7 @@ async fn read<F: DeserializeOwned>(
                 Some(actix_web::error::PayloadError::Overflow) => AppError::TooLarge,
                 _ => AppError::BadRequest(format!("body: {e}")),
             })?;
-        if body.len() > FORM_LIMIT {
+        if body.len() > crate::domain::policy::FORM_TEXT_MAX_BYTES {
             return Err(AppError::TooLarge);
         }
         let form =
@@ -157,7 +156,7 @@ async fn multipart<F: DeserializeOwned>(
             Some(_) => {}
             None => {
                 text_bytes += bytes.len();
-                if text_bytes > FORM_LIMIT {
+                if text_bytes > crate::domain::policy::FORM_TEXT_MAX_BYTES {
                     return Err(AppError::TooLarge);
                 }
                 let value = String::from_utf8(bytes)

@@ -82,13 +82,6 @@ pub fn create_agent(
     }
 }
 
-/// Failures counted over this window...
-pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
-/// ...before an account refuses further tries,
-pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-/// ...or a client address does (it may be an office behind one address).
-pub const MAX_FAILURES_PER_ADDRESS: i64 = 30;
-
 /// A signed-in account as the console needs it on every request.
 #[derive(Clone, Debug)]
 pub struct SessionAgent {
@@ -157,7 +150,7 @@ pub fn sign_in(
     }
     let account = format!("account:{email}");
     let address = format!("address:{client_address}");
-    let since = (now - Duration::minutes(THROTTLE_WINDOW_MINUTES)).naive_utc();
+    let since = (now - Duration::minutes(policy::SIGN_IN_WINDOW_MINUTES)).naive_utc();
 
     // Counted as a failure before it is checked, so that a burst of parallel guesses
     // sees itself; a success takes it back.
@@ -165,12 +158,12 @@ pub fn sign_in(
     db::sign_in::record_failure(conn, &account, at)?;
     db::sign_in::record_failure(conn, &address, at)?;
     for (subject, limit) in [
-        (&account, MAX_FAILURES_PER_ACCOUNT),
-        (&address, MAX_FAILURES_PER_ADDRESS),
+        (&account, policy::SIGN_IN_MAX_FAILURES_PER_ACCOUNT),
+        (&address, policy::SIGN_IN_MAX_FAILURES_PER_ADDRESS),
     ] {
         if db::sign_in::failures_since(conn, subject, since)? > limit {
             let oldest = db::sign_in::oldest_since(conn, subject, since)?.unwrap_or(since);
-            let opens = oldest + Duration::minutes(THROTTLE_WINDOW_MINUTES);
+            let opens = oldest + Duration::minutes(policy::SIGN_IN_WINDOW_MINUTES);
             let minutes = (opens - now.naive_utc()).num_minutes().max(0) + 1;
             return Ok(Err(SignInRefused::TooManyAttempts {
                 retry_after_minutes: minutes,

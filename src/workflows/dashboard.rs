@@ -6,11 +6,7 @@ use chrono::{Days, NaiveDate};
 use super::Failure;
 use crate::db::{DbConn, stats};
 use crate::domain::case_status::CaseStatus;
-
-/// Service levels are measured over this many days...
-pub const SERVICE_WINDOW_DAYS: u64 = 28;
-/// ...and filings charted per day over this many.
-pub const CHART_DAYS: u64 = 56;
+use crate::domain::policy::{DASHBOARD_CHART_DAYS, DASHBOARD_SERVICE_WINDOW_DAYS};
 
 pub struct Figures {
     /// Every open status, with its count (zero included).
@@ -29,8 +25,8 @@ pub fn figures(conn: &mut DbConn, today: NaiveDate) -> Result<Figures, Failure> 
     let open = &CaseStatus::OPEN;
     let counted = stats::open_by_status(conn, open)?;
     let (due_today, overdue) = stats::open_due(conn, open, today)?;
-    let decided = stats::decided_within(conn, today - Days::new(SERVICE_WINDOW_DAYS))?;
-    let first_day = today - Days::new(CHART_DAYS - 1);
+    let decided = stats::decided_within(conn, today - Days::new(DASHBOARD_SERVICE_WINDOW_DAYS))?;
+    let first_day = today - Days::new(DASHBOARD_CHART_DAYS - 1);
     let per_day = stats::filings_per_day(conn, first_day)?;
     Ok(Figures {
         open_by_status: open
@@ -43,7 +39,7 @@ pub fn figures(conn: &mut DbConn, today: NaiveDate) -> Result<Figures, Failure> 
         due_today,
         overdue,
         decided,
-        filings_per_day: (0..CHART_DAYS)
+        filings_per_day: (0..DASHBOARD_CHART_DAYS)
             .map(|i| first_day + Days::new(i))
             .map(|day| {
                 let n = per_day

@@ -22,9 +22,6 @@ use crate::workflows::queue::{
     self, Assignee, Cursor, Filter, FilterProblem, PAGE_SIZE, QueueItem, Search, Statuses,
 };
 
-/// The largest export: beyond this, narrow the filter.
-const EXPORT_LIMIT: i64 = 100_000;
-
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub struct QueueQuery {
@@ -251,7 +248,15 @@ pub async fn export(
     let parsed = parse(&query, &who, cst::local_date(now));
     let filter = parsed.filter;
     let page = state
-        .run(move |conn| queue::page(conn, &filter, None, EXPORT_LIMIT, now))
+        .run(move |conn| {
+            queue::page(
+                conn,
+                &filter,
+                None,
+                crate::domain::policy::EXPORT_MAX_ROWS,
+                now,
+            )
+        })
         .await??;
     let columns: Vec<&str> = lang
         .t(
