@@ -271,21 +271,119 @@ async fn a_body_past_the_total_limit_gets_413_with_the_limits_not_a_reset() {
 }
 
 #[tokio::test]
-async fn a_decompression_bomb_is_refused_without_the_memory_it_claims() {
-    let app = spawn_app().await;
-    let bomb = png_claiming(30_000, 30_000);
-    let response = app
-        .file_with(&AppealFields::valid(Utc::now()), &[("bomb.png", bomb)])
-        .await;
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let error = file_error(&response.text().await.unwrap()).expect("error");
-    assert!(error.contains("bomb.png"), "{error}");
-    // Refused from its header: decoding 30000×30000 RGBA would need 3.4 GB. (Peak memory
-    // under load is measured by `cargo bench --bench evidence_files`.)
+async fn decompression_bombs_are_refused_and_the_servers_memory_stays_under_the_cap() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    // The server as its own process, so that its peak memory is its own.
+    let database = TestDatabase::fresh();
+    let mail = std::env::temp_dir().join(format!("appealdesk-bomb-mail-{}", std::process::id()));
+    let server = Command::new(env!("CARGO_BIN_EXE_appealdesk"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", database.env_url())
+        .env("MAIL_WORKER", "off")
+        .env("MAIL_DIR", &mail)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    // Ended however the test ends.
+    let mut server = KillOnDrop(server);
+    let stderr = server.0.stderr.take().expect("stderr");
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            // The log may be coloured: read it without its escape sequences.
+            let mut plain = String::new();
+            let mut escape = false;
+            for c in line.chars() {
+                match (escape, c) {
+                    (false, '\u{1b}') => escape = true,
+                    (true, 'm') => escape = false,
+                    (false, c) => plain.push(c),
+                    (true, _) => {}
+                }
+            }
+            if let Some(port) = plain.split("port=").nth(1) {
+                let port: String = port.chars().take_while(char::is_ascii_digit).collect();
+                let _ = port_tx.send(port);
+            }
+        }
+    });
+    let port = port_rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the server says its port");
+    let base = format!("http://127.0.0.1:{port}");
+
+    let client = client();
+    let form = client
+        .get(format!("{base}/appeals/new"))
+        .send()
+        .await
+        .unwrap();
+    let token = attr(&form.text().await.unwrap(), "name=\"csrf_token\" value=\"").unwrap();
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in AppealFields::valid(Utc::now()).with_token(&token) {
+        form = form.text(k, v);
+    }
+    // 30000×30000 claimed in a few bytes, and 8000×8000 really compressed (183 MiB decoded).
+    let bombs = [png_claiming(30_000, 30_000), zero_png(8_000, 8_000)];
+    for (i, bomb) in bombs.iter().cycle().take(8).enumerate() {
+        let part = reqwest::multipart::Part::bytes(bomb.clone()).file_name(format!("bomb{i}.png"));
+        form = form.part("evidence", part);
+    }
+    let response = client
+        .post(format!("{base}/appeals"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let page = response.text().await.unwrap();
+    let status_file =
+        std::fs::read_to_string(format!("/proc/{}/status", server.0.id())).unwrap_or_default();
+    drop(server);
+    let _ = std::fs::remove_dir_all(&mail);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let error = file_error(&page).expect("refused next to the file field");
+    assert!(
+        error.contains("bomb0.png") && error.contains("bomb7.png"),
+        "{error}"
+    );
+    let peak_kib: u64 = status_file
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("the server's peak memory");
+    println!("server peak RSS with 8 bombs: {} MiB", peak_kib / 1024);
+    assert!(peak_kib < 256 * 1024, "peak RSS {peak_kib} KiB");
+}
+
+/// A real PNG of `width`×`height` black pixels: tiny compressed, huge decoded.
+fn zero_png(width: u32, height: u32) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let row = vec![0_u8; 1 + 3 * width as usize];
+    for _ in 0..height {
+        z.write_all(&row).expect("write to memory");
+    }
+    let idat = z.finish().expect("finish");
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    png(&ihdr, &idat)
 }
 
 /// A PNG whose header claims `width`×`height`, with a few bytes of (invalid) data.
 fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    png(&ihdr, &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])
+}
+
+fn png(ihdr: &[u8], idat: &[u8]) -> Vec<u8> {
     fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
         out.extend_from_slice(&(data.len() as u32).to_be_bytes());
         let mut crc_input = kind.to_vec();
@@ -294,17 +392,9 @@ fn png_claiming(width: u32, height: u32) -> Vec<u8> {
         out.extend_from_slice(data);
         out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
     }
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    chunk(&mut out, b"IHDR", &ihdr);
-    chunk(
-        &mut out,
-        b"IDAT",
-        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
-    );
+    chunk(&mut out, b"IHDR", ihdr);
+    chunk(&mut out, b"IDAT", idat);
     chunk(&mut out, b"IEND", &[]);
     out
 }
@@ -449,4 +539,13 @@ async fn the_queue_and_its_export_count_each_cases_files() {
         .find(|l| l.starts_with(&with_files))
         .expect("row");
     assert!(line.ends_with(",2"), "{line}");
+}
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
