@@ -7,36 +7,14 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use appealdesk::domain::policy::{IMAGE_DECODES_AT_ONCE, PROCESS_MEMORY_CAP_BYTES};
 use appealdesk::evidence_files::{FileRefusal, inspect};
+use common::{median, mib, reset_peak, status_kib};
 
 const SCREENSHOT: &[u8] = include_bytes!("../tests/fixtures/screenshot-1170x2532.png");
 const GPS_PHOTO: &[u8] = include_bytes!("../tests/fixtures/gps-photo.jpg");
-
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix(field))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// Starts a new peak: VmHWM falls back to the current RSS (Linux ≥ 4.0).
-fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
 
 fn time_inspections(name: &str, bytes: &[u8], rounds: usize) -> Duration {
     let times: Vec<Duration> = (0..rounds)

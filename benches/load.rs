@@ -8,7 +8,9 @@
 
 use std::time::{Duration, Instant};
 
-use appealdesk::config::{Clock, DatabaseUrl, MailSettings, Settings};
+mod common;
+
+use appealdesk::config::DatabaseUrl;
 use appealdesk::db::{self, cases::NewCase};
 use appealdesk::domain::Lang;
 use appealdesk::domain::agent::Role;
@@ -104,21 +106,8 @@ async fn main() -> anyhow::Result<()> {
         Ok(u) => DatabaseUrl::parse(Some(&u))?,
         Err(_) => DatabaseUrl::Sqlite(dir.join("bench.db")),
     };
-    let settings = Settings {
-        database: url.clone(),
-        bind: "127.0.0.1:0".into(),
-        public_base_url: None,
-        secret_key: None,
-        pool_size: 8,
-        clock: Clock::System,
-        // Filing writes its receipt to the outbox; sending is the worker's, not measured.
-        mail: MailSettings {
-            run_worker: false,
-            dir: dir.join("mail"),
-            ..MailSettings::default()
-        },
-        evidence_retention_days: appealdesk::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
-    };
+    let settings = common::settings(url.clone(), &dir);
+
     appealdesk::startup::prepare_database(&settings)?;
     let start = Instant::now();
     seed(&url, cases)?;

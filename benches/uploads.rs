@@ -8,32 +8,15 @@
 
 use std::time::{Duration, Instant};
 
-use appealdesk::config::{Clock, DatabaseUrl, MailSettings, Settings};
+mod common;
+
+use appealdesk::config::DatabaseUrl;
 use appealdesk::startup::Application;
 use chrono::Utc;
+use common::{median, mib, reset_peak, status_kib};
 
 const SCREENSHOT: &[u8] = include_bytes!("../tests/fixtures/screenshot-1170x2532.png");
 const AT_ONCE: usize = 8;
-
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix(field))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
 
 /// A valid filing's fields, unique per `n` (its own WeChat ID and transaction ID).
 fn fields(n: u64, token: &str) -> Vec<(String, String)> {
@@ -127,20 +110,8 @@ async fn main() -> anyhow::Result<()> {
         Ok(u) => DatabaseUrl::parse(Some(&u))?,
         Err(_) => DatabaseUrl::Sqlite(dir.join("bench.db")),
     };
-    let settings = Settings {
-        database: url.clone(),
-        bind: "127.0.0.1:0".into(),
-        public_base_url: None,
-        secret_key: None,
-        pool_size: 8,
-        clock: Clock::System,
-        mail: MailSettings {
-            run_worker: false,
-            dir: dir.join("mail"),
-            ..MailSettings::default()
-        },
-        evidence_retention_days: appealdesk::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
-    };
+    let settings = common::settings(url.clone(), &dir);
+
     let app = Application::build(settings).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
@@ -165,7 +136,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // Eight filings with a screenshot each, sent together from eight browsers.
-    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let reset = reset_peak();
     let before = status_kib("VmRSS:");
     let start = Instant::now();
     let tasks: Vec<_> = (0..AT_ONCE as u64)
