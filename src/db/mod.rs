@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod cases;
 pub mod events;
 pub mod evidence;
+pub mod gauges;
 pub mod outbox;
 pub mod queue;
 pub mod quota;
@@ -15,6 +16,7 @@ pub mod schema;
 pub mod secrets;
 pub mod sessions;
 pub mod sign_in;
+pub mod sqlite_file;
 pub mod stats;
 pub mod types;
 
@@ -48,6 +50,8 @@ pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 #[derive(Debug)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// SQLite: marks the file in use for as long as the pool lives (`restore` refuses).
+    _in_use: Option<sqlite_file::InUse>,
 }
 
 impl ManageConnection for ConnectionManager {
@@ -84,6 +88,10 @@ impl ManageConnection for ConnectionManager {
 }
 
 pub fn pool(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
+    let in_use = match url {
+        DatabaseUrl::Sqlite(path) => Some(sqlite_file::hold_shared(path)?),
+        DatabaseUrl::Postgres(_) => None,
+    };
     r2d2::Pool::builder()
         .max_size(size)
         // Connect on demand only: an idle instance holds no spare connections, and no
@@ -91,7 +99,10 @@ pub fn pool(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
         // Kerberos teardown crashes under one).
         .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(10))
-        .build(ConnectionManager { url: url.clone() })
+        .build(ConnectionManager {
+            url: url.clone(),
+            _in_use: in_use,
+        })
         .with_context(|| format!("cannot open the database {url:?}"))
 }
 
@@ -117,6 +128,15 @@ pub fn migrate(conn: &mut DbConn, now: chrono::NaiveDateTime) -> anyhow::Result<
             done
         }
     }
+}
+
+/// How many of this build's migrations the database lacks.
+pub fn pending_migrations(conn: &mut DbConn) -> QueryResult<usize> {
+    let pending = match conn {
+        DbConn::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|m| m.len()),
+        DbConn::Postgres(c) => c.pending_migrations(POSTGRES_MIGRATIONS).map(|m| m.len()),
+    };
+    pending.map_err(diesel::result::Error::QueryBuilderError)
 }
 
 /// A transaction for writes that enforce a rule. On SQLite it is `BEGIN IMMEDIATE`:

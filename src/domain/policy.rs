@@ -43,6 +43,13 @@ pub const SIGN_IN_MAX_FAILURES_PER_ADDRESS: i64 = 30;
 pub const JOBS_EVERY_SECS: u64 = 300;
 /// The longest evidence file name kept (its extension included).
 pub const EVIDENCE_NAME_MAX_CHARS: usize = 100;
+/// How long a worker's claim on outbox mail lasts (`MAIL_LEASE_SECS` overrides it). The
+/// worker renews its claims every third of it while it sends, so a live worker keeps its
+/// mail however slow the server, and a crashed one's mail is taken up again within it.
+pub const MAIL_LEASE_SECS: u64 = 60;
+/// On SIGTERM a server stops accepting and gives the requests under way this long to
+/// finish (an upload of the largest request over a slow phone link fits).
+pub const SHUTDOWN_GRACE_SECS: u64 = 30;
 /// An agent opening the same case again within this many minutes is not recorded again.
 pub const VIEW_RECORD_MINUTES: i64 = 10;
 

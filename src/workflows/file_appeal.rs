@@ -64,6 +64,18 @@ impl Refused {
     }
 }
 
+impl Refused {
+    /// The refusal's name in `/metrics`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Refused::QuotaUsed { .. } => "quota_used",
+            Refused::TransactionIdTaken => "transaction_id_taken",
+            Refused::FormAlreadyUsed => "form_already_used",
+            Refused::Evidence(_) => "evidence_over_limit",
+        }
+    }
+}
+
 impl Refusal for Refused {
     fn message(&self, lang: Lang) -> String {
         match self {
@@ -131,8 +143,22 @@ pub fn file_appeal(
             {
                 tracing::debug!(attempt, "filing lost a race, trying again");
             }
-            result => return result,
+            result => {
+                count(&result);
+                return result;
+            }
         }
+    }
+}
+
+/// Counts the outcome for `/metrics`; an infrastructure failure is counted as a 5xx.
+fn count(result: &Result<Filed, FileError>) {
+    use crate::metrics::{FilingOutcome, filing};
+    match result {
+        Ok(Filed::New { .. }) => filing(FilingOutcome::Accepted),
+        Ok(Filed::Again { .. }) => filing(FilingOutcome::Again),
+        Err(FileError::Refused(refused)) => filing(FilingOutcome::Refused(refused.reason())),
+        Err(FileError::Failure(_)) => {}
     }
 }
 

@@ -3,6 +3,7 @@
 //! python3 with aiosmtpd (`pip install aiosmtpd==1.4.6`).
 
 mod accessibility;
+mod backup;
 mod browser;
 mod cli;
 mod console_auth;
@@ -11,11 +12,13 @@ mod console_review;
 mod evidence_files;
 mod filing;
 mod helpers;
+mod leases;
 mod mail_delivery;
 mod mail_helpers;
 mod mail_injection;
 mod mail_receipt;
 mod mail_steps;
+mod operations;
 mod outbox_claims;
 mod pages;
 mod quota;

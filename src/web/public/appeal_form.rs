@@ -147,6 +147,7 @@ pub async fn create(
     let appeal = match Appeal::parse(&raw, now) {
         Ok(appeal) if problems.is_empty() => appeal,
         parsed => {
+            crate::metrics::filing(crate::metrics::FilingOutcome::Refused("invalid_form"));
             // Nothing that came is lost: the good files wait for the corrected form.
             let files = keep(&state, &form_key, files, None, now).await?;
             let refusals = parsed.err().unwrap_or_default();

@@ -24,6 +24,7 @@ pub struct TestApp {
     duties: appealdesk::jobs::Duties,
     pool: db::Pool,
     handle: actix_web::dev::ServerHandle,
+    serving: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 pub fn settings(database: &TestDatabase, clock: Clock) -> Settings {
@@ -40,6 +41,7 @@ pub fn settings(database: &TestDatabase, clock: Clock) -> Settings {
             ..MailSettings::default()
         },
         evidence_retention_days: appealdesk::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
+        metrics_token: None,
     }
 }
 
@@ -82,7 +84,7 @@ impl TestApp {
             .expect("the application starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
-        tokio::spawn(app.run_until_stopped());
+        let serving = tokio::spawn(app.run_until_stopped());
         let pool = db::pool(&database.url, 2).expect("test pool");
         TestApp {
             address,
@@ -92,7 +94,19 @@ impl TestApp {
             duties,
             pool,
             handle,
+            serving,
         }
+    }
+
+    /// Stops the server as SIGTERM would and waits until it, its jobs and its worker have
+    /// ended and let go of the database.
+    pub async fn stop(mut self) {
+        self.handle.stop(true).await;
+        let serving = std::mem::replace(&mut self.serving, tokio::spawn(async { Ok(()) }));
+        serving
+            .await
+            .expect("the serving task")
+            .expect("a clean stop");
     }
 
     /// Files an appeal and returns (case number, tracking token).
