@@ -145,6 +145,7 @@ async fn every_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either_languag
         format!("/track/{token}"),
         format!("/track/{token}/withdraw"),
         format!("/track/{asked_token}"),
+        "/track/recover".to_owned(),
         "/agent/login".to_owned(),
         "/no-such-page".to_owned(),
     ];
