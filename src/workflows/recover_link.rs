@@ -3,15 +3,15 @@
 //! answers the same whether they matched, and the work done is the same either way
 //! (the case read and locked, a token made, the mail rendered).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 
 use super::Failure;
 use super::review::{self, Actor};
 use crate::db::{self, DbConn};
-use crate::domain::Lang;
 use crate::domain::case_number::TypedCaseNumber;
 use crate::domain::evidence::Email;
 use crate::domain::timeline::EventKind;
+use crate::domain::{Lang, cst, policy};
 use crate::email::{self, LinkReissued, Message};
 use crate::keys;
 
@@ -19,6 +19,7 @@ use crate::keys;
 #[derive(Debug, PartialEq, Eq)]
 pub enum Reissued {
     Mailed,
+    /// No such case, another email, or the case's links for today are used up.
     NoMatch,
 }
 
@@ -43,6 +44,21 @@ pub fn reissue(
         let matched = case.filter(|c| {
             Email::parse(&c.email).is_ok_and(|filed| filed.mailbox() == email.mailbox())
         });
+        // Someone who knows both could otherwise flood the appellant's inbox and keep
+        // killing their link.
+        let day_start = cst::from_local(cst::local_date(now).and_time(NaiveTime::MIN));
+        let matched = match matched {
+            Some(c) => {
+                let today = db::events::count_since(
+                    conn,
+                    c.id,
+                    EventKind::LinkReissued,
+                    day_start.naive_utc(),
+                )?;
+                (today < policy::LINK_REISSUES_PER_CASE_PER_DAY).then_some(c)
+            }
+            None => None,
+        };
         let Some(case) = matched else {
             mail.render()
                 .map_err(|e| Failure::Template(e.to_string()))?;

@@ -149,3 +149,25 @@ async fn a_malformed_request_is_refused_by_field_and_a_foreign_form_is_forbidden
     let form = app.get_html("/track/recover").await;
     assert!(form.contains("Get your tracking link again"));
 }
+
+#[tokio::test]
+async fn a_case_gets_at_most_three_new_links_a_day() {
+    let app = spawn_app_at("2026-11-24 10:00:00").await;
+    let appeal = AppealFields::valid(app.clock.now());
+    let (number, _) = app.filed_case(&appeal).await;
+    let receipts = app.count("outbox");
+    let mut pages = Vec::new();
+    for _ in 0..4 {
+        pages.push(ask(&app, &number, appeal.get("email")).await);
+    }
+    assert_eq!(
+        app.count("outbox"),
+        receipts + 3,
+        "the fourth mails nothing"
+    );
+    assert!(pages.windows(2).all(|w| w[0] == w[1]), "and reads the same");
+
+    app.clock.advance(chrono::Duration::days(1));
+    ask(&app, &number, appeal.get("email")).await;
+    assert_eq!(app.count("outbox"), receipts + 4, "a new day, a new link");
+}
