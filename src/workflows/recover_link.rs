@@ -2,6 +2,8 @@
 //! mail, and the old one stops opening the case. Whoever asks learns nothing: the caller
 //! answers the same whether they matched, and the work done is the same either way
 //! (the case read and locked, a token made, the mail rendered).
+//! The filing form's own link (derived from its one-time key) dies too: sending that
+//! form again leads to a receipt that no longer opens.
 
 use chrono::{DateTime, NaiveTime, Utc};
 
