@@ -164,6 +164,8 @@ pub struct Settings {
     pub evidence_retention_days: u32,
     /// `METRICS_TOKEN`: the bearer token `/metrics` asks for; unset → no `/metrics`.
     pub metrics_token: Option<String>,
+    /// Days sent mail is kept.
+    pub outbox_retention_days: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -178,6 +180,7 @@ impl std::fmt::Debug for Settings {
             .field("mail", &self.mail)
             .field("evidence_retention_days", &self.evidence_retention_days)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("outbox_retention_days", &self.outbox_retention_days)
             .finish()
     }
 }
@@ -223,6 +226,14 @@ impl Settings {
                 None => crate::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
             },
             metrics_token,
+            outbox_retention_days: match var("OUTBOX_RETENTION_DAYS") {
+                Some(n) => {
+                    n.parse().ok().filter(|n| *n > 0).context(
+                        "OUTBOX_RETENTION_DAYS must be a whole number of days, at least 1",
+                    )?
+                }
+                None => crate::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
+            },
         })
     }
 
@@ -234,6 +245,7 @@ impl Settings {
                 .clone()
                 .unwrap_or_else(|| Self::DEFAULT_PUBLIC_BASE_URL.to_owned()),
             evidence_retention_days: self.evidence_retention_days,
+            outbox_retention_days: self.outbox_retention_days,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod gauges;
 pub mod outbox;
 pub mod queue;
 pub mod quota;
+pub mod receipt_slots;
 pub mod schema;
 pub mod secrets;
 pub mod sessions;
