@@ -1,3 +1,4 @@
+use actix_web::HttpMessage;
 use tracing_subscriber::EnvFilter;
 
 /// Logs to stderr; `RUST_LOG` overrides the default level.
@@ -12,7 +13,8 @@ pub fn init() {
 }
 
 /// Request spans name the route template (`/track/{token}`), never the path or query:
-/// tracking tokens and `next=` links stay out of the logs.
+/// tracking tokens and `next=` links stay out of the logs. They carry the client's address
+/// as the limits see it.
 pub struct RedactedSpans;
 
 impl tracing_actix_web::RootSpanBuilder for RedactedSpans {
@@ -20,8 +22,14 @@ impl tracing_actix_web::RootSpanBuilder for RedactedSpans {
         let route = request
             .match_pattern()
             .unwrap_or_else(|| "(no route)".to_owned());
+        // As `web::client::identify` found it: behind a trusted proxy, the real client.
+        let client = request
+            .extensions()
+            .get::<crate::web::client::ClientAddr>()
+            .map_or_else(|| "unknown".to_owned(), ToString::to_string);
         tracing::info_span!(
             "HTTP request",
+            client.address = %client,
             http.method = %request.method(),
             http.route = %route,
             http.status_code = tracing::field::Empty,
