@@ -365,6 +365,9 @@ fn query(rng: &mut StdRng) -> Vec<u8> {
         b"page=99999999999999999999",
         b"assignee=mine&assignee=7",
         b"kind=%00",
+        b"q=a%00b",
+        b"q=%ff%fe",
+        b"assignee=%00",
         b"from=2026-13-45&to=x",
         b"=&&==",
         b"sort=\xff\xfe",
@@ -521,4 +524,20 @@ fn body(rng: &mut StdRng, known: &Known, signed_in: bool) -> (Option<Vec<u8>>, V
         ),
         _ => (Some(urlencoded), junk_bytes(rng, 500)),
     }
+}
+
+/// Found by the fuzz on PostgreSQL (its text cannot hold a NUL): a 500 before.
+#[tokio::test]
+async fn a_nul_in_a_file_key_finds_no_file() {
+    let app = spawn_app().await;
+    let screenshot = ("bill.png", fixture("screenshot-1170x2532.png"));
+    let (case, token, _) = app
+        .filed_case_with(&AppealFields::valid(Utc::now()), &[screenshot])
+        .await;
+    let r = app.get(&format!("/track/{token}/files/%ff%fe%00")).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    app.create_agent("boss@example.com", Role::Supervisor);
+    let boss = app.sign_in("boss@example.com").await;
+    let r = boss.get(&format!("/agent/cases/{case}/files/a%00b")).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
