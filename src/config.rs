@@ -165,6 +165,8 @@ pub struct Settings {
     pub mail: MailSettings,
     /// Days after a case closes that its evidence files are kept.
     pub evidence_retention_days: u32,
+    /// Days sent mail is kept.
+    pub outbox_retention_days: u32,
     /// Client addresses, rate limits, body deadline.
     pub edge: EdgeSettings,
 }
@@ -180,6 +182,7 @@ impl std::fmt::Debug for Settings {
             .field("clock", &self.clock)
             .field("mail", &self.mail)
             .field("evidence_retention_days", &self.evidence_retention_days)
+            .field("outbox_retention_days", &self.outbox_retention_days)
             .field("edge", &self.edge)
             .finish()
     }
@@ -220,6 +223,14 @@ impl Settings {
                 )?,
                 None => crate::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
             },
+            outbox_retention_days: match var("OUTBOX_RETENTION_DAYS") {
+                Some(n) => {
+                    n.parse().ok().filter(|n| *n > 0).context(
+                        "OUTBOX_RETENTION_DAYS must be a whole number of days, at least 1",
+                    )?
+                }
+                None => crate::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
+            },
             edge: EdgeSettings::from_env(var)?,
         })
     }
@@ -244,6 +255,7 @@ impl Settings {
         crate::jobs::Duties {
             links_base,
             evidence_retention_days: self.evidence_retention_days,
+            outbox_retention_days: self.outbox_retention_days,
         }
     }
 
@@ -282,6 +294,7 @@ mod tests {
             clock: Clock::System,
             mail: MailSettings::default(),
             evidence_retention_days: 1,
+            outbox_retention_days: 1,
             edge: EdgeSettings::default(),
         };
         let at = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();

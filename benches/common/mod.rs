@@ -50,6 +50,7 @@ pub fn settings(url: DatabaseUrl, dir: &Path) -> Settings {
             ..MailSettings::default()
         },
         evidence_retention_days: appealdesk::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
+        outbox_retention_days: appealdesk::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
         // One loopback client plays thousands of appellants: the per-address limits would
         // measure themselves, not the server.
         edge: EdgeSettings {

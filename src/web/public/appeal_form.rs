@@ -166,6 +166,8 @@ pub async fn create(
     let keys = state.keys.clone();
     let links_base = state.links_base();
     let (key, files) = (form_key.clone(), files);
+    // Behind trusted proxies, the forwarded client (`web::client`), never the proxy.
+    let client_ip = Some(crate::web::client::ClientAddr::of(&req).0);
     let outcome = state
         .run(move |conn| {
             let filing = Filing {
@@ -174,6 +176,7 @@ pub async fn create(
                 submission_key: &key,
                 links_base: &links_base,
                 files: &files,
+                client_ip,
             };
             file_appeal(conn, &keys, &filing, now).map_err(|e| (e, files))
         })
