@@ -1,5 +1,6 @@
 //! Settings from the environment. Secrets are never logged: `Debug` redacts them.
 
+pub mod edge;
 mod mail;
 
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 
+pub use edge::{EdgeSettings, RateLimits, TrustedProxies};
 pub use mail::MailSettings;
 
 /// Where the cases live, chosen from the URL's scheme and never by trial.
@@ -152,7 +154,8 @@ impl Clock {
 pub struct Settings {
     pub database: DatabaseUrl,
     pub bind: String,
-    /// Base of the links we hand out; also decides the cookies' `Secure` flag.
+    /// Base of the links we hand out (unset: this server's own address, never a request's
+    /// `Host`); also decides the cookies' `Secure` flag and HSTS.
     pub public_base_url: Option<String>,
     /// Signs CSRF tokens and derives tracking tokens. Unset → one kept in the database,
     /// shared by every instance on it.
@@ -166,6 +169,8 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     /// Days sent mail is kept.
     pub outbox_retention_days: u32,
+    /// Client addresses, rate limits, body deadline.
+    pub edge: EdgeSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -181,14 +186,13 @@ impl std::fmt::Debug for Settings {
             .field("evidence_retention_days", &self.evidence_retention_days)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("outbox_retention_days", &self.outbox_retention_days)
+            .field("edge", &self.edge)
             .finish()
     }
 }
 
 impl Settings {
     pub const DEFAULT_BIND: &'static str = "127.0.0.1:8080";
-    /// Links in mail need an absolute base that no request can choose.
-    pub const DEFAULT_PUBLIC_BASE_URL: &'static str = "http://127.0.0.1:8080";
 
     pub fn from_env() -> anyhow::Result<Self> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -214,7 +218,10 @@ impl Settings {
         Ok(Self {
             database,
             bind: var("BIND").unwrap_or_else(|| Self::DEFAULT_BIND.to_owned()),
-            public_base_url: var("PUBLIC_BASE_URL").map(|u| u.trim_end_matches('/').to_owned()),
+            public_base_url: match var("PUBLIC_BASE_URL") {
+                Some(url) => Some(public_base_url(&url)?),
+                None => None,
+            },
             secret_key,
             pool_size,
             clock: Clock::System,
@@ -234,21 +241,35 @@ impl Settings {
                 }
                 None => crate::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
             },
+            edge: EdgeSettings::from_env(var)?,
         })
     }
 
-    /// What the periodic jobs need of these settings.
-    pub fn duties(&self) -> crate::jobs::Duties {
+    /// Where the links we hand out start: `PUBLIC_BASE_URL`, else the address this server
+    /// listens on (`local`, the listener's own: never what a request says in `Host`). A
+    /// listener on every interface is reached on loopback.
+    pub fn links_base(&self, local: std::net::SocketAddr) -> String {
+        if let Some(base) = &self.public_base_url {
+            return base.clone();
+        }
+        let ip = match local.ip() {
+            std::net::IpAddr::V4(v4) if v4.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::IpAddr::V6(v6) if v6.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+            ip => ip,
+        };
+        format!("http://{}", std::net::SocketAddr::new(ip, local.port()))
+    }
+
+    /// What the periodic jobs need of these settings, with the links' base (`links_base`).
+    pub fn duties(&self, links_base: String) -> crate::jobs::Duties {
         crate::jobs::Duties {
-            links_base: self
-                .public_base_url
-                .clone()
-                .unwrap_or_else(|| Self::DEFAULT_PUBLIC_BASE_URL.to_owned()),
+            links_base,
             evidence_retention_days: self.evidence_retention_days,
             outbox_retention_days: self.outbox_retention_days,
         }
     }
 
+    /// Served over https: cookies are `Secure` and browsers are told to keep to https (HSTS).
     pub fn secure_cookies(&self) -> bool {
         self.public_base_url
             .as_deref()
@@ -256,9 +277,54 @@ impl Settings {
     }
 }
 
+/// `PUBLIC_BASE_URL`: an absolute http(s) URL without a trailing slash.
+fn public_base_url(raw: &str) -> anyhow::Result<String> {
+    let url = raw.trim().trim_end_matches('/');
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match host {
+        Some(host) if !host.is_empty() && !host.contains(['?', '#', ' ']) => Ok(url.to_owned()),
+        _ => bail!("PUBLIC_BASE_URL must be an absolute http:// or https:// URL, not {raw:?}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_start_at_the_public_base_url_or_the_listeners_own_address() {
+        let mut settings = Settings {
+            database: DatabaseUrl::Sqlite("x.db".into()),
+            bind: "0.0.0.0:0".into(),
+            public_base_url: None,
+            secret_key: None,
+            pool_size: 1,
+            clock: Clock::System,
+            mail: MailSettings::default(),
+            evidence_retention_days: 1,
+            outbox_retention_days: 1,
+            edge: EdgeSettings::default(),
+            metrics_token: None,
+        };
+        let at = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
+        assert_eq!(
+            settings.links_base(at("0.0.0.0:4711")),
+            "http://127.0.0.1:4711"
+        );
+        assert_eq!(settings.links_base(at("[::]:4711")), "http://[::1]:4711");
+        assert_eq!(settings.links_base(at("10.1.2.3:80")), "http://10.1.2.3:80");
+        settings.public_base_url = Some(public_base_url("https://appeals.example.cn/").unwrap());
+        assert_eq!(
+            settings.links_base(at("0.0.0.0:4711")),
+            "https://appeals.example.cn"
+        );
+        assert!(settings.secure_cookies());
+        for bad in ["appeals.example.cn", "ftp://x", "https://", "https://a b"] {
+            assert!(public_base_url(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn database_url_is_chosen_by_scheme() {

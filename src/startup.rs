@@ -3,8 +3,10 @@
 //! jobs beside it; all three stop together.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
@@ -18,6 +20,7 @@ use crate::web::{self, AppState};
 
 pub struct Application {
     port: u16,
+    links_base: String,
     server: Server,
     /// The in-process outbox worker, unless workers run apart (`MAIL_WORKER=off`).
     worker: Option<Running>,
@@ -35,7 +38,9 @@ impl Application {
     /// Serves on a listener the caller bound (`settings.bind` is not used): no other
     /// process can take the port between choosing it and serving on it.
     pub async fn build_on(settings: Settings, listener: TcpListener) -> anyhow::Result<Self> {
-        let port = listener.local_addr()?.port();
+        let local = listener.local_addr()?;
+        let port = local.port();
+        let links_base = settings.links_base(local);
         let pool = prepare_database(&settings)?;
         let keys = server_keys(&settings, &pool)?;
         let wake = Wake::default();
@@ -48,7 +53,7 @@ impl Application {
         let jobs = jobs::spawn(
             pool.clone(),
             settings.clock,
-            settings.duties(),
+            settings.duties(links_base.clone()),
             jobs_thread_name(port),
         )
         .context("cannot start the periodic jobs")?;
@@ -57,18 +62,28 @@ impl Application {
             keys,
             clock: settings.clock,
             secure_cookies: settings.secure_cookies(),
-            public_base_url: settings.public_base_url.clone(),
+            links_base: links_base.clone(),
             mail: wake,
             metrics_token: settings.metrics_token.clone(),
+            trusted_proxies: Arc::new(settings.edge.trusted_proxies.clone()),
+            limits: web::limits::Limiters::new(&settings.edge.rate_limits),
+            body_timeout: settings.edge.body_timeout,
         };
+        state.limits.keep_swept();
+        let hsts = settings.secure_cookies();
         // Installed before the first request counts.
         crate::metrics::handle();
         let server = HttpServer::new(move || {
             let routes_state = state.clone();
+            // Outermost last: the client's address is known before the log line and the
+            // limits; the limits answer before a body is read.
             App::new()
-                .wrap(web::security_headers())
-                .wrap(actix_web::middleware::from_fn(web::ops::count_requests))
+                .wrap(from_fn(web::body_deadline::enforce))
+                .wrap(from_fn(web::limits::check))
+                .wrap(web::security_headers(hsts))
+                .wrap(from_fn(web::ops::count_requests))
                 .wrap(TracingLogger::<crate::telemetry::RedactedSpans>::new())
+                .wrap(from_fn(web::client::identify))
                 .app_data(actix_web::web::Data::new(state.clone()))
                 .configure(move |cfg| web::routes(cfg, &routes_state))
         })
@@ -80,6 +95,7 @@ impl Application {
         let worker = worker.map(Worker::spawn);
         Ok(Self {
             port,
+            links_base,
             server,
             worker,
             jobs,
@@ -88,6 +104,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Where the links this server hands out start.
+    pub fn links_base(&self) -> &str {
+        &self.links_base
     }
 
     /// Stops the server from elsewhere (tests, signals).

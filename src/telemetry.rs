@@ -1,3 +1,4 @@
+use actix_web::HttpMessage;
 use tracing_subscriber::EnvFilter;
 
 /// Logs to stderr; `RUST_LOG` overrides the default level. `LOG_FORMAT=json` writes one
@@ -23,7 +24,8 @@ pub fn init() {
 }
 
 /// Request spans name the route template (`/track/{token}`), never the path or query:
-/// tracking tokens and `next=` links stay out of the logs.
+/// tracking tokens and `next=` links stay out of the logs. They carry the client's address
+/// as the limits see it.
 pub struct RedactedSpans;
 
 impl tracing_actix_web::RootSpanBuilder for RedactedSpans {
@@ -31,20 +33,20 @@ impl tracing_actix_web::RootSpanBuilder for RedactedSpans {
         let route = request
             .match_pattern()
             .unwrap_or_else(|| "(no route)".to_owned());
-        use actix_web::HttpMessage;
         let request_id = request
             .extensions()
             .get::<tracing_actix_web::RequestId>()
             .map(ToString::to_string)
             .unwrap_or_default();
-        let peer = request
-            .peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default();
+        // As `web::client::identify` found it: behind a trusted proxy, the real client.
+        let client = request
+            .extensions()
+            .get::<crate::web::client::ClientAddr>()
+            .map_or_else(|| "unknown".to_owned(), ToString::to_string);
         tracing::info_span!(
             "HTTP request",
             request_id = %request_id,
-            client.address = %peer,
+            client.address = %client,
             http.method = %request.method(),
             http.route = %route,
             http.status_code = tracing::field::Empty,

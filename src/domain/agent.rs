@@ -53,11 +53,15 @@ pub fn may(role: Role, action: Action, is_assignee: bool) -> bool {
 pub const PASSWORD_MIN_CHARS: usize = 8;
 /// Long passphrases are welcome; past this it is not a password but a payload.
 pub const PASSWORD_MAX_CHARS: usize = 128;
+/// zxcvbn's score (0–4) a password needs: 3 is "safely unguessable" offline-slowed guessing.
+pub const PASSWORD_MIN_STRENGTH: u8 = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PasswordError {
     TooShort,
     TooLong,
+    /// Guessable: a common word, a keyboard walk, the email or name itself.
+    TooWeak,
 }
 
 impl Refusal for PasswordError {
@@ -71,17 +75,28 @@ impl Refusal for PasswordError {
                 "密码最多 128 个字符。",
                 "A password has at most 128 characters.",
             ),
+            PasswordError::TooWeak => lang.t(
+                "这个密码太容易被猜到：请用几个不相关的词组成一句较长的口令，不要用常见词、键盘顺序或自己的邮箱和姓名。",
+                "This password is too easy to guess: use a longer phrase of a few unrelated words, not a common word, a keyboard pattern or your own email or name.",
+            ),
         }
         .to_owned()
     }
 }
 
-pub fn check_password(password: &str) -> Result<(), PasswordError> {
+/// Length first, then strength as zxcvbn estimates it, knowing the account's own words
+/// (email, name) so that they do not count as secret.
+pub fn check_password(password: &str, own_words: &[&str]) -> Result<(), PasswordError> {
     match password.chars().count() {
-        n if n < PASSWORD_MIN_CHARS => Err(PasswordError::TooShort),
-        n if n > PASSWORD_MAX_CHARS => Err(PasswordError::TooLong),
-        _ => Ok(()),
+        n if n < PASSWORD_MIN_CHARS => return Err(PasswordError::TooShort),
+        n if n > PASSWORD_MAX_CHARS => return Err(PasswordError::TooLong),
+        _ => {}
     }
+    let strength = u8::from(zxcvbn::zxcvbn(password, own_words).score());
+    if strength < PASSWORD_MIN_STRENGTH {
+        return Err(PasswordError::TooWeak);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -90,17 +105,51 @@ mod tests {
 
     #[test]
     fn passwords_from_8_to_128_characters_are_accepted() {
-        assert_eq!(check_password("1234567"), Err(PasswordError::TooShort));
-        assert_eq!(check_password("12345678"), Ok(()));
+        assert_eq!(check_password("1234567", &[]), Err(PasswordError::TooShort));
+        assert_eq!(check_password("tidal-Quokka-9-lantern", &[]), Ok(()));
         assert_eq!(
-            check_password("密码密码密码密码"),
+            check_password("青蛙跳进古池塘水声", &[]),
             Ok(()),
             "characters, not bytes"
         );
-        assert_eq!(check_password(&"x".repeat(128)), Ok(()));
         assert_eq!(
-            check_password(&"x".repeat(129)),
+            check_password("密码密码密", &[]),
+            Err(PasswordError::TooShort)
+        );
+        assert_eq!(
+            check_password(&"tidal-Quokka-9-".repeat(9), &[]),
             Err(PasswordError::TooLong)
+        );
+    }
+
+    #[test]
+    fn guessable_passwords_are_refused() {
+        for weak in [
+            "password",
+            "password1",
+            "12345678",
+            "qwertyuiop",
+            "iloveyou",
+            "xxxxxxxxxxxxxxxx",
+        ] {
+            assert_eq!(
+                check_password(weak, &[]),
+                Err(PasswordError::TooWeak),
+                "{weak}"
+            );
+        }
+        // The account's own email is no secret.
+        assert_eq!(
+            check_password(
+                "zhao.lei@example.com",
+                &["zhao.lei@example.com", "Zhao Lei"]
+            ),
+            Err(PasswordError::TooWeak)
+        );
+        assert!(
+            PasswordError::TooWeak
+                .message(Lang::Zh)
+                .contains("容易被猜到")
         );
     }
 

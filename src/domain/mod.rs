@@ -1,5 +1,6 @@
 //! AppealDesk's domain: the rules for an appeal about a WeChat Pay red packet or transfer sent by
-//! mistake. Pure: no I/O, no database, no web; only std, chrono and validator.
+//! mistake. Pure: no I/O, no database, no web; only std, chrono, validator and
+//! zxcvbn (a password's strength is a rule too).
 
 pub mod agent;
 pub mod appeal;
@@ -20,6 +21,7 @@ pub mod policy;
 pub mod review_clock;
 pub mod stored;
 pub mod text;
+pub mod throttle;
 pub mod timeline;
 
 pub use lang::Lang;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::cst;
 use super::money::{AmountError, Fen};
+use super::throttle::RateLimit;
 
 /// Appeals are taken for amounts strictly over ¥500.00.
 pub const ELIGIBLE_ABOVE: Fen = Fen::new(50_000);
@@ -35,10 +36,50 @@ pub const DASHBOARD_SERVICE_WINDOW_DAYS: u64 = 28;
 pub const DASHBOARD_CHART_DAYS: u64 = 56;
 /// Failed sign-ins are counted over this window...
 pub const SIGN_IN_WINDOW_MINUTES: i64 = 15;
-/// ...before an account refuses further tries,
-pub const SIGN_IN_MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-/// ...or a client address does (it may be an office behind one address).
+/// ...before one account from one client address is refused further tries (the right
+/// password from any other address still opens it: no one can lock an account out),
+pub const SIGN_IN_MAX_FAILURES_PER_PAIR: i64 = 5;
+/// ...or a client address is, whatever the accounts (it may be an office behind one address).
 pub const SIGN_IN_MAX_FAILURES_PER_ADDRESS: i64 = 30;
+/// Failures of one account in the window answered without delay (typos)...
+pub const SIGN_IN_FREE_FAILURES: i64 = 3;
+/// ...then each further one slows every answer for that account by this much,
+pub const SIGN_IN_DELAY_STEP_MS: u64 = 250;
+/// ...up to this: a guesser is slowed, the owner still gets in within seconds.
+pub const SIGN_IN_DELAY_MAX_MS: u64 = 2_500;
+/// A request body must have arrived this long after it began (plus `BODY_MIN_BYTES_PER_SEC`
+/// for what has come): one that trickles in is answered 408 and its connection closed.
+pub const BODY_TIMEOUT_SECS: u64 = 30;
+/// An honest slow upload (a 40 MiB case over a poor mobile link) earns time as it arrives.
+pub const BODY_MIN_BYTES_PER_SEC: u64 = 32 * 1024;
+
+/// Requests per client address (an IPv4 address, or an IPv6 /64) at each door that writes
+/// or mails. Carrier-grade NAT puts many real people behind one address in China, so the
+/// bursts are generous; the hourly rates keep a script from one address below a thousand
+/// filings a day. `RATE_LIMIT_<DOOR>_BURST` / `_PER_HOUR` override each.
+pub const RATE_LIMIT_FILINGS: RateLimit = RateLimit {
+    burst: 20,
+    per_hour: 40,
+};
+/// Replies and withdrawals: each also needs a case's secret link.
+pub const RATE_LIMIT_APPELLANT: RateLimit = RateLimit {
+    burst: 20,
+    per_hour: 60,
+};
+/// Asking for a lost tracking link mails someone: fewer.
+pub const RATE_LIMIT_RECOVERY: RateLimit = RateLimit {
+    burst: 10,
+    per_hour: 20,
+};
+/// Sign-in attempts of all accounts from one address (an office shares one).
+pub const RATE_LIMIT_SIGN_IN: RateLimit = RateLimit {
+    burst: 30,
+    per_hour: 120,
+};
+/// Addresses remembered per door at most; past this the oldest memories are dropped.
+pub const RATE_LIMIT_MAX_ADDRESSES: usize = 200_000;
+/// How often forgotten-enough addresses are swept from the limiters' memory.
+pub const RATE_LIMIT_SWEEP_SECS: u64 = 60;
 /// How often the periodic jobs run (unanswered requests, digest, retention, housekeeping).
 pub const JOBS_EVERY_SECS: u64 = 300;
 /// The longest evidence file name kept (its extension included).
@@ -67,6 +108,11 @@ const _: () = assert!(RECEIPTS_PER_MAILBOX_PER_DAY >= APPEALS_PER_YEAR);
 const _: () = assert!(DEFAULT_OUTBOX_RETENTION_DAYS > 0);
 const _: () = assert!(REVIEW_TARGET_WORKING_DAYS <= REVIEW_DEADLINE_WORKING_DAYS);
 const _: () = assert!(ELIGIBLE_ABOVE.get() < MAX_AMOUNT.get());
+// The owner of an account gets an answer well within five seconds, however it is attacked.
+const _: () = assert!(SIGN_IN_DELAY_MAX_MS <= 3_000);
+const _: () = assert!(SIGN_IN_MAX_FAILURES_PER_PAIR < SIGN_IN_MAX_FAILURES_PER_ADDRESS);
+const _: () = assert!(RATE_LIMIT_FILINGS.per_hour * 24 < 1_000);
+const _: () = assert!(RATE_LIMIT_RECOVERY.per_hour <= RATE_LIMIT_FILINGS.per_hour);
 
 const MIB: u64 = 1024 * 1024;
 /// One evidence file (PayPal's and Revolut's limit): a phone screenshot or e-receipt is far smaller.
@@ -128,6 +174,15 @@ const _: () = assert!(2 * 4032 * 3024 * 3 > IMAGE_MAX_PIXEL_BYTES);
 // A thumbnail (at most 8 bytes a pixel) adds at most a sixteenth to what an inspection holds.
 const _: () =
     assert!(8 * (EVIDENCE_THUMBNAIL_MAX_SIDE_PX as u64).pow(2) <= IMAGE_MAX_PIXEL_BYTES / 16);
+
+/// How long every answer about an account waits, given its failed sign-ins in the window.
+pub fn sign_in_delay(account_failures: i64) -> std::time::Duration {
+    let over = u64::try_from(account_failures - SIGN_IN_FREE_FAILURES).unwrap_or(0);
+    std::time::Duration::from_millis(
+        over.saturating_mul(SIGN_IN_DELAY_STEP_MS)
+            .min(SIGN_IN_DELAY_MAX_MS),
+    )
+}
 
 pub fn check_eligible(amount: Fen) -> Result<(), AmountError> {
     if amount > ELIGIBLE_ABOVE {
@@ -191,6 +246,22 @@ mod tests {
             NaiveDate::from_ymd_opt(2027, 1, 1).expect("date")
         );
         assert_eq!(next_quota_opening(i32::MAX), NaiveDate::MAX);
+    }
+
+    #[test]
+    fn sign_in_delay_grows_with_failures_and_stops_at_its_cap() {
+        use std::time::Duration;
+        assert_eq!(sign_in_delay(0), Duration::ZERO);
+        assert_eq!(sign_in_delay(SIGN_IN_FREE_FAILURES), Duration::ZERO);
+        assert_eq!(
+            sign_in_delay(SIGN_IN_FREE_FAILURES + 1),
+            Duration::from_millis(SIGN_IN_DELAY_STEP_MS)
+        );
+        assert_eq!(
+            sign_in_delay(10_000),
+            Duration::from_millis(SIGN_IN_DELAY_MAX_MS)
+        );
+        assert_eq!(sign_in_delay(-1), Duration::ZERO);
     }
 
     #[test]

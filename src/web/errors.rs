@@ -22,6 +22,9 @@ pub enum AppError {
     Forbidden(Denied),
     #[error("payload too large")]
     TooLarge,
+    /// The request's body did not arrive in time (`policy::BODY_TIMEOUT_SECS`).
+    #[error("request body timed out")]
+    BodyTimeout,
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("bad request: {0}")]
@@ -110,6 +113,7 @@ impl ResponseError for AppError {
             Self::SignInRequired => StatusCode::SEE_OTHER,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -138,6 +142,10 @@ impl ResponseError for AppError {
                 "Only supervisors may use this page or action",
             ),
             Self::TooLarge => (TOO_LARGE_ZH.as_str(), TOO_LARGE_EN.as_str()),
+            Self::BodyTimeout => (
+                "提交的内容没有及时到达，请检查网络后重新提交",
+                "What you sent did not arrive in time: check your connection and send it again",
+            ),
             Self::UnsupportedMediaType => (
                 "请通过网页上的表单提交",
                 "Send the form from the page it is on",

@@ -2,10 +2,13 @@
 
 pub mod agent;
 pub mod assets;
+pub mod body_deadline;
+pub mod client;
 pub mod csrf;
 pub mod errors;
 pub mod evidence;
 pub mod i18n;
+pub mod limits;
 pub mod ops;
 pub mod page;
 pub mod public;
@@ -15,7 +18,9 @@ use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
 
-use crate::config::Clock;
+use std::sync::Arc;
+
+use crate::config::{Clock, TrustedProxies};
 use crate::email::Wake;
 use crate::keys::Keys;
 use crate::workflows::{self, Store};
@@ -27,19 +32,21 @@ pub struct AppState {
     pub keys: Keys,
     pub clock: Clock,
     pub secure_cookies: bool,
-    pub public_base_url: Option<String>,
+    /// `PUBLIC_BASE_URL`, else this server's own address (`Settings::links_base`).
+    pub links_base: String,
     /// Wakes this instance's outbox worker once mail is committed.
     pub mail: Wake,
     /// `METRICS_TOKEN`: `/metrics` answers only a request bearing it.
     pub metrics_token: Option<String>,
+    pub trusted_proxies: Arc<TrustedProxies>,
+    pub limits: Arc<limits::Limiters>,
+    pub body_timeout: std::time::Duration,
 }
 
 impl AppState {
-    /// Where the links we mail start: `PUBLIC_BASE_URL`, else the local default.
+    /// Where the links we hand out start; never from a request's `Host`.
     pub fn links_base(&self) -> String {
-        self.public_base_url
-            .clone()
-            .unwrap_or_else(|| crate::config::Settings::DEFAULT_PUBLIC_BASE_URL.to_owned())
+        self.links_base.clone()
     }
 
     /// Runs one workflow call on a pooled connection, off the async threads.
@@ -55,8 +62,14 @@ impl AppState {
     }
 }
 
-pub fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// `hsts` when served over https: browsers then never try plain http again for a year.
+pub fn security_headers(hsts: bool) -> DefaultHeaders {
+    let headers = if hsts {
+        DefaultHeaders::new().add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"))
+    } else {
+        DefaultHeaders::new()
+    };
+    headers
         .add((
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \

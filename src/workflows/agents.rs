@@ -71,7 +71,7 @@ pub fn create_agent(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(CreateError::BadName);
     }
-    check_password(password).map_err(CreateError::BadPassword)?;
+    check_password(password, &[email.as_str(), name]).map_err(CreateError::BadPassword)?;
     let hash = hash_password(password)?;
     // Accounts are keyed by the whole address in lower case, as sign-in looks them up.
     let email = email.as_str().to_lowercase();
@@ -113,9 +113,9 @@ pub fn session_agent(
 pub enum SignInRefused {
     /// Unknown email, wrong password or disabled account: one answer for all three.
     Invalid,
-    TooManyAttempts {
-        retry_after_minutes: i64,
-    },
+    /// This account from this client address (or this address, whatever the account) has
+    /// failed too often lately; the password was not checked.
+    TooManyAttempts { retry_after_minutes: i64 },
 }
 
 impl Refusal for SignInRefused {
@@ -136,38 +136,62 @@ impl Refusal for SignInRefused {
     }
 }
 
+/// What a sign-in came to, and how long its answer must wait: an account that has been
+/// guessed at lately answers slowly (success and refusal alike, so that the wait tells
+/// nothing), never more than `policy::SIGN_IN_DELAY_MAX_MS`.
+#[derive(Debug)]
+pub struct SignInOutcome {
+    pub result: Result<AgentRow, SignInRefused>,
+    pub delay: std::time::Duration,
+}
+
+/// Throttles per (account, client address) pair and per address, never per account
+/// alone: a guesser elsewhere cannot keep the owner out. Only attempts whose password
+/// was checked count.
 pub fn sign_in(
     conn: &mut DbConn,
     email: &str,
     password: &str,
     client_address: &str,
     now: DateTime<Utc>,
-) -> Result<Result<AgentRow, SignInRefused>, Failure> {
+) -> Result<SignInOutcome, Failure> {
     let email = email.trim().to_lowercase();
     if has_control(&email) {
         // No account has such an address (and PostgreSQL text cannot hold a NUL).
-        return Ok(Err(SignInRefused::Invalid));
+        return Ok(SignInOutcome {
+            result: Err(SignInRefused::Invalid),
+            delay: std::time::Duration::ZERO,
+        });
     }
     let account = format!("account:{email}");
+    let pair = format!("pair:{client_address}:{email}");
     let address = format!("address:{client_address}");
     let since = (now - Duration::minutes(policy::SIGN_IN_WINDOW_MINUTES)).naive_utc();
+    let delay = policy::sign_in_delay(db::sign_in::failures_since(conn, &account, since)?);
 
-    // Counted as a failure before it is checked, so that a burst of parallel guesses
-    // sees itself; a success takes it back.
+    // Counted as failures before the check, so that a burst of parallel guesses sees
+    // itself; a refusal without a check and a success take them back.
     let at = now.naive_utc();
-    db::sign_in::record_failure(conn, &account, at)?;
-    db::sign_in::record_failure(conn, &address, at)?;
+    for subject in [&account, &pair, &address] {
+        db::sign_in::record_failure(conn, subject, at)?;
+    }
     for (subject, limit) in [
-        (&account, policy::SIGN_IN_MAX_FAILURES_PER_ACCOUNT),
+        (&pair, policy::SIGN_IN_MAX_FAILURES_PER_PAIR),
         (&address, policy::SIGN_IN_MAX_FAILURES_PER_ADDRESS),
     ] {
         if db::sign_in::failures_since(conn, subject, since)? > limit {
+            for subject in [&account, &pair, &address] {
+                db::sign_in::forget_one(conn, subject, at)?;
+            }
             let oldest = db::sign_in::oldest_since(conn, subject, since)?.unwrap_or(since);
             let opens = oldest + Duration::minutes(policy::SIGN_IN_WINDOW_MINUTES);
-            let minutes = (opens - now.naive_utc()).num_minutes().max(0) + 1;
-            return Ok(Err(SignInRefused::TooManyAttempts {
-                retry_after_minutes: minutes,
-            }));
+            let minutes = (opens - at).num_minutes().max(0) + 1;
+            return Ok(SignInOutcome {
+                result: Err(SignInRefused::TooManyAttempts {
+                    retry_after_minutes: minutes,
+                }),
+                delay: std::time::Duration::ZERO,
+            });
         }
     }
 
@@ -179,12 +203,14 @@ pub fn sign_in(
             false
         }
     };
-    match agent {
+    let result = match agent {
         Some(agent) if matches && agent.disabled_at.is_none() => {
-            db::sign_in::clear(conn, &account)?;
+            db::sign_in::forget_one(conn, &account, at)?;
             db::sign_in::forget_one(conn, &address, at)?;
-            Ok(Ok(agent))
+            db::sign_in::clear(conn, &pair)?;
+            Ok(agent)
         }
-        _ => Ok(Err(SignInRefused::Invalid)),
-    }
+        _ => Err(SignInRefused::Invalid),
+    };
+    Ok(SignInOutcome { result, delay })
 }

@@ -270,8 +270,20 @@ pub fn kept_for_form(
     )?)
 }
 
+/// Could be a key we made (`keys::random_token`, URL-safe base64): anything else, a NUL
+/// from `%00` in a URL among them (PostgreSQL text cannot hold one), matches no file.
+fn is_file_key(file_key: &str) -> bool {
+    file_key.len() <= 100
+        && file_key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The appellant removed a kept file from the form.
 pub fn forget_for_form(conn: &mut DbConn, form_key: &str, file_key: &str) -> Result<(), Failure> {
+    if !is_file_key(file_key) {
+        return Ok(());
+    }
     db::evidence::delete_pending(conn, &keys::digest(form_key), Some(file_key))?;
     Ok(())
 }
@@ -295,6 +307,9 @@ pub fn open(
     record: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<Served>, Failure> {
+    if !is_file_key(file_key) {
+        return Ok(None);
+    }
     let Some(file) = db::evidence::of_case(conn, case_id, file_key)? else {
         return Ok(None);
     };

@@ -110,6 +110,15 @@ fn agent_accounts_are_created_listed_and_disabled_from_the_command_line() {
     let out = agent_cli(&database, &create, "short\n");
     assert!(!out.status.success(), "a 5-character password is refused");
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8 characters"));
+    for guessable in ["password", "password123", "wang@example.com"] {
+        let out = agent_cli(&database, &create, &format!("{guessable}\n"));
+        assert!(!out.status.success(), "{guessable:?} is refused");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("too easy to guess"),
+            "{guessable:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 
     let out = agent_cli(&database, &create, "a long enough passphrase\n");
     assert!(

@@ -8,7 +8,7 @@ use actix_session::{Session, SessionExt, SessionMiddleware};
 use actix_web::body::MessageBody;
 use actix_web::cookie::{Key, SameSite, time::Duration};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -22,11 +22,14 @@ use crate::domain::agent::Role;
 use crate::domain::ids::AgentId;
 use crate::domain::policy::{SESSION_ABSOLUTE_HOURS, SESSION_IDLE_MINUTES};
 use crate::keys::random_token;
+use crate::web::client::ClientAddr;
 use crate::web::errors::{AppError, AppResult, Denied};
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
 use crate::web::{AppState, csrf};
-use crate::workflows::agents::{AgentRow, SessionAgent, SignInRefused, session_agent, sign_in};
+use crate::workflows::agents::{
+    AgentRow, SessionAgent, SignInOutcome, SignInRefused, session_agent, sign_in,
+};
 use crate::workflows::review::Actor;
 
 const SIGNED_IN_AT: &str = "signed_in_at";
@@ -237,21 +240,23 @@ pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
     UiLang(lang): UiLang,
+    client: ClientAddr,
     form: web::Form<LoginForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
     csrf::verify(&state.keys, &req, state.secure_cookies, &form.csrf_token)
         .ok_or(AppError::Forbidden(Denied::ForeignForm))?;
-    // The peer's address, never a forwarded header a client can write itself.
-    let address = req
-        .peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+    let address = client.to_string();
     let now = state.clock.now();
     let (email, password) = (form.email.clone(), form.password);
-    let outcome = state
+    let SignInOutcome { result, delay } = state
         .run(move |conn| sign_in(conn, &email, &password, &address, now))
         .await??;
-    match outcome {
+    // An account guessed at lately answers slowly, right or wrong; a timer, not a thread.
+    if !delay.is_zero() {
+        actix_web::rt::time::sleep(delay).await;
+    }
+    match result {
         Ok(agent) => {
             let session = req.get_session();
             // A new session id at sign-in: a planted cookie never becomes a signed-in one.
@@ -264,9 +269,15 @@ pub async fn login(
             Ok(page::see_other("/agent/cases"))
         }
         Err(refused) => {
-            let status = match refused {
-                SignInRefused::Invalid => StatusCode::UNAUTHORIZED,
-                SignInRefused::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            let builder = match refused {
+                SignInRefused::Invalid => page::builder(StatusCode::UNAUTHORIZED),
+                SignInRefused::TooManyAttempts {
+                    retry_after_minutes,
+                } => {
+                    let mut b = page::builder(StatusCode::TOO_MANY_REQUESTS);
+                    b.insert_header((header::RETRY_AFTER, retry_after_minutes * 60));
+                    b
+                }
             };
             let message = refused.message(lang);
             let page = LoginPage {
@@ -275,7 +286,7 @@ pub async fn login(
                 email: form.email,
                 message: Some(message),
             };
-            Ok(page::private(page::builder(status)).body(page.render()?))
+            Ok(page::private(builder).body(page.render()?))
         }
     }
 }

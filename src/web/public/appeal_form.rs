@@ -167,7 +167,8 @@ pub async fn create(
     let keys = state.keys.clone();
     let links_base = state.links_base();
     let (key, files) = (form_key.clone(), files);
-    let client_ip = req.peer_addr().map(|peer| peer.ip());
+    // Behind trusted proxies, the forwarded client (`web::client`), never the proxy.
+    let client_ip = Some(crate::web::client::ClientAddr::of(&req).0);
     let outcome = state
         .run(move |conn| {
             let filing = Filing {

@@ -44,19 +44,7 @@ pub async fn show(
         review_deadline: DateView::new(lang, case.review_deadline),
         target_days: policy::REVIEW_TARGET_WORKING_DAYS,
         deadline_days: policy::REVIEW_DEADLINE_WORKING_DAYS,
-        tracking_url: format!("{}/track/{}", base_url(&req, &state), token.as_str()),
+        tracking_url: format!("{}/track/{}", state.links_base(), token.as_str()),
     };
     Ok(page::private(page::builder(StatusCode::OK)).body(page.render()?))
-}
-
-/// Links we hand out use `PUBLIC_BASE_URL` when set (behind a load balancer), else the
-/// address this request came to.
-pub fn base_url(req: &HttpRequest, state: &AppState) -> String {
-    match &state.public_base_url {
-        Some(base) => base.clone(),
-        None => {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
-        }
-    }
 }

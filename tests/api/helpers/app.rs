@@ -4,8 +4,9 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use appealdesk::config::{Clock, MailSettings, Settings};
+use appealdesk::config::{Clock, EdgeSettings, MailSettings, RateLimits, Settings};
 use appealdesk::db::{self, DbConn};
+use appealdesk::domain::throttle::RateLimit;
 use appealdesk::startup::Application;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -43,6 +44,15 @@ pub fn settings(database: &TestDatabase, clock: Clock) -> Settings {
         evidence_retention_days: appealdesk::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
         metrics_token: None,
         outbox_retention_days: appealdesk::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
+        // One loopback client plays many appellants (53 filings in a queue test): the
+        // limits' own tests (`limits.rs`) set them low.
+        edge: EdgeSettings {
+            rate_limits: RateLimits::all(RateLimit {
+                burst: 10_000,
+                per_hour: 1_000_000,
+            }),
+            ..EdgeSettings::default()
+        },
     }
 }
 
@@ -53,6 +63,14 @@ pub async fn spawn_app() -> TestApp {
 /// A server whose clock stands at a China time until the test moves it.
 pub async fn spawn_app_at(local: &str) -> TestApp {
     spawn_app_with(Clock::manual(cst(local))).await
+}
+
+/// A server whose settings the test changes first (limits, trusted proxies, base URL).
+pub async fn spawn_app_configured(clock: Clock, change: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = Arc::new(TestDatabase::fresh());
+    let mut settings = settings(&database, clock);
+    change(&mut settings);
+    TestApp::start_with(database, settings).await
 }
 
 pub async fn spawn_app_with(clock: Clock) -> TestApp {
@@ -79,10 +97,11 @@ impl TestApp {
         // Bound here and handed over: the port is ours from the start.
         let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
         let clock = settings.clock;
-        let duties = settings.duties();
+        let retention = settings.clone();
         let app = Application::build_on(settings, listener)
             .await
             .expect("the application starts");
+        let duties = retention.duties(app.links_base().to_owned());
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         let serving = tokio::spawn(app.run_until_stopped());
@@ -267,6 +286,17 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(Policy::none())
         .cookie_store(true)
+        .build()
+        .expect("client")
+}
+
+/// A browser on another machine: it connects from another loopback address
+/// (`127.0.0.2`, ...), so the server sees another peer.
+pub fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .cookie_store(true)
+        .local_address(ip.parse::<std::net::IpAddr>().expect("an address"))
         .build()
         .expect("client")
 }

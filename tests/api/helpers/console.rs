@@ -49,6 +49,15 @@ impl TestApp {
             address: self.address.clone(),
         }
     }
+
+    /// A console user whose browser connects from another loopback address.
+    pub fn console_from(&self, ip: &str) -> Console {
+        Console {
+            client: super::client_from(ip),
+            csrf: String::new(),
+            address: self.address.clone(),
+        }
+    }
 }
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -59,6 +68,16 @@ impl Console {
     }
 
     pub async fn sign_in_with(&self, email: &str, password: &str) -> reqwest::Response {
+        self.sign_in_forwarded(email, password, None).await
+    }
+
+    /// Signs in as a browser behind a proxy that says it forwards for `forwarded_for`.
+    pub async fn sign_in_forwarded(
+        &self,
+        email: &str,
+        password: &str,
+        forwarded_for: Option<&str>,
+    ) -> reqwest::Response {
         let html = self
             .client
             .get(self.url("/agent/login"))
@@ -69,16 +88,15 @@ impl Console {
             .await
             .unwrap();
         let token = attr(&html, "name=\"csrf_token\" value=\"").expect("login form token");
-        self.client
-            .post(self.url("/agent/login"))
-            .form(&[
-                ("email", email),
-                ("password", password),
-                ("csrf_token", &token),
-            ])
-            .send()
-            .await
-            .unwrap()
+        let mut request = self.client.post(self.url("/agent/login")).form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf_token", &token),
+        ]);
+        if let Some(client) = forwarded_for {
+            request = request.header("x-forwarded-for", client);
+        }
+        request.send().await.unwrap()
     }
 
     /// Reads the session's CSRF token off the console's layout.
