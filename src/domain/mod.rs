@@ -1,5 +1,6 @@
 //! AppealDesk's domain: the rules for an appeal about a WeChat Pay red packet or transfer sent by
-//! mistake. Pure: no I/O, no database, no web; only std, chrono and validator.
+//! mistake. Pure: no I/O, no database, no web; only std, chrono, validator and parsers (csv,
+//! iCalendar) and ICU4X's calendars.
 
 pub mod agent;
 pub mod appeal;
@@ -10,6 +11,7 @@ pub mod cst;
 pub mod decision;
 pub mod evidence;
 pub mod evidence_file;
+pub mod guidance;
 pub mod ids;
 pub mod lang;
 pub mod mail_status;
