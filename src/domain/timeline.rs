@@ -31,6 +31,11 @@ pub enum EventKind {
     EvidenceOpened,
     /// The retention job deleted the case's files (how many in the note).
     EvidenceDeleted,
+    /// A year of the official calendar was loaded or corrected: the review dates moved
+    /// later (old and new dates in the note).
+    ReviewDatesMoved,
+    /// As above, but a date the appellant had been told moved earlier: said as such.
+    ReviewDatesMovedEarlier,
 }
 
 /// How the appellant sees an entry on the tracking page.
@@ -82,6 +87,14 @@ impl EventKind {
                 "证据文件已过保存期限并删除",
                 "Evidence files deleted after the retention period",
             ),
+            EventKind::ReviewDatesMoved => lang.t(
+                "按官方放假安排重新计算了处理日期（推后）",
+                "Review dates recomputed with the official holiday arrangement (later)",
+            ),
+            EventKind::ReviewDatesMovedEarlier => lang.t(
+                "按官方放假安排重新计算了处理日期：日期提前",
+                "Review dates recomputed with the official holiday arrangement: moved earlier",
+            ),
         }
     }
 
@@ -131,6 +144,20 @@ impl EventKind {
                 ),
                 true,
             ),
+            EventKind::ReviewDatesMoved => (
+                lang.t(
+                    "官方放假安排公布后，处理日期已重新计算（推后）",
+                    "The official holiday arrangement was published: your review dates were recomputed (later)",
+                ),
+                true,
+            ),
+            EventKind::ReviewDatesMovedEarlier => (
+                lang.t(
+                    "官方放假安排公布后，处理日期已重新计算：日期提前",
+                    "The official holiday arrangement was published: your review dates were recomputed and moved earlier",
+                ),
+                true,
+            ),
             EventKind::Assigned
             | EventKind::Note
             | EventKind::ViewedCase
@@ -163,6 +190,8 @@ impl Stored for EventKind {
         EventKind::EvidenceAdded,
         EventKind::EvidenceOpened,
         EventKind::EvidenceDeleted,
+        EventKind::ReviewDatesMoved,
+        EventKind::ReviewDatesMovedEarlier,
     ];
 
     fn stored(self) -> &'static str {
@@ -184,6 +213,8 @@ impl Stored for EventKind {
             EventKind::EvidenceAdded => "evidence_added",
             EventKind::EvidenceOpened => "evidence_opened",
             EventKind::EvidenceDeleted => "evidence_deleted",
+            EventKind::ReviewDatesMoved => "review_dates_moved",
+            EventKind::ReviewDatesMovedEarlier => "review_dates_moved_earlier",
         }
     }
 }

@@ -9,6 +9,7 @@ use super::evidence;
 use super::review::{self, Actor};
 use super::working_days;
 use crate::db::{self, DbConn};
+use crate::domain::calendar::Arrangements;
 use crate::domain::{cst, review_clock};
 
 pub use crate::db::agents::AgentRow;
@@ -24,6 +25,8 @@ pub struct CaseFile {
     pub agents: Vec<AgentRow>,
     /// Negative when overdue, 0 when due today.
     pub working_days_left: i64,
+    /// Which years' arrangements are loaded: dates in others are provisional.
+    pub arrangements: Arrangements,
 }
 
 /// The case, or `None` when there is no such case. `record_view`: the agent opened the
@@ -49,12 +52,14 @@ pub fn open(
         let calendar = working_days::calendar_from(conn, today.min(case.review_deadline))?;
         let working_days_left =
             review_clock::working_days_left(&calendar, today, case.review_deadline);
+        let arrangements = db::calendar::arrangements(conn)?;
         Ok(Some(CaseFile {
             case,
             timeline,
             files,
             agents,
             working_days_left,
+            arrangements,
         }))
     };
     if record_view {

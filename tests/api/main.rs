@@ -4,6 +4,7 @@
 
 mod accessibility;
 mod browser;
+mod calendar_updates;
 mod cli;
 mod console_auth;
 mod console_queue;
