@@ -45,10 +45,11 @@ struct CalendarPage {
     loaded: Option<String>,
 }
 
-/// Which form a refusal belongs to.
-enum Problem {
+/// What the page says above its forms: a refusal (by form) or what a load did.
+enum Said {
     Csv(String),
     Ics(String),
+    Loaded(String),
 }
 
 async fn render(
@@ -58,8 +59,7 @@ async fn render(
     lang: Lang,
     status: StatusCode,
     form: (String, String),
-    problem: Option<Problem>,
-    loaded: Option<String>,
+    said: Option<Said>,
 ) -> AppResult<HttpResponse> {
     let years = state.run(calendar_admin::loaded_years).await??;
     let console = ConsolePage::new(req, who, lang);
@@ -82,15 +82,18 @@ async fn render(
             .collect(),
         form_year: form.0,
         form_csv: form.1,
-        problem: match &problem {
-            Some(Problem::Csv(p)) => Some(p.clone()),
+        problem: match &said {
+            Some(Said::Csv(p)) => Some(p.clone()),
             _ => None,
         },
-        ics_problem: match problem {
-            Some(Problem::Ics(p)) => Some(p),
+        ics_problem: match &said {
+            Some(Said::Ics(p)) => Some(p.clone()),
             _ => None,
         },
-        loaded,
+        loaded: match said {
+            Some(Said::Loaded(note)) => Some(note),
+            _ => None,
+        },
     };
     Ok(page::private(page::builder(status)).body(page.render()?))
 }
@@ -133,7 +136,7 @@ pub async fn show(
     let header = "date,kind,holiday_zh,holiday_en\n".to_owned();
     let loaded = query
         .loaded
-        .map(|year| loaded_note(lang, year, query.days, query.moved));
+        .map(|year| Said::Loaded(loaded_note(lang, year, query.days, query.moved)));
     render(
         &req,
         &state,
@@ -141,7 +144,6 @@ pub async fn show(
         lang,
         StatusCode::OK,
         (next_year.to_string(), header),
-        None,
         loaded,
     )
     .await
@@ -182,7 +184,7 @@ pub async fn load_year(
             state.mail.wake();
             return Ok(after_load(y, loaded));
         }
-        Err(refused) => Problem::Csv(refused.message(lang)),
+        Err(refused) => Said::Csv(refused.message(lang)),
     };
     let form = (form.year, form.csv);
     render(
@@ -193,7 +195,6 @@ pub async fn load_year(
         StatusCode::UNPROCESSABLE_ENTITY,
         form,
         Some(problem),
-        None,
     )
     .await
 }
@@ -259,7 +260,7 @@ pub async fn load_ics(
             state.mail.wake();
             return Ok(after_load(year, loaded));
         }
-        Err(refused) => Problem::Ics(refused.message(lang)),
+        Err(refused) => Said::Ics(refused.message(lang)),
     };
     let header = "date,kind,holiday_zh,holiday_en\n".to_owned();
     render(
@@ -270,7 +271,6 @@ pub async fn load_ics(
         StatusCode::UNPROCESSABLE_ENTITY,
         (form.year, header),
         Some(problem),
-        None,
     )
     .await
 }
