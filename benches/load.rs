@@ -61,6 +61,8 @@ fn seed(url: &DatabaseUrl, n: usize) -> anyhow::Result<()> {
                 review_target: filed_on + Days::new(5),
                 review_deadline: deadline,
                 updated_at: now.naive_utc(),
+                quota_year: chrono::Datelike::year(&filed_on),
+                client_addr: None,
             };
             db::cases::insert(conn, &case)?;
         }

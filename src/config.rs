@@ -162,6 +162,8 @@ pub struct Settings {
     pub mail: MailSettings,
     /// Days after a case closes that its evidence files are kept.
     pub evidence_retention_days: u32,
+    /// Days sent mail is kept.
+    pub outbox_retention_days: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -175,6 +177,7 @@ impl std::fmt::Debug for Settings {
             .field("clock", &self.clock)
             .field("mail", &self.mail)
             .field("evidence_retention_days", &self.evidence_retention_days)
+            .field("outbox_retention_days", &self.outbox_retention_days)
             .finish()
     }
 }
@@ -213,6 +216,14 @@ impl Settings {
                 )?,
                 None => crate::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
             },
+            outbox_retention_days: match var("OUTBOX_RETENTION_DAYS") {
+                Some(n) => {
+                    n.parse().ok().filter(|n| *n > 0).context(
+                        "OUTBOX_RETENTION_DAYS must be a whole number of days, at least 1",
+                    )?
+                }
+                None => crate::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
+            },
         })
     }
 
@@ -224,6 +235,7 @@ impl Settings {
                 .clone()
                 .unwrap_or_else(|| Self::DEFAULT_PUBLIC_BASE_URL.to_owned()),
             evidence_retention_days: self.evidence_retention_days,
+            outbox_retention_days: self.outbox_retention_days,
         }
     }
 

@@ -76,6 +76,14 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A tracking token not derived from any form (256 bits, as the derived ones): the link
+/// mailed when an appellant asks for theirs again.
+pub fn random_tracking_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// A fresh server secret (256 bits).
 pub fn random_secret() -> String {
     let mut bytes = [0u8; 32];

@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod outbox;
 pub mod queue;
 pub mod quota;
+pub mod receipt_slots;
 pub mod schema;
 pub mod secrets;
 pub mod sessions;

@@ -136,6 +136,9 @@ pub fn claim_due(
 /// The `mark_*` functions change a row only while the caller's lease on it holds: a
 /// worker whose lease ran out never overwrites a row another worker has claimed since.
 /// They return whether the row was still the caller's.
+///
+/// A sent mail keeps no body: a receipt's body holds a tracking link, and the database
+/// keeps only digests of those. (Dead mail keeps its body, for a supervisor to resend.)
 pub fn mark_sent(
     conn: &mut DbConn,
     id: OutboxId,
@@ -150,6 +153,8 @@ pub fn mark_sent(
     .set((
         outbox::status.eq(MailStatus::Sent),
         outbox::sent_at.eq(now),
+        outbox::body_text.eq(""),
+        outbox::body_html.eq(""),
         outbox::lease_until.eq(None::<NaiveDateTime>),
         outbox::last_error.eq(None::<String>),
     ))
@@ -246,6 +251,16 @@ pub fn resend(conn: &mut DbConn, id: OutboxId, now: NaiveDateTime) -> QueryResul
     ))
     .execute(conn)?;
     Ok(changed == 1)
+}
+
+/// Deletes sent mail sent before `before`; returns how many rows went.
+pub fn delete_sent_before(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(
+        outbox::table
+            .filter(outbox::status.eq(MailStatus::Sent))
+            .filter(outbox::sent_at.lt(before)),
+    )
+    .execute(conn)
 }
 
 fn clip(error: &str) -> String {

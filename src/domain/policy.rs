@@ -50,8 +50,19 @@ pub const JOBS_EVERY_SECS: u64 = 300;
 pub const EVIDENCE_NAME_MAX_CHARS: usize = 100;
 /// An agent opening the same case again within this many minutes is not recorded again.
 pub const VIEW_RECORD_MINUTES: i64 = 10;
+/// Receipt mails one mailbox gets from new filings per China-local day: a family filing
+/// for several members fits, a script cannot bomb someone's inbox through our form.
+pub const RECEIPTS_PER_MAILBOX_PER_DAY: i32 = 3;
+/// New tracking links one case may get by mail per China-local day (`/track/recover`):
+/// past this, asking again changes nothing and mails nothing (the page reads the same).
+pub const LINK_REISSUES_PER_CASE_PER_DAY: i64 = 3;
+/// Sent mail is kept this long (then deleted by the periodic jobs); its body is dropped
+/// at delivery. `OUTBOX_RETENTION_DAYS` in the environment overrides it.
+pub const DEFAULT_OUTBOX_RETENTION_DAYS: u32 = 30;
 
 // Checked when compiling: a rule change cannot leave the rules contradicting each other.
+const _: () = assert!(RECEIPTS_PER_MAILBOX_PER_DAY >= APPEALS_PER_YEAR);
+const _: () = assert!(DEFAULT_OUTBOX_RETENTION_DAYS > 0);
 const _: () = assert!(REVIEW_TARGET_WORKING_DAYS <= REVIEW_DEADLINE_WORKING_DAYS);
 const _: () = assert!(ELIGIBLE_ABOVE.get() < MAX_AMOUNT.get());
 

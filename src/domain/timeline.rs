@@ -31,6 +31,9 @@ pub enum EventKind {
     EvidenceOpened,
     /// The retention job deleted the case's files (how many in the note).
     EvidenceDeleted,
+    /// The appellant asked for their tracking link again: a new one was mailed and the
+    /// old one stopped working.
+    LinkReissued,
     /// A year of the official calendar was loaded or corrected: the review dates moved
     /// later (old and new dates in the note).
     ReviewDatesMoved,
@@ -86,6 +89,10 @@ impl EventKind {
             EventKind::EvidenceDeleted => lang.t(
                 "证据文件已过保存期限并删除",
                 "Evidence files deleted after the retention period",
+            ),
+            EventKind::LinkReissued => lang.t(
+                "向申诉人的邮箱发送了新的跟踪链接（旧链接失效）",
+                "A new tracking link was mailed to the appellant (the old one stopped working)",
             ),
             EventKind::ReviewDatesMoved => lang.t(
                 "按官方放假安排重新计算了处理日期（推后）",
@@ -144,6 +151,13 @@ impl EventKind {
                 ),
                 true,
             ),
+            EventKind::LinkReissued => (
+                lang.t(
+                    "新的跟踪链接已发送到你的邮箱，旧链接已失效",
+                    "A new tracking link was sent to your email; the old one no longer works",
+                ),
+                false,
+            ),
             EventKind::ReviewDatesMoved => (
                 lang.t(
                     "官方放假安排公布后，处理日期已重新计算（推后）",
@@ -190,6 +204,7 @@ impl Stored for EventKind {
         EventKind::EvidenceAdded,
         EventKind::EvidenceOpened,
         EventKind::EvidenceDeleted,
+        EventKind::LinkReissued,
         EventKind::ReviewDatesMoved,
         EventKind::ReviewDatesMovedEarlier,
     ];
@@ -213,6 +228,7 @@ impl Stored for EventKind {
             EventKind::EvidenceAdded => "evidence_added",
             EventKind::EvidenceOpened => "evidence_opened",
             EventKind::EvidenceDeleted => "evidence_deleted",
+            EventKind::LinkReissued => "link_reissued",
             EventKind::ReviewDatesMoved => "review_dates_moved",
             EventKind::ReviewDatesMovedEarlier => "review_dates_moved_earlier",
         }

@@ -86,6 +86,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
         "/appeals/receipt/{token}",
         web::get().to(public::receipt::show),
     )
+    // Before `/track/{token}`, which would take "recover" for a token.
+    .route("/track/recover", web::get().to(public::recover::show))
+    .route("/track/recover", web::post().to(public::recover::send))
     .route("/track/{token}", web::get().to(public::track::show))
     .route("/track/{token}/reply", web::post().to(public::track::reply))
     .route(

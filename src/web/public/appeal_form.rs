@@ -193,6 +193,7 @@ pub async fn create(
     let keys = state.keys.clone();
     let links_base = state.links_base();
     let (key, files) = (form_key.clone(), files);
+    let client_ip = req.peer_addr().map(|peer| peer.ip());
     let outcome = state
         .run(move |conn| {
             let filing = Filing {
@@ -201,6 +202,7 @@ pub async fn create(
                 submission_key: &key,
                 links_base: &links_base,
                 files: &files,
+                client_ip,
             };
             file_appeal(conn, &keys, &filing, now).map_err(|e| (e, files))
         })

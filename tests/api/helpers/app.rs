@@ -40,6 +40,7 @@ pub fn settings(database: &TestDatabase, clock: Clock) -> Settings {
             ..MailSettings::default()
         },
         evidence_retention_days: appealdesk::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
+        outbox_retention_days: appealdesk::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
     }
 }
 
@@ -261,14 +262,18 @@ pub fn client() -> reqwest::Client {
 pub struct AppealFields(pub Vec<(String, String)>);
 
 impl AppealFields {
-    /// A valid appeal sent an hour before `now`, with a fresh transaction ID and WeChat ID.
+    /// A valid appeal sent an hour before `now`, with a fresh transaction ID, WeChat ID and
+    /// email address (one mailbox gets only a few receipts a day).
     pub fn valid(now: DateTime<Utc>) -> Self {
         let n = next_number() + u64::from(rand_suffix());
         let sent = appealdesk::domain::cst::format_local(now - chrono::Duration::hours(1));
         Self(
             [
                 ("wechat_id", format!("wxid_test{:08}", n % 100_000_000)),
-                ("email", "appellant@example.com".to_owned()),
+                (
+                    "email",
+                    format!("appellant{:08}@example.com", n % 100_000_000),
+                ),
                 ("packet_kind", "transfer".to_owned()),
                 ("amount", "520.00".to_owned()),
                 ("sent_at", sent),
