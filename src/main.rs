@@ -139,7 +139,13 @@ fn main() -> anyhow::Result<()> {
             let pool = prepare_database(&settings)?;
             let mut conn = pool.get()?;
             let due = working_days::due_date(&mut conn, cst::local_date(from), working_days)?;
-            println!("{}", due.format("%Y-%m-%d"));
+            println!("{}", due.date.format("%Y-%m-%d"));
+            for year in due.provisional_years {
+                eprintln!(
+                    "{year} is provisional: its official arrangement is not loaded, so only the \
+                     statutory holidays were counted (make-up working days unknown)"
+                );
+            }
             Ok(())
         }
     }

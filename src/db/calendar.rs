@@ -3,7 +3,7 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::{calendar_days, calendar_years};
-use crate::domain::calendar::{CalendarDay, DayKind, WorkingCalendar, parse_csv};
+use crate::domain::calendar::{Arrangements, CalendarDay, DayKind, WorkingCalendar, parse_csv};
 
 /// The State Council's 2025 and 2026 arrangements, shipped with the binary.
 const OFFICIAL_CSV: &str = include_str!("../../migrations/calendar/china-2025-2026.csv");
@@ -17,7 +17,8 @@ struct DayRow {
     name_en: String,
 }
 
-/// The calendar covering `from..=to`, with the list of years that are loaded.
+/// The calendar covering `from..=to`, with the list of years that are loaded; a year without
+/// an arrangement counts its statutory holidays.
 pub fn working_calendar(
     conn: &mut DbConn,
     from: NaiveDate,
@@ -42,7 +43,12 @@ pub fn working_calendar(
         name_zh: r.name_zh,
         name_en: r.name_en,
     });
-    Ok(WorkingCalendar::new(days, years))
+    Ok(WorkingCalendar::new(days, years).with_statutory(from.year()..=to.year()))
+}
+
+/// Which years have an official arrangement (the rest are provisional).
+pub fn arrangements(conn: &mut DbConn) -> QueryResult<Arrangements> {
+    Ok(Arrangements::new(loaded_years(conn)?))
 }
 
 pub fn is_loaded(conn: &mut DbConn, year: i32) -> QueryResult<bool> {

@@ -251,3 +251,42 @@ pub fn unanswered(conn: &mut DbConn, today: NaiveDate) -> QueryResult<Vec<String
         .select(cases::case_number)
         .load(conn)
 }
+
+/// Open cases filed by `last` whose review dates or reply day reach `first` or later: the
+/// cases a change to the calendar of `first..=last` can move.
+pub fn open_touching(
+    conn: &mut DbConn,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> QueryResult<Vec<CaseRow>> {
+    cases::table
+        .filter(cases::status.eq_any(CaseStatus::OPEN))
+        .filter(cases::filed_on.le(last))
+        .filter(
+            cases::review_deadline
+                .ge(first)
+                .or(cases::review_target.ge(first))
+                .or(cases::reply_due.ge(first)),
+        )
+        .order(cases::id)
+        .select(CaseRow::as_select())
+        .load(conn)
+}
+
+/// New review dates (and reply day, while the case waits) after a calendar change.
+pub fn set_review_dates(
+    conn: &mut DbConn,
+    id: CaseId,
+    target: NaiveDate,
+    deadline: NaiveDate,
+    reply_due: Option<NaiveDate>,
+) -> QueryResult<()> {
+    diesel::update(cases::table.filter(cases::id.eq(id)))
+        .set((
+            cases::review_target.eq(target),
+            cases::review_deadline.eq(deadline),
+            cases::reply_due.eq(reply_due),
+        ))
+        .execute(conn)
+        .map(drop)
+}

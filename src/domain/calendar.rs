@@ -3,16 +3,53 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound::{Excluded, Included};
+use std::ops::RangeInclusive;
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
-use super::policy;
+use super::{Lang, policy};
 
 mod csv;
+mod ics;
+mod statutory;
 #[cfg(test)]
 mod tests;
 
 pub use csv::{CalendarCsvError, parse_csv};
+pub use ics::{CalendarIcsError, parse_ics};
+pub use statutory::statutory_days;
+
+/// What a date counted in a year without a loaded arrangement carries wherever it is shown.
+pub fn provisional_note(lang: Lang) -> &'static str {
+    lang.t(
+        "暂定：明年的官方放假安排尚未公布",
+        "provisional: next year's official arrangement is not yet published",
+    )
+}
+
+/// The years whose official arrangement is loaded: a date in any other year was counted with
+/// the statutory holidays alone, and is provisional.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Arrangements {
+    loaded: BTreeSet<i32>,
+}
+
+impl Arrangements {
+    pub fn new(loaded: impl IntoIterator<Item = i32>) -> Self {
+        Self {
+            loaded: loaded.into_iter().collect(),
+        }
+    }
+
+    pub fn is_provisional(&self, d: NaiveDate) -> bool {
+        !self.loaded.contains(&d.year())
+    }
+
+    /// The note to show next to `d`, when it is provisional.
+    pub fn note(&self, lang: Lang, d: NaiveDate) -> Option<&'static str> {
+        self.is_provisional(d).then(|| provisional_note(lang))
+    }
+}
 
 /// How a date departs from "Monday to Friday work, Saturday and Sunday off".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +112,27 @@ impl WorkingCalendar {
         }
     }
 
+    /// Adds, for each year of `years` without a loaded arrangement, the statutory holidays:
+    /// weekdays among them are days off, make-up working days stay unknown (provisional).
+    pub fn with_statutory(mut self, years: RangeInclusive<i32>) -> WorkingCalendar {
+        for year in years.filter(|y| !self.loaded_years.contains(y)) {
+            for day in statutory_days(year).iter() {
+                self.days.entry(day.date).or_insert_with(|| day.clone());
+            }
+        }
+        self
+    }
+
+    pub fn arrangements(&self) -> Arrangements {
+        Arrangements {
+            loaded: self.loaded_years.clone(),
+        }
+    }
+
+    pub fn is_provisional(&self, d: NaiveDate) -> bool {
+        !self.loaded_years.contains(&d.year())
+    }
+
     /// The official exception on this date, if any (to show the holiday's name).
     pub fn exception(&self, d: NaiveDate) -> Option<&CalendarDay> {
         self.days.get(&d)
@@ -125,8 +183,8 @@ impl WorkingCalendar {
         count
     }
 
-    /// Years touched by [from, to] with no official calendar loaded, where the Monday–Friday
-    /// fallback may be wrong: callers warn about them.
+    /// Years touched by [from, to] with no official calendar loaded, counted with the statutory
+    /// holidays alone (provisional): callers warn about them.
     pub fn unloaded_years(&self, from: NaiveDate, to: NaiveDate) -> Vec<i32> {
         let (first, last) = if from <= to { (from, to) } else { (to, from) };
         (first.year()..=last.year())

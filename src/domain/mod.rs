@@ -1,6 +1,6 @@
 //! AppealDesk's domain: the rules for an appeal about a WeChat Pay red packet or transfer sent by
-//! mistake. Pure: no I/O, no database, no web; only std, chrono, validator and
-//! zxcvbn (a password's strength is a rule too).
+//! mistake. Pure: no I/O, no database, no web; only std, chrono, validator, zxcvbn (a
+//! password's strength is a rule too), parsers (csv, iCalendar) and ICU4X's calendars.
 
 pub mod agent;
 pub mod appeal;
@@ -12,6 +12,7 @@ pub mod cst;
 pub mod decision;
 pub mod evidence;
 pub mod evidence_file;
+pub mod guidance;
 pub mod ids;
 pub mod lang;
 pub mod mail_status;

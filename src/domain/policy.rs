@@ -20,6 +20,11 @@ pub const REPLY_WORKING_DAYS: u32 = 7;
 pub const SENT_AT_MAX_AGE_DAYS: i64 = 365;
 /// Slack for a user's clock running ahead of ours.
 pub const CLOCK_SKEW_MINUTES: i64 = 5;
+/// An unclaimed red packet (or the unclaimed part of a lucky one) returns to its sender by
+/// itself this long after it was sent (WeChat Pay's rule): guidance, never a refusal.
+pub const UNCLAIMED_RETURN_HOURS: i64 = 24;
+/// The largest iCalendar file a supervisor loads (a subscription feed of many years is ~100 KiB).
+pub const CALENDAR_FILE_MAX_BYTES: usize = 1024 * 1024;
 /// From this month on, the console warns while next year's working-day calendar is missing.
 pub const CALENDAR_WARNING_FROM_MONTH: u32 = 11;
 /// Console sessions end after this long idle...

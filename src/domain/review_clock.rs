@@ -4,7 +4,8 @@
 use chrono::NaiveDate;
 
 use super::calendar::{ReviewDates, WorkingCalendar};
-use super::policy;
+use super::timeline::EventKind;
+use super::{Lang, policy};
 
 /// The dates after the appellant answered: both move later by the working days spent
 /// waiting, counted in (requested_on, answered_on].
@@ -23,6 +24,108 @@ pub fn resume(
     ReviewDates {
         target: calendar.add_working_days(dates.target, spent),
         deadline: calendar.add_working_days(dates.deadline, spent),
+    }
+}
+
+/// The dates of a case filed on `filed_on` that waited for the appellant over each
+/// `(requested_on, answered_on)` of `waits`, in order: what filing and each reply computed,
+/// counted again with `calendar` (after a year's arrangement is loaded or corrected).
+pub fn replay(
+    calendar: &WorkingCalendar,
+    filed_on: NaiveDate,
+    waits: &[(NaiveDate, NaiveDate)],
+) -> ReviewDates {
+    waits.iter().fold(
+        calendar.review_dates(filed_on),
+        |dates, (asked, answered)| resume(calendar, dates, *asked, *answered),
+    )
+}
+
+/// A case's dates before and after a calendar change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Recomputed {
+    pub before: ReviewDates,
+    pub after: ReviewDates,
+    /// The appellant's last day to answer, while the case waits: (before, after).
+    pub reply_due: Option<(NaiveDate, NaiveDate)>,
+}
+
+impl Recomputed {
+    /// The new reply day never comes earlier than the one the appellant was given: a
+    /// shorter window could close their case before they knew of it.
+    pub fn new(
+        before: ReviewDates,
+        after: ReviewDates,
+        reply_due: Option<(NaiveDate, NaiveDate)>,
+    ) -> Self {
+        Self {
+            before,
+            after,
+            reply_due: reply_due.map(|(old, new)| (old, new.max(old))),
+        }
+    }
+
+    pub fn changed(&self) -> bool {
+        self.before != self.after || self.reply_due.is_some_and(|(old, new)| old != new)
+    }
+
+    pub fn deadline_moved(&self) -> bool {
+        self.before.deadline != self.after.deadline
+    }
+
+    /// Whether any date the appellant was told comes earlier now.
+    pub fn moved_earlier(&self) -> bool {
+        self.after.target < self.before.target || self.after.deadline < self.before.deadline
+    }
+
+    /// The timeline entry: one that says so when a date moved earlier.
+    pub fn kind(&self) -> EventKind {
+        if self.moved_earlier() {
+            EventKind::ReviewDatesMovedEarlier
+        } else {
+            EventKind::ReviewDatesMoved
+        }
+    }
+
+    /// The entry's text, in the appellant's language: every date that moved, old and new.
+    pub fn note(&self, lang: Lang, year: i32) -> String {
+        let mut parts = vec![match lang {
+            Lang::Zh => format!("{year} 年官方放假安排已载入"),
+            Lang::En => format!("The official arrangement for {year} was loaded"),
+        }];
+        let mut change = |zh: &str, en: &str, old: NaiveDate, new: NaiveDate| {
+            if old == new {
+                return;
+            }
+            let way = match (lang, new < old) {
+                (Lang::Zh, true) => "提前",
+                (Lang::Zh, false) => "推后",
+                (Lang::En, true) => "earlier",
+                (Lang::En, false) => "later",
+            };
+            parts.push(format!(
+                "{}{} → {} ({way})",
+                lang.t(zh, en),
+                old.format("%Y-%m-%d"),
+                new.format("%Y-%m-%d")
+            ));
+        };
+        change(
+            "目标处理日期：",
+            "target date: ",
+            self.before.target,
+            self.after.target,
+        );
+        change(
+            "最迟处理日期：",
+            "deadline: ",
+            self.before.deadline,
+            self.after.deadline,
+        );
+        if let Some((old, new)) = self.reply_due {
+            change("回复截止日期：", "reply by: ", old, new);
+        }
+        parts.join(lang.t("；", "; "))
     }
 }
 

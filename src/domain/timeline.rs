@@ -34,6 +34,11 @@ pub enum EventKind {
     /// The appellant asked for their tracking link again: a new one was mailed and the
     /// old one stopped working.
     LinkReissued,
+    /// A year of the official calendar was loaded or corrected: the review dates moved
+    /// later (old and new dates in the note).
+    ReviewDatesMoved,
+    /// As above, but a date the appellant had been told moved earlier: said as such.
+    ReviewDatesMovedEarlier,
 }
 
 /// How the appellant sees an entry on the tracking page.
@@ -88,6 +93,14 @@ impl EventKind {
             EventKind::LinkReissued => lang.t(
                 "向申诉人的邮箱发送了新的跟踪链接（旧链接失效）",
                 "A new tracking link was mailed to the appellant (the old one stopped working)",
+            ),
+            EventKind::ReviewDatesMoved => lang.t(
+                "按官方放假安排重新计算了处理日期（推后）",
+                "Review dates recomputed with the official holiday arrangement (later)",
+            ),
+            EventKind::ReviewDatesMovedEarlier => lang.t(
+                "按官方放假安排重新计算了处理日期：日期提前",
+                "Review dates recomputed with the official holiday arrangement: moved earlier",
             ),
         }
     }
@@ -145,6 +158,20 @@ impl EventKind {
                 ),
                 false,
             ),
+            EventKind::ReviewDatesMoved => (
+                lang.t(
+                    "官方放假安排公布后，处理日期已重新计算（推后）",
+                    "The official holiday arrangement was published: your review dates were recomputed (later)",
+                ),
+                true,
+            ),
+            EventKind::ReviewDatesMovedEarlier => (
+                lang.t(
+                    "官方放假安排公布后，处理日期已重新计算：日期提前",
+                    "The official holiday arrangement was published: your review dates were recomputed and moved earlier",
+                ),
+                true,
+            ),
             EventKind::Assigned
             | EventKind::Note
             | EventKind::ViewedCase
@@ -178,6 +205,8 @@ impl Stored for EventKind {
         EventKind::EvidenceOpened,
         EventKind::EvidenceDeleted,
         EventKind::LinkReissued,
+        EventKind::ReviewDatesMoved,
+        EventKind::ReviewDatesMovedEarlier,
     ];
 
     fn stored(self) -> &'static str {
@@ -200,6 +229,8 @@ impl Stored for EventKind {
             EventKind::EvidenceOpened => "evidence_opened",
             EventKind::EvidenceDeleted => "evidence_deleted",
             EventKind::LinkReissued => "link_reissued",
+            EventKind::ReviewDatesMoved => "review_dates_moved",
+            EventKind::ReviewDatesMovedEarlier => "review_dates_moved_earlier",
         }
     }
 }

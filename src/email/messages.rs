@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::{self, DbConn, outbox::NewMail};
 use crate::domain::Lang;
+use crate::domain::calendar::Arrangements;
 use crate::domain::ids::CaseId;
 
 pub struct Rendered {
@@ -114,6 +115,8 @@ macro_rules! mail_templates {
 pub struct MailDate {
     pub iso: String,
     pub label: String,
+    /// Counted in a year whose official arrangement is not loaded yet: the note to show.
+    pub provisional: Option<&'static str>,
 }
 
 impl MailDate {
@@ -131,6 +134,15 @@ impl MailDate {
         Self {
             iso: date.format("%Y-%m-%d").to_string(),
             label,
+            provisional: None,
+        }
+    }
+
+    /// The date, marked provisional when its year has no loaded arrangement.
+    pub fn counted(lang: Lang, date: NaiveDate, arrangements: &Arrangements) -> Self {
+        Self {
+            provisional: arrangements.note(lang, date),
+            ..Self::new(lang, date)
         }
     }
 }
@@ -221,6 +233,26 @@ mail_templates!(
     "email/withdrawn/subject.txt",
     "email/withdrawn/body.txt",
     "email/withdrawn/body.html"
+);
+
+/// To the appellant: a year's official arrangement was loaded or corrected, and the
+/// deadline they were given moved.
+pub struct DatesMoved {
+    pub lang: Lang,
+    pub case_number: String,
+    pub year: i32,
+    pub old_deadline: MailDate,
+    pub review_target: MailDate,
+    pub review_deadline: MailDate,
+    pub earlier: bool,
+}
+
+mail_templates!(
+    DatesMoved,
+    "dates_moved",
+    "email/dates_moved/subject.txt",
+    "email/dates_moved/body.txt",
+    "email/dates_moved/body.html"
 );
 
 /// To the address that filed a case a supervisor voided (abusive, or filed with someone

@@ -13,7 +13,7 @@ pub mod transport;
 pub mod worker;
 
 pub use messages::{
-    Assigned, Closed, Decision, Digest, DigestCase, EnqueueError, EvidenceRequested, LinkReissued,
-    MailDate, Message, Receipt, Voided, Withdrawn, enqueue,
+    Assigned, Closed, DatesMoved, Decision, Digest, DigestCase, EnqueueError, EvidenceRequested,
+    LinkReissued, MailDate, Message, Receipt, Voided, Withdrawn, enqueue,
 };
 pub use worker::{Wake, Worker};

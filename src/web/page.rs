@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use super::assets;
 use super::errors::AppResult;
 use crate::domain::Lang;
+use crate::domain::calendar::Arrangements;
 
 pub struct Chrome {
     pub lang: Lang,
@@ -69,6 +70,9 @@ pub fn private(mut b: HttpResponseBuilder) -> HttpResponseBuilder {
 pub struct DateView {
     pub iso: String,
     pub label: String,
+    /// Counted in a year whose official arrangement is not loaded yet: the note to show
+    /// (`templates/provisional.html`).
+    pub provisional: Option<&'static str>,
 }
 
 impl DateView {
@@ -83,6 +87,15 @@ impl DateView {
                 Lang::Zh => weekday_zh(label),
                 Lang::En => label,
             },
+            provisional: None,
+        }
+    }
+
+    /// The date, marked provisional when its year has no loaded arrangement.
+    pub fn counted(lang: Lang, date: NaiveDate, arrangements: &Arrangements) -> Self {
+        Self {
+            provisional: arrangements.note(lang, date),
+            ..Self::new(lang, date)
         }
     }
 }

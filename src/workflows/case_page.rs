@@ -9,6 +9,7 @@ use super::evidence;
 use super::review::{self, Actor};
 use super::working_days;
 use crate::db::{self, DbConn};
+use crate::domain::calendar::Arrangements;
 use crate::domain::{cst, review_clock};
 
 pub use crate::db::agents::AgentRow;
@@ -24,6 +25,8 @@ pub struct CaseFile {
     pub agents: Vec<AgentRow>,
     /// Negative when overdue, 0 when due today.
     pub working_days_left: i64,
+    /// Which years' arrangements are loaded: dates in others are provisional.
+    pub arrangements: Arrangements,
     /// Other filings of this WeChat ID this quota year that came from another email or
     /// client address: a sign that someone uses up another person's appeals.
     pub contested_by: Vec<Sibling>,
@@ -73,6 +76,7 @@ pub fn open(
         let calendar = working_days::calendar_from(conn, today.min(case.review_deadline))?;
         let working_days_left =
             review_clock::working_days_left(&calendar, today, case.review_deadline);
+        let arrangements = db::calendar::arrangements(conn)?;
         let contested_by = contested_by(conn, &case)?;
         Ok(Some(CaseFile {
             contested_by,
@@ -81,6 +85,7 @@ pub fn open(
             files,
             agents,
             working_days_left,
+            arrangements,
         }))
     };
     if record_view {

@@ -43,11 +43,15 @@ pub fn send_if_due(
         if !db::stats::claim_digest(conn, today, now.naive_utc())? {
             return Ok(Sent::NotDue);
         }
+        let arrangements = calendar.arrangements();
         let rows = |list: Vec<(String, chrono::NaiveDate, Option<String>)>| -> Vec<DigestCase> {
             list.into_iter()
                 .map(|(case_number, deadline, assignee)| DigestCase {
                     case_number,
-                    deadline: deadline.format("%Y-%m-%d").to_string(),
+                    deadline: match arrangements.note(Lang::Zh, deadline) {
+                        Some(note) => format!("{}（{note}）", deadline.format("%Y-%m-%d")),
+                        None => deadline.format("%Y-%m-%d").to_string(),
+                    },
                     assignee: assignee.unwrap_or_else(|| "—".to_owned()),
                 })
                 .collect()

@@ -264,7 +264,7 @@ fn file_new(
         }));
     };
 
-    let dates = super::working_days::review_dates(conn, filed_on)?;
+    let (dates, arrangements) = super::working_days::review_dates(conn, filed_on)?;
     let tracking_token = keys.tracking_token(filing.submission_key);
     let number = case_number(filed_on, rand::rng().random());
     let case_id = db::cases::insert(
@@ -326,8 +326,8 @@ fn file_new(
         packet_kind: appeal.packet_kind.label(filing.lang),
         amount: appeal.amount.to_string(),
         sent_at: cst::format_local(appeal.sent_at.utc()),
-        review_target: MailDate::new(filing.lang, dates.target),
-        review_deadline: MailDate::new(filing.lang, dates.deadline),
+        review_target: MailDate::counted(filing.lang, dates.target, &arrangements),
+        review_deadline: MailDate::counted(filing.lang, dates.deadline, &arrangements),
         target_days: policy::REVIEW_TARGET_WORKING_DAYS,
         deadline_days: policy::REVIEW_DEADLINE_WORKING_DAYS,
         tracking_url: format!("{}/track/{tracking_token}", filing.links_base),

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::Failure;
 use crate::db::{self, DbConn};
+use crate::domain::calendar::Arrangements;
 
 pub use crate::db::queue::{Assignee, Cursor, Filter, QueueRow, Search, Statuses};
 use crate::domain::{Lang, Refusal, cst, review_clock};
@@ -40,6 +41,8 @@ pub struct QueueItem {
 pub struct Page {
     pub items: Vec<QueueItem>,
     pub next: Option<Cursor>,
+    /// Which years' arrangements are loaded: dates in others are provisional.
+    pub arrangements: Arrangements,
 }
 
 pub fn page(
@@ -91,5 +94,10 @@ pub fn page(
             row,
         })
         .collect();
-    Ok(Page { items, next })
+    let arrangements = db::calendar::arrangements(conn)?;
+    Ok(Page {
+        items,
+        next,
+        arrangements,
+    })
 }

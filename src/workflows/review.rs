@@ -417,11 +417,12 @@ fn notify(
     let result = match command {
         Command::RequestEvidence { message } => {
             let reply_due = case.reply_due.unwrap_or(case.review_deadline);
+            let arrangements = db::calendar::arrangements(conn)?;
             let mail = EvidenceRequested {
                 lang,
                 case_number: number,
                 request: message.as_str().to_owned(),
-                reply_due: MailDate::new(lang, reply_due),
+                reply_due: MailDate::counted(lang, reply_due, &arrangements),
             };
             email::enqueue(conn, &mail, &case.email, Some(case.id), now)
         }
@@ -470,10 +471,11 @@ fn notify(
                 return Ok(());
             };
             // Staff mail is in Chinese, the console's default language.
+            let arrangements = db::calendar::arrangements(conn)?;
             let mail = Assigned {
                 lang: Lang::Zh,
                 agent_name: agent.name,
-                deadline: MailDate::new(Lang::Zh, case.review_deadline),
+                deadline: MailDate::counted(Lang::Zh, case.review_deadline, &arrangements),
                 case_url: format!("{links_base}/agent/cases/{number}"),
                 case_number: number,
             };

@@ -6,6 +6,7 @@ use super::Failure;
 use super::evidence::{self, Served};
 use super::review::Actor;
 use crate::db::{self, DbConn};
+use crate::domain::calendar::Arrangements;
 use crate::keys;
 
 pub use crate::db::cases::CaseRow;
@@ -16,6 +17,8 @@ pub struct Tracked {
     pub case: CaseRow,
     pub timeline: Vec<EventRow>,
     pub files: Vec<FileRow>,
+    /// Which years' arrangements are loaded: dates in others are provisional.
+    pub arrangements: Arrangements,
 }
 
 /// The case the token opens, if any. Looked up by the token's digest only.
@@ -25,10 +28,12 @@ pub fn track_case(conn: &mut DbConn, token: &str) -> Result<Option<Tracked>, Fai
     };
     let timeline = db::events::for_case(conn, case.id)?;
     let files = db::evidence::for_case(conn, case.id)?;
+    let arrangements = db::calendar::arrangements(conn)?;
     Ok(Some(Tracked {
         case,
         timeline,
         files,
+        arrangements,
     }))
 }
 

@@ -294,3 +294,81 @@ async fn an_agent_signs_in_claims_and_decides_in_the_browser() {
     );
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_form_says_a_red_packet_sent_within_a_day_returns_by_itself_and_still_files() {
+    let app = spawn_app().await;
+    let browser = Browser::start("en", 1280, 900).await;
+    browser.client.goto(&app.url("/appeals/new")).await.unwrap();
+    assert!(
+        browser
+            .text("[data-field='eligibility']")
+            .await
+            .contains("cannot be intercepted")
+    );
+    let note = "[data-field='unclaimed-return']";
+    let shown = |browser: &Browser| {
+        let client = browser.client.clone();
+        async move {
+            client
+                .find(Locator::Css(note))
+                .await
+                .unwrap()
+                .is_displayed()
+                .await
+                .unwrap()
+        }
+    };
+    assert!(!shown(&browser).await, "nothing to say before a send time");
+
+    let sent = Utc::now() - chrono::Duration::hours(2);
+    let back = appealdesk::domain::cst::format_local(sent + chrono::Duration::hours(24));
+    let appeal = AppealFields::valid(Utc::now())
+        .set("packet_kind", "lucky_red_packet")
+        .set("sent_at", &appealdesk::domain::cst::format_local(sent));
+    browser.fill_appeal(&appeal).await;
+    assert!(shown(&browser).await, "a lucky red packet sent 2 hours ago");
+    let text = browser.text(note).await;
+    assert!(text.contains("returns to you by itself at"), "{text}");
+    assert!(text.contains(&back), "{text} names {back}");
+    assert!(text.contains("unclaimed part"), "{text}");
+
+    // A transfer is not a red packet; a packet sent 30 hours ago is past the day.
+    browser
+        .client
+        .find(Locator::Css("select[name='packet_kind']"))
+        .await
+        .unwrap()
+        .select_by_value("transfer")
+        .await
+        .unwrap();
+    assert!(!shown(&browser).await, "a transfer");
+    browser
+        .client
+        .find(Locator::Css("select[name='packet_kind']"))
+        .await
+        .unwrap()
+        .select_by_value("red_packet")
+        .await
+        .unwrap();
+    assert!(shown(&browser).await, "a red packet");
+    let old = appealdesk::domain::cst::format_local(Utc::now() - chrono::Duration::hours(30));
+    browser.fill("sent_at", &old).await;
+    assert!(!shown(&browser).await, "sent 30 hours ago");
+
+    // Guidance, not a refusal: the appeal files, and the receipt says it again.
+    browser
+        .fill("sent_at", &appealdesk::domain::cst::format_local(sent))
+        .await;
+    assert!(shown(&browser).await);
+    browser
+        .click(
+            "form.appeal button[type='submit']",
+            "[data-field='case-number']",
+        )
+        .await;
+    let receipt = browser.text("[data-field='unclaimed-return']").await;
+    assert!(receipt.contains(&back), "{receipt}");
+    assert_eq!(app.count("cases"), 1);
+    browser.close().await;
+}

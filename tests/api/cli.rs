@@ -37,6 +37,40 @@ fn calendar_due_counts_official_working_days() {
 }
 
 #[test]
+fn calendar_due_counts_the_statutory_holidays_of_a_year_without_an_arrangement() {
+    let database = TestDatabase::fresh();
+    let out = appealdesk(
+        &database,
+        &[
+            "calendar",
+            "due",
+            "--from",
+            "2026-12-31 10:00:00",
+            "--working-days",
+            "1",
+        ],
+    );
+    assert!(out.status.success());
+    // Friday 1 January 2027 is New Year's Day by law, though 2027 is not loaded.
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2027-01-04");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("2027 is provisional"), "{stderr}");
+    // A date within the loaded years says nothing of the kind.
+    let out = appealdesk(
+        &database,
+        &[
+            "calendar",
+            "due",
+            "--from",
+            "2026-09-30 10:00:00",
+            "--working-days",
+            "3",
+        ],
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("provisional"));
+}
+
+#[test]
 fn calendar_due_refuses_a_time_without_seconds() {
     let database = TestDatabase::fresh();
     let out = appealdesk(

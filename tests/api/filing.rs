@@ -69,20 +69,21 @@ async fn review_dates_skip_spring_festival_and_count_its_make_up_days() {
 }
 
 #[tokio::test]
-async fn a_year_without_a_calendar_falls_back_to_monday_to_friday() {
-    // 2027 is not loaded: 1 January 2027 (a Friday) counts as a working day.
+async fn a_year_without_a_calendar_counts_the_statutory_holidays() {
+    // 2027 is not loaded: 1 January 2027 (a Friday) is New Year's Day by law all the same.
     let app = spawn_app_at("2026-12-28 09:00:00").await;
     let response = app
         .file(&AppealFields::valid(cst("2026-12-28 09:00:00")))
         .await;
     let html = app.get_html(&location(&response)).await;
+    // Tue 29, Wed 30, Thu 31 Dec (target); Mon 4, Tue 5, Wed 6, Thu 7 Jan (deadline).
     assert_eq!(
         time_field(&html, "review-target").as_deref(),
         Some("2026-12-31")
     );
     assert_eq!(
         time_field(&html, "review-deadline").as_deref(),
-        Some("2027-01-06")
+        Some("2027-01-07")
     );
 }
 

@@ -5,6 +5,7 @@
 mod accessibility;
 mod backup;
 mod browser;
+mod calendar_updates;
 mod cli;
 mod console_auth;
 mod console_queue;

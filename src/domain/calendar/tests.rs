@@ -212,3 +212,163 @@ proptest! {
         prop_assert_eq!(cal.working_days_between(from, to), i64::try_from(walked).expect("small"));
     }
 }
+
+fn statutory_dates(year: i32) -> Vec<NaiveDate> {
+    statutory_days(year).iter().map(|d| d.date).collect()
+}
+
+#[test]
+fn the_law_gives_these_days_of_2027() {
+    let expected = [
+        "2027-01-01",
+        "2027-02-05",
+        "2027-02-06",
+        "2027-02-07",
+        "2027-02-08",
+        "2027-04-05",
+        "2027-05-01",
+        "2027-05-02",
+        "2027-06-09",
+        "2027-09-15",
+        "2027-10-01",
+        "2027-10-02",
+        "2027-10-03",
+    ]
+    .map(date);
+    assert_eq!(statutory_dates(2027), expected);
+    let days = statutory_days(2027);
+    assert!(days.iter().all(|d| d.kind == DayKind::DayOff));
+    assert_eq!(days[1].name_zh, "春节");
+    assert_eq!(days[5].name_en, "Qingming Festival");
+}
+
+#[test]
+fn every_statutory_day_of_2025_and_2026_is_a_day_off_in_the_official_notices() {
+    let official = china();
+    for year in [2025, 2026] {
+        let days = statutory_dates(year);
+        // 1 + 4 + 1 + 2 + 1 + 1 + 3 days.
+        assert_eq!(days.len(), 13, "{year}");
+        for day in days {
+            assert_eq!(
+                official.exception(day).map(|d| d.kind),
+                Some(DayKind::DayOff),
+                "{day} is a statutory holiday"
+            );
+        }
+    }
+}
+
+/// Qingming's day as published (Hong Kong Observatory's and the Purple Mountain
+/// Observatory's tables of the 24 solar terms, China time).
+#[test]
+fn qingming_matches_the_published_solar_terms() {
+    let published = [
+        (2016, "2016-04-04"),
+        (2017, "2017-04-04"),
+        (2018, "2018-04-05"),
+        (2019, "2019-04-05"),
+        (2020, "2020-04-04"),
+        (2021, "2021-04-04"),
+        (2022, "2022-04-05"),
+        (2023, "2023-04-05"),
+        (2024, "2024-04-04"),
+        (2025, "2025-04-04"),
+        (2026, "2026-04-05"),
+        (2027, "2027-04-05"),
+        (2028, "2028-04-04"),
+    ];
+    for (year, day) in published {
+        let qingming = statutory_days(year)
+            .iter()
+            .find(|d| d.name_en == "Qingming Festival")
+            .map(|d| d.date);
+        assert_eq!(qingming, Some(date(day)), "{year}");
+    }
+}
+
+#[test]
+fn a_year_without_an_arrangement_counts_its_statutory_holidays_and_is_provisional() {
+    let cal = china().with_statutory(2026..=2027);
+    // Thu 31 Dec 2026 + 1: Fri 1 Jan 2027 is New Year's Day by law.
+    assert_eq!(
+        cal.add_working_days(date("2026-12-31"), 1),
+        date("2027-01-04")
+    );
+    assert!(cal.is_provisional(date("2027-01-04")));
+    assert!(!cal.is_provisional(date("2026-12-31")));
+    // The loaded year keeps its own days: the make-up Sunday of 4 Jan 2026 still counts.
+    assert!(cal.is_working_day(date("2026-01-04")));
+    // Spring Festival 2027: Fri 5 (New Year's Eve) and Mon 8 Feb are off, the weekend too;
+    // no make-up day is known.
+    assert_eq!(
+        cal.add_working_days(date("2027-02-04"), 1),
+        date("2027-02-09")
+    );
+    assert!(
+        !cal.is_working_day(date("2027-02-20")),
+        "a Saturday stays off: make-up days are unknown"
+    );
+    assert_eq!(
+        cal.exception(date("2027-10-01"))
+            .map(|d| d.name_zh.as_str()),
+        Some("国庆节")
+    );
+    let arrangements = cal.arrangements();
+    assert_eq!(
+        arrangements.note(crate::domain::Lang::En, date("2027-03-01")),
+        Some("provisional: next year's official arrangement is not yet published")
+    );
+    assert_eq!(
+        arrangements.note(crate::domain::Lang::Zh, date("2026-03-01")),
+        None
+    );
+}
+
+const ICS_2027: &str = include_str!("../../../tests/fixtures/china-holidays-2027.ics");
+
+#[test]
+fn a_published_holiday_calendar_reads_as_days_off_and_make_up_days() {
+    let days = parse_ics(ICS_2027).expect("the fixture parses");
+    assert_eq!(days.len(), 35);
+    let off = days.iter().filter(|d| d.kind == DayKind::DayOff).count();
+    assert_eq!(off, 29);
+    let feb_20 = days.iter().find(|d| d.date == date("2027-02-20")).unwrap();
+    assert_eq!(feb_20.kind, DayKind::WorkingDay);
+    assert_eq!(feb_20.name_en, "Spring Festival");
+    // DTEND is exclusive: 国庆节 1–7 October.
+    assert!(days.iter().any(|d| d.date == date("2027-10-07")));
+    assert!(!days.iter().any(|d| d.date == date("2027-10-08")));
+    // Teachers' Day is in the feed, but is neither off nor working.
+    assert!(!days.iter().any(|d| d.date == date("2027-09-10")));
+    // Every statutory day of 2027 is off in it.
+    for day in statutory_dates(2027) {
+        assert!(
+            days.iter()
+                .any(|d| d.date == day && d.kind == DayKind::DayOff),
+            "{day}"
+        );
+    }
+}
+
+#[test]
+fn a_calendar_that_contradicts_itself_is_refused_naming_the_dates() {
+    // 13–21 Feb as working days: 13 Feb is also in the Spring Festival block (a
+    // contradiction); 20 Feb is a make-up day twice (none).
+    let extra = "BEGIN:VEVENT\r\nUID:x@test\r\nDTSTAMP:20261120T000000Z\r\n\
+                 DTSTART;VALUE=DATE:20270213\r\nDTEND;VALUE=DATE:20270222\r\n\
+                 SUMMARY:调休 班\r\nEND:VEVENT\r\nEND:VCALENDAR";
+    let text = ICS_2027.replace("END:VCALENDAR", extra);
+    let error = parse_ics(&text).expect_err("contradicts itself");
+    assert_eq!(
+        error,
+        CalendarIcsError::Contradiction(vec![date("2027-02-13")])
+    );
+    assert!(
+        crate::domain::Refusal::message(&error, crate::domain::Lang::En).contains("2027-02-13")
+    );
+    assert!(matches!(
+        parse_ics("not a calendar"),
+        Err(CalendarIcsError::Unreadable(_))
+    ));
+}

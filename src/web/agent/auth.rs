@@ -183,6 +183,11 @@ impl<T: DeserializeOwned + CsrfProtected + 'static> FromRequest for Verified<T> 
     }
 }
 
+/// A form's token against the session's, for forms `Verified` cannot read (multipart).
+pub fn same_token(sent: &str, session: &str) -> bool {
+    constant_time_eq(sent, session)
+}
+
 fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()

@@ -1,20 +1,23 @@
-//! `GET /agent/calendar` and `POST /agent/calendar`: the working-day calendar by year.
+//! `GET /agent/calendar`, `POST /agent/calendar` (CSV) and `POST /agent/calendar/ics` (an
+//! iCalendar file): the working-day calendar by year.
 
+use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::Datelike;
+use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::auth::{CsrfProtected, SignedIn, Verified};
 use super::layout::{ConsolePage, Me};
 use crate::domain::calendar::DayKind;
-use crate::domain::{Lang, Refusal, cst};
+use crate::domain::{Lang, Refusal, cst, policy};
 use crate::web::AppState;
-use crate::web::errors::AppResult;
+use crate::web::errors::{AppError, AppResult, Denied};
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
-use crate::workflows::calendar_admin;
+use crate::workflows::calendar_admin::{self, ArrangementFile, Loaded};
 
 struct Day {
     date: String,
@@ -36,6 +39,17 @@ struct CalendarPage {
     form_year: String,
     form_csv: String,
     problem: Option<String>,
+    /// The iCalendar form's refusal.
+    ics_problem: Option<String>,
+    /// What the last load did: "2027: 31 days; 4 open cases recomputed".
+    loaded: Option<String>,
+}
+
+/// What the page says above its forms: a refusal (by form) or what a load did.
+enum Said {
+    Csv(String),
+    Ics(String),
+    Loaded(String),
 }
 
 async fn render(
@@ -45,7 +59,7 @@ async fn render(
     lang: Lang,
     status: StatusCode,
     form: (String, String),
-    problem: Option<String>,
+    said: Option<Said>,
 ) -> AppResult<HttpResponse> {
     let years = state.run(calendar_admin::loaded_years).await??;
     let console = ConsolePage::new(req, who, lang);
@@ -68,9 +82,47 @@ async fn render(
             .collect(),
         form_year: form.0,
         form_csv: form.1,
-        problem,
+        problem: match &said {
+            Some(Said::Csv(p)) => Some(p.clone()),
+            _ => None,
+        },
+        ics_problem: match &said {
+            Some(Said::Ics(p)) => Some(p.clone()),
+            _ => None,
+        },
+        loaded: match said {
+            Some(Said::Loaded(note)) => Some(note),
+            _ => None,
+        },
     };
     Ok(page::private(page::builder(status)).body(page.render()?))
+}
+
+/// After a load: which year, how many days, how many open cases moved.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ShowQuery {
+    loaded: Option<i32>,
+    days: usize,
+    moved: usize,
+}
+
+fn loaded_note(lang: Lang, year: i32, days: usize, moved: usize) -> String {
+    match lang {
+        Lang::Zh => {
+            format!("已保存 {year} 年：{days} 个日期；{moved} 个未结案件的处理日期已重新计算。")
+        }
+        Lang::En => format!(
+            "{year} saved: {days} dates; the review dates of {moved} open cases were recomputed."
+        ),
+    }
+}
+
+fn after_load(year: i32, loaded: Loaded) -> HttpResponse {
+    page::see_other(format!(
+        "/agent/calendar?loaded={year}&days={}&moved={}",
+        loaded.days, loaded.recomputed
+    ))
 }
 
 pub async fn show(
@@ -78,9 +130,13 @@ pub async fn show(
     state: web::Data<AppState>,
     who: SignedIn,
     UiLang(lang): UiLang,
+    query: web::Query<ShowQuery>,
 ) -> AppResult<HttpResponse> {
     let next_year = cst::local_date(state.clock.now()).year() + 1;
     let header = "date,kind,holiday_zh,holiday_en\n".to_owned();
+    let loaded = query
+        .loaded
+        .map(|year| Said::Loaded(loaded_note(lang, year, query.days, query.moved)));
     render(
         &req,
         &state,
@@ -88,7 +144,7 @@ pub async fn show(
         lang,
         StatusCode::OK,
         (next_year.to_string(), header),
-        None,
+        loaded,
     )
     .await
 }
@@ -119,11 +175,16 @@ pub async fn load_year(
     let source = format!("loaded by {}", v.who.agent.email);
     let (csv, y) = (form.csv.clone(), year.unwrap_or(0));
     let outcome = state
-        .run(move |conn| calendar_admin::load_year(conn, y, &csv, &source, now))
+        .run(move |conn| {
+            calendar_admin::load_year(conn, y, ArrangementFile::Csv(&csv), &source, now)
+        })
         .await??;
     let problem = match outcome {
-        Ok(_) => return Ok(page::see_other("/agent/calendar")),
-        Err(refused) => refused.message(lang),
+        Ok(loaded) => {
+            state.mail.wake();
+            return Ok(after_load(y, loaded));
+        }
+        Err(refused) => Said::Csv(refused.message(lang)),
     };
     let form = (form.year, form.csv);
     render(
@@ -133,6 +194,82 @@ pub async fn load_year(
         lang,
         StatusCode::UNPROCESSABLE_ENTITY,
         form,
+        Some(problem),
+    )
+    .await
+}
+
+/// The iCalendar form: `csrf_token`, `year` and the `ics` file, read as it arrives and
+/// refused past `policy::CALENDAR_FILE_MAX_BYTES`.
+struct IcsForm {
+    csrf_token: String,
+    year: String,
+    ics: Vec<u8>,
+}
+
+async fn read_ics_form(mut multipart: Multipart) -> Result<IcsForm, AppError> {
+    let mut form = IcsForm {
+        csrf_token: String::new(),
+        year: String::new(),
+        ics: Vec::new(),
+    };
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| AppError::BadRequest(e.to_string()))?;
+            if bytes.len() + chunk.len() > policy::CALENDAR_FILE_MAX_BYTES {
+                return Err(AppError::TooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let text = || String::from_utf8_lossy(&bytes).into_owned();
+        match name.as_str() {
+            "csrf_token" => form.csrf_token = text(),
+            "year" => form.year = text(),
+            "ics" => form.ics = bytes,
+            _ => {}
+        }
+    }
+    Ok(form)
+}
+
+pub async fn load_ics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: SignedIn,
+    UiLang(lang): UiLang,
+    multipart: Multipart,
+) -> AppResult<HttpResponse> {
+    let form = read_ics_form(multipart).await?;
+    if !super::auth::same_token(&form.csrf_token, &who.csrf) {
+        return Err(AppError::Forbidden(Denied::ForeignForm));
+    }
+    let year: i32 = form.year.trim().parse().unwrap_or(0);
+    let now = state.clock.now();
+    let source = format!("iCalendar file loaded by {}", who.agent.email);
+    let ics = String::from_utf8_lossy(&form.ics).into_owned();
+    let outcome = state
+        .run(move |conn| {
+            calendar_admin::load_year(conn, year, ArrangementFile::Ics(&ics), &source, now)
+        })
+        .await??;
+    let problem = match outcome {
+        Ok(loaded) => {
+            state.mail.wake();
+            return Ok(after_load(year, loaded));
+        }
+        Err(refused) => Said::Ics(refused.message(lang)),
+    };
+    let header = "date,kind,holiday_zh,holiday_en\n".to_owned();
+    render(
+        &req,
+        &state,
+        &who,
+        lang,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        (form.year, header),
         Some(problem),
     )
     .await

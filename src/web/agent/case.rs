@@ -72,6 +72,7 @@ struct CasePage {
     filed_at: String,
     target: DateView,
     deadline: DateView,
+    reply_due: Option<DateView>,
     days_left: i64,
     assignee: Option<String>,
     timeline: Vec<Event>,
@@ -132,6 +133,7 @@ pub(super) async fn render_page(
         files,
         agents,
         working_days_left: days_left,
+        arrangements,
         contested_by,
     }) = state
         .run(move |conn| case_page::open(conn, &number, &actor, record_view, now))
@@ -159,8 +161,11 @@ pub(super) async fn render_page(
         amount: Fen::new(case.amount_fen),
         sent_at: cst::format_local(case.sent_at.and_utc()),
         filed_at: cst::format_local(case.filed_at.and_utc()),
-        target: DateView::new(lang, case.review_target),
-        deadline: DateView::new(lang, case.review_deadline),
+        target: DateView::counted(lang, case.review_target, &arrangements),
+        deadline: DateView::counted(lang, case.review_deadline, &arrangements),
+        reply_due: case
+            .reply_due
+            .map(|d| DateView::counted(lang, d, &arrangements)),
         days_left,
         assignee: agents
             .iter()

@@ -81,6 +81,7 @@ routes! {
     get "/agent/dashboard" Supervisor => dashboard::show;
     get "/agent/calendar" Supervisor => calendar::show;
     post "/agent/calendar" Supervisor => calendar::load_year;
+    post "/agent/calendar/ics" Supervisor => calendar::load_ics;
     get "/agent/mail" Supervisor => mail::show;
     post "/agent/mail/{id}/resend" Supervisor => mail::resend;
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::auth::SignedIn;
 use super::layout::{ConsolePage, Me};
+use crate::domain::calendar::Arrangements;
 use crate::domain::case_status::CaseStatus;
 use crate::domain::evidence::PacketKind;
 use crate::domain::money::Fen;
@@ -123,12 +124,13 @@ struct Row {
     kind: &'static str,
     days_left: i64,
     deadline: String,
+    provisional: Option<&'static str>,
     assignee: String,
     files: i64,
 }
 
 impl Row {
-    fn new(item: &QueueItem, lang: Lang) -> Self {
+    fn new(item: &QueueItem, lang: Lang, arrangements: &Arrangements) -> Self {
         let r = &item.row;
         Self {
             case_number: r.case_number.clone(),
@@ -137,6 +139,7 @@ impl Row {
             kind: r.packet_kind.label(lang),
             days_left: item.working_days_left,
             deadline: r.review_deadline.format("%Y-%m-%d").to_string(),
+            provisional: arrangements.note(lang, r.review_deadline),
             assignee: r.assignee.clone().unwrap_or_default(),
             files: item.evidence_files,
         }
@@ -213,7 +216,11 @@ pub async fn show(
     let view = QueuePage {
         chrome: console.chrome,
         me: console.me,
-        rows: page.items.iter().map(|i| Row::new(i, lang)).collect(),
+        rows: page
+            .items
+            .iter()
+            .map(|i| Row::new(i, lang, &page.arrangements))
+            .collect(),
         next_url,
         export_url: format!("/agent/cases.csv?{}", encode(&export)),
         problems: parsed
@@ -264,8 +271,8 @@ pub async fn export(
         .await??;
     let columns: Vec<&str> = lang
         .t(
-            "案件编号,状态,付款方式,金额(元),提交日期,目标日期,最迟日期,剩余工作日,处理人,交易单号,微信号,证据文件数",
-            "case number,status,kind,amount (yuan),filed on,target,deadline,working days left,assignee,transaction id,wechat id,evidence files",
+            "案件编号,状态,付款方式,金额(元),提交日期,目标日期,最迟日期,日期说明,剩余工作日,处理人,交易单号,微信号,证据文件数",
+            "case number,status,kind,amount (yuan),filed on,target,deadline,dates,working days left,assignee,transaction id,wechat id,evidence files",
         )
         .split(',')
         .collect();
@@ -279,6 +286,12 @@ pub async fn export(
             r.filed_on.to_string(),
             r.review_target.to_string(),
             r.review_deadline.to_string(),
+            // A provisional target or deadline says so in its own column.
+            [r.review_target, r.review_deadline]
+                .iter()
+                .find_map(|d| page.arrangements.note(lang, *d))
+                .unwrap_or_default()
+                .to_owned(),
             item.working_days_left.to_string(),
             r.assignee.clone().unwrap_or_default(),
             r.transaction_id.clone(),

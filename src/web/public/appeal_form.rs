@@ -7,13 +7,14 @@ use serde::Deserialize;
 
 use super::fields::{self, Choice, FieldView, Input};
 use crate::domain::appeal::{Appeal, Field, RawAppeal};
-use crate::domain::{Lang, Refusal};
-use crate::web::AppState;
+use crate::domain::evidence::PacketKind;
+use crate::domain::{Lang, Refusal, guidance, policy};
 use crate::web::csrf;
 use crate::web::errors::{AppError, AppResult, Denied};
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
 use crate::web::upload::{PendingFile, WithFiles, inspect_for_form, keep};
+use crate::web::{AppState, assets};
 use crate::workflows::file_appeal::{FileError, Filed, Filing, Refused, file_appeal};
 
 /// The form as sent; every field optional so that a missing one is refused next to
@@ -66,6 +67,20 @@ struct FormPage {
     /// Why files that came were not taken, each naming its file.
     file_problems: Vec<String>,
     file_hint: String,
+    /// Customer service acts on unclaimed packets only.
+    eligibility: &'static str,
+    /// Shown by the form's script while the send time is less than a day ago.
+    unclaimed_return: UnclaimedReturn,
+}
+
+/// What the form's script needs to say when a red packet would still return by itself.
+struct UnclaimedReturn {
+    script: &'static str,
+    hours: i64,
+    /// The kinds WeChat returns by themselves, space-separated form values.
+    kinds: String,
+    /// The note, `{time}` standing for the return time.
+    text: String,
 }
 
 impl FormPage {
@@ -88,6 +103,18 @@ impl FormPage {
             pending: Vec::new(),
             file_problems: Vec::new(),
             file_hint: fields::evidence_hint(lang),
+            eligibility: guidance::eligibility(lang),
+            unclaimed_return: UnclaimedReturn {
+                script: assets::unclaimed_return_js_url(),
+                hours: policy::UNCLAIMED_RETURN_HOURS,
+                kinds: PacketKind::ALL
+                    .iter()
+                    .filter(|k| guidance::returns_unclaimed(**k))
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                text: guidance::before_return_template(lang),
+            },
         }
     }
 

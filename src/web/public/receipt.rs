@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use crate::domain::policy;
+use crate::domain::{guidance, policy};
 use crate::web::AppState;
 use crate::web::errors::AppResult;
 use crate::web::evidence::FileView;
@@ -22,6 +22,8 @@ struct Receipt {
     deadline_days: u32,
     tracking_url: String,
     files: Vec<FileView>,
+    /// Filed before an unclaimed red packet would have come back by itself.
+    unclaimed_return: Option<String>,
 }
 
 pub async fn show(
@@ -39,9 +41,15 @@ pub async fn show(
             lang,
         ),
         chrome: Chrome::new(&req, lang),
+        unclaimed_return: guidance::filed_before_return(
+            lang,
+            case.packet_kind,
+            case.sent_at.and_utc(),
+            case.filed_at.and_utc(),
+        ),
         case_number: case.case_number,
-        review_target: DateView::new(lang, case.review_target),
-        review_deadline: DateView::new(lang, case.review_deadline),
+        review_target: DateView::counted(lang, case.review_target, &tracked.arrangements),
+        review_deadline: DateView::counted(lang, case.review_deadline, &tracked.arrangements),
         target_days: policy::REVIEW_TARGET_WORKING_DAYS,
         deadline_days: policy::REVIEW_DEADLINE_WORKING_DAYS,
         tracking_url: format!("{}/track/{}", state.links_base(), token.as_str()),

@@ -123,13 +123,13 @@ async fn render(
         amount: Fen::new(case.amount_fen),
         sent_at: cst::format_local(case.sent_at.and_utc()),
         filed_at: cst::format_local(case.filed_at.and_utc()),
-        review_target: DateView::new(lang, case.review_target),
-        review_deadline: DateView::new(lang, case.review_deadline),
+        review_target: DateView::counted(lang, case.review_target, &tracked.arrangements),
+        review_deadline: DateView::counted(lang, case.review_deadline, &tracked.arrangements),
         evidence_request: case.evidence_request.clone().filter(|_| awaiting),
         reply_due: case
             .reply_due
             .filter(|_| awaiting)
-            .map(|d| DateView::new(lang, d)),
+            .map(|d| DateView::counted(lang, d, &tracked.arrangements)),
         decision_reason: case.decision_reason.clone(),
         can_withdraw: current.allows(Action::Withdraw),
         reply_text: reply.text,
