@@ -78,8 +78,9 @@ impl ManageConnection for ConnectionManager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection left in a broken transaction (a panic mid-work) is dropped, not reused.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -90,6 +91,10 @@ pub fn pool(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
         // background connect is in flight when the process exits (libpq's TLS and
         // Kerberos teardown crashes under one).
         .min_idle(Some(0))
+        // No `SELECT 1` before each use: on the tracking page it was a statement parsed
+        // and run per request. A connection the server dropped fails its query, the
+        // request answers 500, and `has_broken` keeps a broken one out of the pool.
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(10))
         .build(ConnectionManager { url: url.clone() })
         .with_context(|| format!("cannot open the database {url:?}"))

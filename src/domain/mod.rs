@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod case_number;
 pub mod case_status;
 pub mod cst;
+pub mod date_format;
 pub mod decision;
 pub mod evidence;
 pub mod evidence_file;
