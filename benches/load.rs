@@ -273,7 +273,7 @@ fn seed(conn: &mut DbConn, today: NaiveDate, from: i64, to: i64) -> anyhow::Resu
     let columns = "case_number, status, tracking_token_hash, submission_key_hash, \
         submission_fingerprint, lang, wechat_id, email, packet_kind, amount_fen, sent_at, \
         transaction_id, counterparty_phone_suffix, card_last4, account, filed_at, filed_on, \
-        review_target, review_deadline, updated_at, decided_on, decision_reason";
+        review_target, review_deadline, updated_at, decided_on, decision_reason, quota_year";
     let kinds =
         "CASE i % 3 WHEN 0 THEN 'transfer' WHEN 1 THEN 'red_packet' ELSE 'lucky_red_packet' END";
     let status = format!(
@@ -295,7 +295,8 @@ fn seed(conn: &mut DbConn, today: NaiveDate, from: i64, to: i64) -> anyhow::Resu
                  '10' || printf('%017d', i), '1234', '5678', 'seeded for the benchmark', '{now}', filed, \
                  date(filed, '+5 days'), date(filed, '+9 days'), '{now}', \
                  CASE WHEN i < {OPEN} THEN NULL ELSE date(filed, '+' || (i % 8) || ' days') END, \
-                 CASE WHEN i < {OPEN} THEN NULL ELSE 'seeded' END \
+                 CASE WHEN i < {OPEN} THEN NULL ELSE 'seeded' END, \
+                 CAST(strftime('%Y', filed) AS INTEGER) \
                  FROM s; COMMIT;"
             ))?;
         }
@@ -310,7 +311,8 @@ fn seed(conn: &mut DbConn, today: NaiveDate, from: i64, to: i64) -> anyhow::Resu
                  '10' || lpad(i::text, 17, '0'), '1234', '5678', 'seeded for the benchmark', TIMESTAMP '{now}', filed, \
                  filed + 5, filed + 9, TIMESTAMP '{now}', \
                  CASE WHEN i < {OPEN} THEN NULL ELSE filed + (i % 8)::int END, \
-                 CASE WHEN i < {OPEN} THEN NULL ELSE 'seeded' END \
+                 CASE WHEN i < {OPEN} THEN NULL ELSE 'seeded' END, \
+                 CAST(EXTRACT(YEAR FROM filed) AS INTEGER) \
                  FROM (SELECT i, {filed} AS filed FROM generate_series({from}::bigint, {to}::bigint - 1) AS i) s"
             ))?;
         }
@@ -476,7 +478,7 @@ fn filing_bodies(path: &Path, n: usize, tag: u32) -> anyhow::Result<()> {
         let csrf = format!("{form_key}.{}", keys.csrf_tag(&browser, &form_key));
         writeln!(
             out,
-            "wechat_id=wxid_load{tag}x{i}&email=load%40example.com&packet_kind=transfer&amount=888.00\
+            "wechat_id=wxid_load{tag}x{i}&email=load{tag}x{i}%40example.com&packet_kind=transfer&amount=888.00\
              &sent_at={sent}&transaction_id=10{tag}{i:016}&counterparty_phone_suffix=1234\
              &card_last4=5678&account=I+sent+it+to+the+wrong+chat+by+mistake.&csrf_token={}",
             form_urlencoded(&csrf)

@@ -162,6 +162,10 @@ pub struct Settings {
     pub mail: MailSettings,
     /// Days after a case closes that its evidence files are kept.
     pub evidence_retention_days: u32,
+    /// `METRICS_TOKEN`: the bearer token `/metrics` asks for; unset → no `/metrics`.
+    pub metrics_token: Option<String>,
+    /// Days sent mail is kept.
+    pub outbox_retention_days: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -175,6 +179,8 @@ impl std::fmt::Debug for Settings {
             .field("clock", &self.clock)
             .field("mail", &self.mail)
             .field("evidence_retention_days", &self.evidence_retention_days)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("outbox_retention_days", &self.outbox_retention_days)
             .finish()
     }
 }
@@ -192,6 +198,12 @@ impl Settings {
             Some(key) if key.len() < 32 => bail!("SECRET_KEY must be at least 32 characters"),
             Some(key) => Some(key.into_bytes()),
             None => None,
+        };
+        let metrics_token = match var("METRICS_TOKEN") {
+            Some(token) if token.trim().len() < 16 => {
+                bail!("METRICS_TOKEN must be at least 16 characters")
+            }
+            token => token.map(|t| t.trim().to_owned()),
         };
         let pool_size = match var("DATABASE_POOL_SIZE") {
             Some(n) => n
@@ -213,6 +225,15 @@ impl Settings {
                 )?,
                 None => crate::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
             },
+            metrics_token,
+            outbox_retention_days: match var("OUTBOX_RETENTION_DAYS") {
+                Some(n) => {
+                    n.parse().ok().filter(|n| *n > 0).context(
+                        "OUTBOX_RETENTION_DAYS must be a whole number of days, at least 1",
+                    )?
+                }
+                None => crate::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
+            },
         })
     }
 
@@ -224,6 +245,7 @@ impl Settings {
                 .clone()
                 .unwrap_or_else(|| Self::DEFAULT_PUBLIC_BASE_URL.to_owned()),
             evidence_retention_days: self.evidence_retention_days,
+            outbox_retention_days: self.outbox_retention_days,
         }
     }
 

@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 
 use crate::config::Clock;
 use crate::db::{self, Pool};
+use crate::domain::cst;
 use crate::workflows::digest::{self, Sent};
 use crate::workflows::{evidence, review};
 
@@ -22,6 +23,8 @@ pub struct Duties {
     pub links_base: String,
     /// Files of cases closed longer ago than this are deleted.
     pub evidence_retention_days: u32,
+    /// Sent mail older than this is deleted.
+    pub outbox_retention_days: u32,
 }
 
 /// The jobs thread of one server. Stopping it, or dropping this, ends the thread at once,
@@ -70,8 +73,9 @@ pub fn spawn(pool: Pool, clock: Clock, duties: Duties, name: String) -> std::io:
     })
 }
 
-/// Closes unanswered requests for evidence, sends the digest, deletes evidence past its
-/// retention, and forgets expired sessions, old sign-in failures and kept form files.
+/// Closes unanswered requests for evidence, sends the digest, deletes evidence and sent
+/// mail past their retention, and forgets expired sessions, old sign-in failures, past
+/// days' receipt counts and kept form files.
 pub fn run_once(pool: &Pool, clock: Clock, duties: &Duties) -> anyhow::Result<()> {
     let mut conn = pool.get()?;
     let now = clock.now();
@@ -94,6 +98,13 @@ pub fn run_once(pool: &Pool, clock: Clock, duties: &Duties) -> anyhow::Result<()
             "deleted evidence files past their retention period"
         );
     }
+    let retention = Span::days(i64::from(duties.outbox_retention_days));
+    let purged = db::outbox::delete_sent_before(&mut conn, (now - retention).naive_utc())?;
+    if purged > 0 {
+        tracing::info!(purged, "deleted sent mail past its retention period");
+    }
+    // Yesterday's counts no longer limit anything (China's day has ended everywhere).
+    db::receipt_slots::delete_before(&mut conn, cst::local_date(now) - Span::days(1))?;
     db::sessions::delete_expired(&mut conn, now.naive_utc())?;
     db::sign_in::delete_older_than(&mut conn, (now - Span::days(1)).naive_utc())?;
     if let db::DbConn::Sqlite(c) = &mut *conn {

@@ -76,11 +76,29 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A tracking token not derived from any form (256 bits, as the derived ones): the link
+/// mailed when an appellant asks for theirs again.
+pub fn random_tracking_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// A fresh server secret (256 bits).
 pub fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Whether a presented secret (a bearer token) is the configured one, in a time that
+/// does not depend on where they differ: both are hashed first, then compared whole.
+pub fn same_secret(presented: &str, expected: &str) -> bool {
+    let (a, b) = (Sha256::digest(presented), Sha256::digest(expected));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+        == 0
 }
 
 /// What the database keeps instead of a token.
@@ -118,5 +136,12 @@ mod tests {
         assert!(keys.tracking_token("k1").len() >= 43, "256 bits in base64");
         assert_ne!(random_token(), random_token());
         assert_eq!(digest("abc").len(), 64);
+    }
+
+    #[test]
+    fn a_bearer_token_matches_only_itself() {
+        assert!(same_secret("s3cret-token", "s3cret-token"));
+        assert!(!same_secret("s3cret-tokem", "s3cret-token"));
+        assert!(!same_secret("", "s3cret-token"));
     }
 }

@@ -1,6 +1,7 @@
 //! AppealDesk: appeals for WeChat Pay red packets and transfers sent by mistake.
 //!
-//! Imports point one way: `web` → `workflows` → `email` → `db` → `domain`.
+//! Imports point one way: `web` → `workflows` → `email` → `db` → `domain`; `metrics`
+//! (what `/metrics` shows) is a leaf any of them may count into.
 
 pub mod config;
 pub mod db;
@@ -9,6 +10,7 @@ pub mod email;
 pub mod evidence_files;
 pub mod jobs;
 pub mod keys;
+pub mod metrics;
 pub mod startup;
 pub mod telemetry;
 pub mod web;

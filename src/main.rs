@@ -1,8 +1,12 @@
+use std::path::PathBuf;
+
 use anyhow::Context;
 use chrono::NaiveDateTime;
 use clap::{Parser, Subcommand};
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
 
-use appealdesk::config::Settings;
+use appealdesk::config::{DatabaseUrl, Settings};
 use appealdesk::domain::agent::Role;
 use appealdesk::domain::cst;
 use appealdesk::domain::stored::Stored;
@@ -36,6 +40,12 @@ enum Command {
     },
     /// Run pending database migrations and load the shipped calendar, then exit.
     Migrate,
+    /// Write a consistent copy of the embedded SQLite database to PATH, while servers
+    /// keep serving (PostgreSQL: use pg_dump).
+    Backup { path: PathBuf },
+    /// Replace the embedded SQLite database with the backup at PATH; refused while a
+    /// server, worker or command uses the database.
+    Restore { path: PathBuf },
     /// Customer-service accounts.
     Agent {
         #[command(subcommand)]
@@ -106,6 +116,21 @@ fn main() -> anyhow::Result<()> {
             println!("migrations applied to {:?}", settings.database);
             Ok(())
         }
+        Command::Backup { path } => {
+            let db = embedded(&settings.database, "pg_dump")?;
+            anyhow::ensure!(db.exists(), "there is no database at {}", db.display());
+            let mut conn = diesel::SqliteConnection::establish(&db.to_string_lossy())?;
+            conn.batch_execute("PRAGMA busy_timeout = 10000")?;
+            appealdesk::db::sqlite_file::backup(&mut conn, &path)?;
+            println!("backed up {} to {}", db.display(), path.display());
+            Ok(())
+        }
+        Command::Restore { path } => {
+            let db = embedded(&settings.database, "pg_restore")?;
+            appealdesk::db::sqlite_file::restore(&path, db)?;
+            println!("restored {} from {}", db.display(), path.display());
+            Ok(())
+        }
         Command::Agent { command } => agent(&settings, command),
         Command::Calendar {
             command: CalendarCommand::Due { from, working_days },
@@ -116,6 +141,16 @@ fn main() -> anyhow::Result<()> {
             let due = working_days::due_date(&mut conn, cst::local_date(from), working_days)?;
             println!("{}", due.format("%Y-%m-%d"));
             Ok(())
+        }
+    }
+}
+
+/// The SQLite file, or a pointer to PostgreSQL's own tool.
+fn embedded<'a>(database: &'a DatabaseUrl, tool: &str) -> anyhow::Result<&'a std::path::Path> {
+    match database {
+        DatabaseUrl::Sqlite(path) => Ok(path),
+        DatabaseUrl::Postgres(_) => {
+            anyhow::bail!("DATABASE_URL is PostgreSQL: use {tool} (see README, Backups)")
         }
     }
 }

@@ -63,15 +63,22 @@ impl Application {
             secure_cookies: settings.secure_cookies(),
             public_base_url: settings.public_base_url.clone(),
             mail: wake,
+            metrics_token: settings.metrics_token.clone(),
         };
+        // Installed before the first request counts.
+        crate::metrics::handle();
         let server = HttpServer::new(move || {
             let routes_state = state.clone();
             App::new()
                 .wrap(web::security_headers())
+                .wrap(actix_web::middleware::from_fn(web::ops::count_requests))
                 .wrap(TracingLogger::<crate::telemetry::RedactedSpans>::new())
                 .app_data(actix_web::web::Data::new(state.clone()))
                 .configure(move |cfg| web::routes(cfg, &routes_state))
         })
+        // SIGTERM (a service manager, a rolling restart) stops accepting and lets the
+        // requests under way finish within this grace.
+        .shutdown_timeout(crate::domain::policy::SHUTDOWN_GRACE_SECS)
         .listen(listener)?
         .run();
         let worker = worker.map(Worker::spawn);

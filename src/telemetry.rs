@@ -1,14 +1,25 @@
 use tracing_subscriber::EnvFilter;
 
-/// Logs to stderr; `RUST_LOG` overrides the default level.
+/// Logs to stderr; `RUST_LOG` overrides the default level. `LOG_FORMAT=json` writes one
+/// JSON object a line, with the request's span fields (request id, client address,
+/// route) on every event inside it, for a log shipper.
 pub fn init() {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
-    // A second call (tests) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
+    let json = std::env::var("LOG_FORMAT").is_ok_and(|f| f.trim().eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    // A second call (tests) keeps the first subscriber.
+    let _ = if json {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// Request spans name the route template (`/track/{token}`), never the path or query:
@@ -20,8 +31,20 @@ impl tracing_actix_web::RootSpanBuilder for RedactedSpans {
         let route = request
             .match_pattern()
             .unwrap_or_else(|| "(no route)".to_owned());
+        use actix_web::HttpMessage;
+        let request_id = request
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let peer = request
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default();
         tracing::info_span!(
             "HTTP request",
+            request_id = %request_id,
+            client.address = %peer,
             http.method = %request.method(),
             http.route = %route,
             http.status_code = tracing::field::Empty,

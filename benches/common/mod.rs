@@ -49,5 +49,7 @@ pub fn settings(url: DatabaseUrl, dir: &Path) -> Settings {
             ..MailSettings::default()
         },
         evidence_retention_days: appealdesk::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
+        metrics_token: None,
+        outbox_retention_days: appealdesk::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
     }
 }

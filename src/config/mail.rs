@@ -23,7 +23,8 @@ pub struct MailSettings {
     /// `MAIL_POLL_SECS`: how often an idle worker looks for due mail (a filing on this
     /// instance wakes it at once; other instances' filings are seen within this).
     pub poll_interval: Duration,
-    /// How long a claim lasts; longer than a batch of sends with their timeouts.
+    /// `MAIL_LEASE_SECS`: how long a claim lasts unless renewed; a worker renews its
+    /// claims every third of it while it sends.
     pub lease: Duration,
     pub batch: u32,
     /// `MAIL_WORKER=off` when workers run apart (`appealdesk worker`).
@@ -55,6 +56,9 @@ impl MailSettings {
         }
         if let Some(secs) = var("MAIL_POLL_SECS") {
             mail.poll_interval = seconds("MAIL_POLL_SECS", &secs)?;
+        }
+        if let Some(secs) = var("MAIL_LEASE_SECS") {
+            mail.lease = seconds("MAIL_LEASE_SECS", &secs)?;
         }
         if let Some(flag) = var("MAIL_WORKER") {
             mail.run_worker = match flag.trim().to_ascii_lowercase().as_str() {
@@ -88,7 +92,7 @@ impl Default for MailSettings {
             retry_cap: Duration::from_secs(6 * 3600),
             max_attempts: 10,
             poll_interval: Duration::from_secs(1),
-            lease: Duration::from_secs(10 * 60),
+            lease: Duration::from_secs(crate::domain::policy::MAIL_LEASE_SECS),
             batch: 10,
             run_worker: true,
         }
@@ -144,8 +148,10 @@ mod tests {
             ("MAIL_FROM", "Desk <desk@example.com>"),
             ("MAIL_RETRY_BASE_SECS", "0.5"),
             ("MAIL_WORKER", "off"),
+            ("MAIL_LEASE_SECS", "5"),
         ])
         .unwrap();
+        assert_eq!(mail.lease, Duration::from_secs(5));
         assert_eq!(mail.retry_base, Duration::from_millis(500));
         assert_eq!(mail.from.email.to_string(), "desk@example.com");
         assert!(!mail.run_worker);
@@ -154,6 +160,7 @@ mod tests {
             ("MAIL_FROM", "not a mailbox"),
             ("MAIL_RETRY_BASE_SECS", "-1"),
             ("MAIL_POLL_SECS", "soon"),
+            ("MAIL_LEASE_SECS", "0"),
             ("MAIL_WORKER", "maybe"),
         ] {
             let err = format!("{:#}", from(&[(name, bad)]).unwrap_err());

@@ -5,6 +5,7 @@ use super::schema::cases;
 use super::{DbConn, stats};
 use crate::domain::case_number::looks_like_case_number;
 use crate::domain::case_status::CaseStatus;
+use crate::domain::client_ip::ClientIp;
 use crate::domain::evidence::PacketKind;
 use crate::domain::ids::{AgentId, CaseId};
 use crate::domain::{Lang, cst};
@@ -32,6 +33,8 @@ pub struct NewCase<'a> {
     pub review_target: NaiveDate,
     pub review_deadline: NaiveDate,
     pub updated_at: NaiveDateTime,
+    pub quota_year: i32,
+    pub client_addr: Option<ClientIp>,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -56,6 +59,8 @@ pub struct CaseRow {
     pub email: String,
     pub account: String,
     pub assignee_id: Option<AgentId>,
+    pub quota_year: i32,
+    pub client_addr: Option<ClientIp>,
     pub awaiting_since: Option<NaiveDate>,
     pub reply_due: Option<NaiveDate>,
     pub evidence_request: Option<String>,
@@ -125,6 +130,51 @@ pub fn by_number(conn: &mut DbConn, case_number: &str) -> QueryResult<Option<Cas
         .optional()
 }
 
+/// The case, locked for the rest of the transaction: a review step checks who may act
+/// and then writes, and nobody may change the case (its assignee) in between. On
+/// PostgreSQL `FOR UPDATE` waits for a concurrent step and then reads what it
+/// committed; SQLite's `BEGIN IMMEDIATE` (`write_tx`) already runs writers one at a time.
+pub fn by_number_for_update(conn: &mut DbConn, case_number: &str) -> QueryResult<Option<CaseRow>> {
+    if !looks_like_case_number(case_number) {
+        return Ok(None);
+    }
+    macro_rules! the_case {
+        () => {
+            cases::table
+                .filter(cases::case_number.eq(case_number))
+                .select(CaseRow::as_select())
+        };
+    }
+    match conn {
+        DbConn::Postgres(c) => the_case!().for_update().first(c).optional(),
+        DbConn::Sqlite(c) => the_case!().first(c).optional(),
+    }
+}
+
+/// Another case of the same WeChat ID and quota year: its number, email and address.
+#[derive(Queryable, Debug, Clone)]
+pub struct SiblingRow {
+    pub case_number: String,
+    pub status: CaseStatus,
+    pub email: String,
+    pub client_addr: Option<ClientIp>,
+}
+
+pub fn same_wechat_id_and_year(conn: &mut DbConn, case: &CaseRow) -> QueryResult<Vec<SiblingRow>> {
+    cases::table
+        .filter(cases::wechat_id.eq(&case.wechat_id))
+        .filter(cases::quota_year.eq(case.quota_year))
+        .filter(cases::id.ne(case.id))
+        .order(cases::id)
+        .select((
+            cases::case_number,
+            cases::status,
+            cases::email,
+            cases::client_addr,
+        ))
+        .load(conn)
+}
+
 /// Moves the case from the status it was read with, only if nobody moved it first: false
 /// means a concurrent change won. Every status change passes here, and is counted here
 /// for the dashboard in the same transaction.
@@ -153,6 +203,14 @@ pub fn set_status(
         )?;
     }
     Ok(moved)
+}
+
+/// A new tracking link for the case: the old token's digest no longer opens it.
+pub fn set_tracking_token_hash(conn: &mut DbConn, id: CaseId, token_hash: &str) -> QueryResult<()> {
+    diesel::update(cases::table.filter(cases::id.eq(id)))
+        .set(cases::tracking_token_hash.eq(token_hash))
+        .execute(conn)
+        .map(drop)
 }
 
 pub fn set_assignee(conn: &mut DbConn, id: CaseId, agent_id: AgentId) -> QueryResult<()> {

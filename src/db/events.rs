@@ -70,3 +70,18 @@ pub fn recorded_since(
         None => diesel::select(diesel::dsl::exists(entries)).get_result(conn),
     }
 }
+
+/// How many `kind` entries the case has since `since`, whoever made them.
+pub fn count_since(
+    conn: &mut DbConn,
+    case_id: CaseId,
+    kind: EventKind,
+    since: NaiveDateTime,
+) -> QueryResult<i64> {
+    case_events::table
+        .filter(case_events::case_id.eq(case_id))
+        .filter(case_events::kind.eq(kind))
+        .filter(case_events::at.ge(since))
+        .count()
+        .get_result(conn)
+}

@@ -8,13 +8,16 @@ pub mod calendar;
 pub mod cases;
 pub mod events;
 pub mod evidence;
+pub mod gauges;
 pub mod outbox;
 pub mod queue;
 pub mod quota;
+pub mod receipt_slots;
 pub mod schema;
 pub mod secrets;
 pub mod sessions;
 pub mod sign_in;
+pub mod sqlite_file;
 pub mod stats;
 pub mod types;
 
@@ -50,6 +53,8 @@ pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 #[derive(Debug)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// SQLite: marks the file in use for as long as the pool lives (`restore` refuses).
+    _in_use: Option<sqlite_file::InUse>,
 }
 
 impl ManageConnection for ConnectionManager {
@@ -87,6 +92,10 @@ impl ManageConnection for ConnectionManager {
 }
 
 pub fn pool(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
+    let in_use = match url {
+        DatabaseUrl::Sqlite(path) => Some(sqlite_file::hold_shared(path)?),
+        DatabaseUrl::Postgres(_) => None,
+    };
     r2d2::Pool::builder()
         .max_size(size)
         // Connect on demand only: an idle instance holds no spare connections, and no
@@ -98,7 +107,10 @@ pub fn pool(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
         // request answers 500, and `has_broken` keeps a broken one out of the pool.
         .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(10))
-        .build(ConnectionManager { url: url.clone() })
+        .build(ConnectionManager {
+            url: url.clone(),
+            _in_use: in_use,
+        })
         .with_context(|| format!("cannot open the database {url:?}"))
 }
 
@@ -124,6 +136,15 @@ pub fn migrate(conn: &mut DbConn, now: chrono::NaiveDateTime) -> anyhow::Result<
             done
         }
     }
+}
+
+/// How many of this build's migrations the database lacks.
+pub fn pending_migrations(conn: &mut DbConn) -> QueryResult<usize> {
+    let pending = match conn {
+        DbConn::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|m| m.len()),
+        DbConn::Postgres(c) => c.pending_migrations(POSTGRES_MIGRATIONS).map(|m| m.len()),
+    };
+    pending.map_err(diesel::result::Error::QueryBuilderError)
 }
 
 /// A transaction for writes that enforce a rule. On SQLite it is `BEGIN IMMEDIATE`:
@@ -212,10 +233,13 @@ impl Writer {
     /// The writer for a SQLite database; none for PostgreSQL, whose row locks queue
     /// writers without sleeping.
     pub fn open(url: &DatabaseUrl) -> anyhow::Result<Option<Arc<Writer>>> {
-        let DatabaseUrl::Sqlite(_) = url else {
+        let DatabaseUrl::Sqlite(path) = url else {
             return Ok(None);
         };
-        let manager = ConnectionManager { url: url.clone() };
+        let manager = ConnectionManager {
+            url: url.clone(),
+            _in_use: Some(sqlite_file::hold_shared(path)?),
+        };
         let conn = manager
             .connect()
             .with_context(|| format!("cannot open the database {url:?}"))?;

@@ -97,12 +97,7 @@ pub fn claim_due(
     lease: Duration,
     limit: i64,
 ) -> QueryResult<Vec<MailRow>> {
-    // Microseconds, as both backends store it: the worker later proves it still holds
-    // the lease by this exact value.
-    let until = now + lease;
-    let until = until
-        .with_nanosecond(until.nanosecond() / 1000 * 1000)
-        .unwrap_or(until);
+    let until = lease_end(now, lease);
     write_tx(conn, |conn| {
         // A macro, not a value: `as_select` takes its backend from where it is used.
         macro_rules! due_rows {
@@ -133,9 +128,59 @@ pub fn claim_due(
     })
 }
 
+/// When a lease taken at `now` ends, in microseconds as both backends store it: the
+/// worker later proves it still holds the lease by this exact value.
+pub fn lease_end(now: NaiveDateTime, lease: Duration) -> NaiveDateTime {
+    let until = now + lease;
+    until
+        .with_nanosecond(until.nanosecond() / 1000 * 1000)
+        .unwrap_or(until)
+}
+
+/// Extends the caller's lease on `ids` (held until `held`) to `until`; returns the rows
+/// that were still the caller's, which are now held until `until`.
+pub fn renew(
+    conn: &mut DbConn,
+    ids: &[OutboxId],
+    held: NaiveDateTime,
+    until: NaiveDateTime,
+) -> QueryResult<Vec<OutboxId>> {
+    write_tx(conn, |conn| {
+        let mine = outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::lease_until.eq(held))
+            .filter(outbox::status.eq(MailStatus::Pending))
+            .select(outbox::id)
+            .load::<OutboxId>(conn)?;
+        diesel::update(outbox::table.filter(outbox::id.eq_any(&mine)))
+            .set(outbox::lease_until.eq(until))
+            .execute(conn)?;
+        Ok(mine)
+    })
+}
+
+/// Gives back claimed rows the caller will not send (it is stopping): due again at once
+/// for another worker, and the claim does not count as an attempt.
+pub fn release(conn: &mut DbConn, ids: &[OutboxId], held: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::lease_until.eq(held))
+            .filter(outbox::status.eq(MailStatus::Pending)),
+    )
+    .set((
+        outbox::lease_until.eq(None::<NaiveDateTime>),
+        outbox::attempts.eq(outbox::attempts - 1),
+    ))
+    .execute(conn)
+}
+
 /// The `mark_*` functions change a row only while the caller's lease on it holds: a
 /// worker whose lease ran out never overwrites a row another worker has claimed since.
 /// They return whether the row was still the caller's.
+///
+/// A sent mail keeps no body: a receipt's body holds a tracking link, and the database
+/// keeps only digests of those. (Dead mail keeps its body, for a supervisor to resend.)
 pub fn mark_sent(
     conn: &mut DbConn,
     id: OutboxId,
@@ -150,6 +195,8 @@ pub fn mark_sent(
     .set((
         outbox::status.eq(MailStatus::Sent),
         outbox::sent_at.eq(now),
+        outbox::body_text.eq(""),
+        outbox::body_html.eq(""),
         outbox::lease_until.eq(None::<NaiveDateTime>),
         outbox::last_error.eq(None::<String>),
     ))
@@ -246,6 +293,16 @@ pub fn resend(conn: &mut DbConn, id: OutboxId, now: NaiveDateTime) -> QueryResul
     ))
     .execute(conn)?;
     Ok(changed == 1)
+}
+
+/// Deletes sent mail sent before `before`; returns how many rows went.
+pub fn delete_sent_before(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(
+        outbox::table
+            .filter(outbox::status.eq(MailStatus::Sent))
+            .filter(outbox::sent_at.lt(before)),
+    )
+    .execute(conn)
 }
 
 fn clip(error: &str) -> String {

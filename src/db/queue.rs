@@ -39,6 +39,9 @@ pub struct Filter {
     pub filed_to: Option<NaiveDate>,
     /// Matched exactly against case number, transaction ID and WeChat ID.
     pub search: Option<Search>,
+    /// Only cases whose WeChat ID filed another case that quota year from a different
+    /// email or client address (someone may be using up another person's appeals).
+    pub contested: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -68,6 +71,16 @@ pub struct QueueRow {
     pub transaction_id: String,
     pub wechat_id: String,
     pub assignee: Option<String>,
+}
+
+/// A correlated subquery diesel's DSL cannot say; fixed text, no value from a request.
+/// Reads `cases_by_wechat_year`.
+fn contested() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql::<diesel::sql_types::Bool>(
+        "EXISTS (SELECT 1 FROM cases AS other WHERE other.wechat_id = cases.wechat_id \
+         AND other.quota_year = cases.quota_year AND other.id <> cases.id \
+         AND (other.email <> cases.email OR other.client_addr <> cases.client_addr))",
+    )
 }
 
 pub fn page(
@@ -124,6 +137,9 @@ pub fn page(
                 .or(cases::transaction_id.eq(search.transaction_id.clone()))
                 .or(cases::wechat_id.eq(search.wechat_id.clone())),
         );
+    }
+    if filter.contested {
+        query = query.filter(contested());
     }
     // Keyset: `>=` on the sort key first, so the index range starts at the cursor; the
     // rest only breaks ties. (A plain OR makes SQLite scan from the first open case.)

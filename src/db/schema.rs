@@ -31,6 +31,8 @@ diesel::table! {
         decision_reason -> Nullable<Text>,
         decided_on -> Nullable<Date>,
         open_deadline -> Nullable<Date>,
+        client_addr -> Nullable<Text>,
+        quota_year -> Integer,
     }
 }
 
@@ -38,6 +40,15 @@ diesel::table! {
     quota_slots (wechat_id, year, slot) {
         wechat_id -> Text,
         year -> Integer,
+        slot -> Integer,
+        case_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    receipt_slots (mailbox, day, slot) {
+        mailbox -> Text,
+        day -> Date,
         slot -> Integer,
         case_id -> BigInt,
     }

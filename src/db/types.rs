@@ -17,6 +17,7 @@ use crate::domain::Lang;
 use crate::domain::agent::Role;
 use crate::domain::calendar::DayKind;
 use crate::domain::case_status::CaseStatus;
+use crate::domain::client_ip::ClientIp;
 use crate::domain::evidence::PacketKind;
 use crate::domain::evidence_file::FileKind;
 use crate::domain::ids::{AgentId, CaseId, OutboxId};
@@ -144,6 +145,33 @@ stored_text!(
 );
 id_bigint!(CaseId, AgentId, OutboxId);
 
+// An address as the canonical text of the parsed address; anything else stored is an error.
+sql_value!(Text => ClientIp);
+impl ToSql<Text, Pg> for ClientIp {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        use std::io::Write;
+        out.write_all(self.text().as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
+impl ToSql<Text, Sqlite> for ClientIp {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.text());
+        Ok(IsNull::No)
+    }
+}
+impl<DB> FromSql<Text, DB> for ClientIp
+where
+    DB: Backend,
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        let stored = String::from_sql(bytes)?;
+        ClientIp::parse(&stored)
+            .ok_or_else(|| format!("unknown client address {stored:?} in the database").into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,12 +185,14 @@ mod tests {
             include_str!("../../migrations/sqlite/2026-11-28-000003_outbox/up.sql"),
             include_str!("../../migrations/sqlite/2026-11-28-000005_typed_values/up.sql"),
             include_str!("../../migrations/sqlite/2026-11-28-000006_evidence_files/up.sql"),
+            include_str!("../../migrations/sqlite/2026-11-28-000007_abuse/up.sql"),
             include_str!("../../migrations/sqlite/2026-11-28-000008_daily_counts/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000001_foundation/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000002_agent_console/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000003_outbox/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000005_typed_values/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000006_evidence_files/up.sql"),
+            include_str!("../../migrations/postgres/2026-11-28-000007_abuse/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000008_daily_counts/up.sql"),
         ]
         .concat();

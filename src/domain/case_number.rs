@@ -26,9 +26,69 @@ pub fn looks_like_case_number(s: &str) -> bool {
         && b[11..].iter().all(|c| ALPHABET.contains(c))
 }
 
+/// A case number as a person typed it: full-width characters folded, blanks dropped,
+/// letters upper-cased. Only the shape is checked; whether the case exists is not told.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TypedCaseNumber(String);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaseNumberError {
+    Empty,
+    NotACaseNumber,
+}
+
+impl TypedCaseNumber {
+    pub fn parse(raw: &str) -> Result<Self, CaseNumberError> {
+        let folded: String = crate::domain::normalize::ascii_fold(raw)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_uppercase();
+        if folded.is_empty() {
+            return Err(CaseNumberError::Empty);
+        }
+        if !looks_like_case_number(&folded) {
+            return Err(CaseNumberError::NotACaseNumber);
+        }
+        Ok(Self(folded))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl crate::domain::Refusal for CaseNumberError {
+    fn message(&self, lang: crate::domain::Lang) -> String {
+        match self {
+            CaseNumberError::Empty => lang.t(
+                "请填写案件编号，它在提交后收到的邮件里",
+                "Enter the case number: it is in the mail you received after filing",
+            ),
+            CaseNumberError::NotACaseNumber => lang.t(
+                "案件编号的格式是 AD20261128-7KQ2XM，请核对",
+                "A case number looks like AD20261128-7KQ2XM; check yours",
+            ),
+        }
+        .to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_case_number_is_folded_and_checked_for_shape() {
+        let parse = |raw: &str| TypedCaseNumber::parse(raw).map(|n| n.as_str().to_owned());
+        assert_eq!(parse(" ad20261128-7kq2xm "), Ok("AD20261128-7KQ2XM".into()));
+        assert_eq!(
+            parse("ＡＤ20261128－7KQ2XM"),
+            Ok("AD20261128-7KQ2XM".into())
+        );
+        assert_eq!(parse("  "), Err(CaseNumberError::Empty));
+        assert_eq!(parse("AD2026-1"), Err(CaseNumberError::NotACaseNumber));
+    }
 
     #[test]
     fn case_number_carries_the_filing_date_and_six_random_characters() {

@@ -43,10 +43,28 @@ pub const SIGN_IN_MAX_FAILURES_PER_ADDRESS: i64 = 30;
 pub const JOBS_EVERY_SECS: u64 = 300;
 /// The longest evidence file name kept (its extension included).
 pub const EVIDENCE_NAME_MAX_CHARS: usize = 100;
+/// How long a worker's claim on outbox mail lasts (`MAIL_LEASE_SECS` overrides it). The
+/// worker renews its claims every third of it while it sends, so a live worker keeps its
+/// mail however slow the server, and a crashed one's mail is taken up again within it.
+pub const MAIL_LEASE_SECS: u64 = 60;
+/// On SIGTERM a server stops accepting and gives the requests under way this long to
+/// finish (an upload of the largest request over a slow phone link fits).
+pub const SHUTDOWN_GRACE_SECS: u64 = 30;
 /// An agent opening the same case again within this many minutes is not recorded again.
 pub const VIEW_RECORD_MINUTES: i64 = 10;
+/// Receipt mails one mailbox gets from new filings per China-local day: a family filing
+/// for several members fits, a script cannot bomb someone's inbox through our form.
+pub const RECEIPTS_PER_MAILBOX_PER_DAY: i32 = 3;
+/// New tracking links one case may get by mail per China-local day (`/track/recover`):
+/// past this, asking again changes nothing and mails nothing (the page reads the same).
+pub const LINK_REISSUES_PER_CASE_PER_DAY: i64 = 3;
+/// Sent mail is kept this long (then deleted by the periodic jobs); its body is dropped
+/// at delivery. `OUTBOX_RETENTION_DAYS` in the environment overrides it.
+pub const DEFAULT_OUTBOX_RETENTION_DAYS: u32 = 30;
 
 // Checked when compiling: a rule change cannot leave the rules contradicting each other.
+const _: () = assert!(RECEIPTS_PER_MAILBOX_PER_DAY >= APPEALS_PER_YEAR);
+const _: () = assert!(DEFAULT_OUTBOX_RETENTION_DAYS > 0);
 const _: () = assert!(REVIEW_TARGET_WORKING_DAYS <= REVIEW_DEADLINE_WORKING_DAYS);
 const _: () = assert!(ELIGIBLE_ABOVE.get() < MAX_AMOUNT.get());
 

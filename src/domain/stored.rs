@@ -86,7 +86,7 @@ mod tests {
             "'filed', 'claimed', 'assigned', 'evidence_requested', 'appellant_replied', \
              'closed_no_response', 'approved', 'rejected', 'carried_out', 'withdrawn', 'voided', \
              'note', 'viewed_evidence', 'mail_resent', 'evidence_added', 'evidence_opened', \
-             'evidence_deleted'"
+             'evidence_deleted', 'link_reissued'"
         );
     }
 }

@@ -31,6 +31,9 @@ pub enum EventKind {
     EvidenceOpened,
     /// The retention job deleted the case's files (how many in the note).
     EvidenceDeleted,
+    /// The appellant asked for their tracking link again: a new one was mailed and the
+    /// old one stopped working.
+    LinkReissued,
 }
 
 /// How the appellant sees an entry on the tracking page.
@@ -82,6 +85,10 @@ impl EventKind {
                 "证据文件已过保存期限并删除",
                 "Evidence files deleted after the retention period",
             ),
+            EventKind::LinkReissued => lang.t(
+                "向申诉人的邮箱发送了新的跟踪链接（旧链接失效）",
+                "A new tracking link was mailed to the appellant (the old one stopped working)",
+            ),
         }
     }
 
@@ -131,6 +138,13 @@ impl EventKind {
                 ),
                 true,
             ),
+            EventKind::LinkReissued => (
+                lang.t(
+                    "新的跟踪链接已发送到你的邮箱，旧链接已失效",
+                    "A new tracking link was sent to your email; the old one no longer works",
+                ),
+                false,
+            ),
             EventKind::Assigned
             | EventKind::Note
             | EventKind::ViewedCase
@@ -163,6 +177,7 @@ impl Stored for EventKind {
         EventKind::EvidenceAdded,
         EventKind::EvidenceOpened,
         EventKind::EvidenceDeleted,
+        EventKind::LinkReissued,
     ];
 
     fn stored(self) -> &'static str {
@@ -184,6 +199,7 @@ impl Stored for EventKind {
             EventKind::EvidenceAdded => "evidence_added",
             EventKind::EvidenceOpened => "evidence_opened",
             EventKind::EvidenceDeleted => "evidence_deleted",
+            EventKind::LinkReissued => "link_reissued",
         }
     }
 }

@@ -223,6 +223,37 @@ mail_templates!(
     "email/withdrawn/body.html"
 );
 
+/// To the address that filed a case a supervisor voided (abusive, or filed with someone
+/// else's WeChat ID): what happened, and what to do if it was theirs after all.
+pub struct Voided {
+    pub lang: Lang,
+    pub case_number: String,
+}
+
+mail_templates!(
+    Voided,
+    "voided",
+    "email/voided/subject.txt",
+    "email/voided/body.txt",
+    "email/voided/body.html"
+);
+
+/// To the appellant who asked for their tracking link again (`/track/recover`): the new
+/// link; the old one no longer opens the case.
+pub struct LinkReissued {
+    pub lang: Lang,
+    pub case_number: String,
+    pub tracking_url: String,
+}
+
+mail_templates!(
+    LinkReissued,
+    "link_reissued",
+    "email/link_reissued/subject.txt",
+    "email/link_reissued/body.txt",
+    "email/link_reissued/body.html"
+);
+
 /// To an agent: a supervisor gave them a case.
 pub struct Assigned {
     pub lang: Lang,

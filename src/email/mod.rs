@@ -13,7 +13,7 @@ pub mod transport;
 pub mod worker;
 
 pub use messages::{
-    Assigned, Closed, Decision, Digest, DigestCase, EnqueueError, EvidenceRequested, MailDate,
-    Message, Receipt, Withdrawn, enqueue,
+    Assigned, Closed, Decision, Digest, DigestCase, EnqueueError, EvidenceRequested, LinkReissued,
+    MailDate, Message, Receipt, Voided, Withdrawn, enqueue,
 };
 pub use worker::{Wake, Worker};

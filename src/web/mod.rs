@@ -6,6 +6,7 @@ pub mod csrf;
 pub mod errors;
 pub mod evidence;
 pub mod i18n;
+pub mod ops;
 pub mod page;
 pub mod public;
 pub mod upload;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub public_base_url: Option<String>,
     /// Wakes this instance's outbox worker once mail is committed.
     pub mail: Wake,
+    /// `METRICS_TOKEN`: `/metrics` answers only a request bearing it.
+    pub metrics_token: Option<String>,
 }
 
 impl AppState {
@@ -78,6 +81,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
     )
     .route("/", web::get().to(public::landing::show))
     .route("/healthz", web::get().to(healthz))
+    .route("/readyz", web::get().to(ops::readyz))
+    .route("/metrics", web::get().to(ops::metrics))
     .route("/lang/{code}", web::get().to(i18n::switch))
     .route("/static/{file}", web::get().to(assets::serve))
     .route("/appeals/new", web::get().to(public::appeal_form::new))
@@ -86,6 +91,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
         "/appeals/receipt/{token}",
         web::get().to(public::receipt::show),
     )
+    // Before `/track/{token}`, which would take "recover" for a token.
+    .route("/track/recover", web::get().to(public::recover::show))
+    .route("/track/recover", web::post().to(public::recover::send))
     .route("/track/{token}", web::get().to(public::track::show))
     .route("/track/{token}/reply", web::post().to(public::track::reply))
     .route(

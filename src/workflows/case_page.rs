@@ -24,6 +24,30 @@ pub struct CaseFile {
     pub agents: Vec<AgentRow>,
     /// Negative when overdue, 0 when due today.
     pub working_days_left: i64,
+    /// Other filings of this WeChat ID this quota year that came from another email or
+    /// client address: a sign that someone uses up another person's appeals.
+    pub contested_by: Vec<Sibling>,
+}
+
+pub struct Sibling {
+    pub case_number: String,
+    pub status: crate::domain::case_status::CaseStatus,
+    pub other_email: bool,
+    pub other_address: bool,
+}
+
+fn contested_by(conn: &mut DbConn, case: &CaseRow) -> Result<Vec<Sibling>, Failure> {
+    let siblings = db::cases::same_wechat_id_and_year(conn, case)?;
+    Ok(siblings
+        .into_iter()
+        .map(|s| Sibling {
+            other_email: s.email != case.email,
+            other_address: matches!((s.client_addr, case.client_addr), (Some(a), Some(b)) if a != b),
+            case_number: s.case_number,
+            status: s.status,
+        })
+        .filter(|s| s.other_email || s.other_address)
+        .collect())
 }
 
 /// The case, or `None` when there is no such case. `record_view`: the agent opened the
@@ -49,7 +73,9 @@ pub fn open(
         let calendar = working_days::calendar_from(conn, today.min(case.review_deadline))?;
         let working_days_left =
             review_clock::working_days_left(&calendar, today, case.review_deadline);
+        let contested_by = contested_by(conn, &case)?;
         Ok(Some(CaseFile {
+            contested_by,
             case,
             timeline,
             files,

@@ -1,6 +1,8 @@
 //! Filing an appeal: the quota, one case per transaction ID, the review dates, the
 //! receipt mail, and the same case again for a resubmitted form.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
 
@@ -12,6 +14,7 @@ use crate::domain::Refusal;
 use crate::domain::appeal::{Appeal, Field};
 use crate::domain::case_number::case_number;
 use crate::domain::case_status::CaseStatus;
+use crate::domain::client_ip::ClientIp;
 use crate::domain::timeline::EventKind;
 use crate::domain::{Lang, cst, policy};
 use crate::email::{self, MailDate, Receipt};
@@ -28,6 +31,9 @@ pub struct Filing<'a> {
     /// Evidence files sent with this form, checked and cleaned (`evidence::inspect`);
     /// the files kept for this form from a refused attempt are filed too.
     pub files: &'a [CleanFile],
+    /// The address the filing came from, when known: supervisors compare it across the
+    /// filings of one WeChat ID.
+    pub client_ip: Option<IpAddr>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -47,6 +53,8 @@ pub enum Refused {
         next_opening: NaiveDate,
     },
     TransactionIdTaken,
+    /// The email address has had its receipts for today from new filings.
+    MailboxBusy,
     /// This form already filed a case, and the values now differ.
     FormAlreadyUsed,
     /// The files would pass the per-case limit.
@@ -59,7 +67,21 @@ impl Refused {
         match self {
             Refused::QuotaUsed { .. } => Some(Field::WechatId),
             Refused::TransactionIdTaken => Some(Field::TransactionId),
+            Refused::MailboxBusy => Some(Field::Email),
             Refused::FormAlreadyUsed | Refused::Evidence(_) => None,
+        }
+    }
+}
+
+impl Refused {
+    /// The refusal's name in `/metrics`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Refused::QuotaUsed { .. } => "quota_used",
+            Refused::TransactionIdTaken => "transaction_id_taken",
+            Refused::MailboxBusy => "mailbox_busy",
+            Refused::FormAlreadyUsed => "form_already_used",
+            Refused::Evidence(_) => "evidence_over_limit",
         }
     }
 }
@@ -69,14 +91,34 @@ impl Refusal for Refused {
         match self {
             Refused::QuotaUsed { next_opening } => match lang {
                 Lang::Zh => format!(
-                    "这个微信号今年的 {} 次申诉机会已用完。下一次可申诉的时间：{}（北京时间）起。",
+                    "这个微信号今年的 {} 次申诉机会已用完。下一次可申诉的时间：{}（北京时间）起。\
+                     如果其中有不是你本人提交的申诉（有人冒用了你的微信号），请联系微信支付客服，\
+                     说明你的微信号，并告知你不认识的案件编号（若你收到过相关邮件）；\
+                     客服主管核实后会作废冒名提交的申诉，并把申诉机会还给你。\
+                     为保护他人信息，本页面不会显示这些案件的任何内容。",
                     policy::APPEALS_PER_YEAR,
                     next_opening.format("%Y-%m-%d")
                 ),
                 Lang::En => format!(
-                    "This WeChat ID has used its {} appeals for this year. The next one opens on {} (China time).",
+                    "This WeChat ID has used its {} appeals for this year. The next one opens on {} (China time). \
+                     If you did not file some of them (someone used your WeChat ID), contact WeChat Pay customer service \
+                     with your WeChat ID and the case numbers you do not recognise (if a mail about them reached you); \
+                     a supervisor checks, voids the filings made in your name and gives the appeals back to you. \
+                     To protect other people's information, this page shows nothing of those cases.",
                     policy::APPEALS_PER_YEAR,
                     next_opening.format("%Y-%m-%d")
+                ),
+            },
+            Refused::MailboxBusy => match lang {
+                Lang::Zh => format!(
+                    "这个邮箱今天已经收到 {} 封新申诉的确认邮件，今天不能再用它提交申诉。\
+                     请明天（北京时间）再提交，或填写另一个你自己的邮箱。",
+                    policy::RECEIPTS_PER_MAILBOX_PER_DAY
+                ),
+                Lang::En => format!(
+                    "This email address has already received {} receipts for new appeals today, so it cannot be used \
+                     for another one today. File again tomorrow (China time), or give another address of your own.",
+                    policy::RECEIPTS_PER_MAILBOX_PER_DAY
                 ),
             },
             Refused::TransactionIdTaken => lang
@@ -111,9 +153,10 @@ impl From<diesel::result::Error> for FileError {
 }
 
 /// A unique violation means a concurrent filing got there first; the next attempt
-/// reads what it committed. Each attempt can lose at most one race per quota slot,
-/// transaction ID or form key, so a few attempts always settle.
-const ATTEMPTS: usize = 5;
+/// reads what it committed. Each lost race is a slot (quota or receipt), transaction ID
+/// or form key another filing took for good, so a few attempts always settle: at most
+/// 2 quota slots + 3 receipt slots + 1 transaction ID + 1 form key can be lost.
+const ATTEMPTS: usize = 8;
 
 pub fn file_appeal(
     conn: &mut DbConn,
@@ -131,8 +174,22 @@ pub fn file_appeal(
             {
                 tracing::debug!(attempt, "filing lost a race, trying again");
             }
-            result => return result,
+            result => {
+                count(&result);
+                return result;
+            }
         }
+    }
+}
+
+/// Counts the outcome for `/metrics`; an infrastructure failure is counted as a 5xx.
+fn count(result: &Result<Filed, FileError>) {
+    use crate::metrics::{FilingOutcome, filing};
+    match result {
+        Ok(Filed::New { .. }) => filing(FilingOutcome::Accepted),
+        Ok(Filed::Again { .. }) => filing(FilingOutcome::Again),
+        Err(FileError::Refused(refused)) => filing(FilingOutcome::Refused(refused.reason())),
+        Err(FileError::Failure(_)) => {}
     }
 }
 
@@ -189,6 +246,16 @@ fn file_new(
         return Err(FileError::Refused(Refused::TransactionIdTaken));
     }
 
+    // Before the quota: a filing refused here must not use up one of the year's appeals.
+    let filed_on = cst::local_date(now);
+    let mailbox = appeal.email.mailbox();
+    let sent_today = db::receipt_slots::taken(conn, &mailbox, filed_on)?;
+    let Some(receipt_slot) =
+        (1..=policy::RECEIPTS_PER_MAILBOX_PER_DAY).find(|s| !sent_today.contains(s))
+    else {
+        return Err(FileError::Refused(Refused::MailboxBusy));
+    };
+
     let year = policy::quota_year(now);
     let taken = db::quota::taken_slots(conn, appeal.wechat_id.as_str(), year)?;
     let Some(slot) = (1..=policy::APPEALS_PER_YEAR).find(|s| !taken.contains(s)) else {
@@ -197,7 +264,6 @@ fn file_new(
         }));
     };
 
-    let filed_on = cst::local_date(now);
     let dates = super::working_days::review_dates(conn, filed_on)?;
     let tracking_token = keys.tracking_token(filing.submission_key);
     let number = case_number(filed_on, rand::rng().random());
@@ -224,9 +290,12 @@ fn file_new(
             review_target: dates.target,
             review_deadline: dates.deadline,
             updated_at: now.naive_utc(),
+            quota_year: year,
+            client_addr: filing.client_ip.map(ClientIp::new),
         },
     )?;
     db::quota::take(conn, appeal.wechat_id.as_str(), year, slot, case_id)?;
+    db::receipt_slots::take(conn, &mailbox, filed_on, receipt_slot, case_id)?;
     db::events::append(
         conn,
         &NewEvent {

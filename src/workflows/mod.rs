@@ -11,6 +11,7 @@ pub mod file_appeal;
 pub mod health;
 pub mod mail_admin;
 pub mod queue;
+pub mod recover_link;
 pub mod review;
 pub mod sessions;
 pub mod track_case;

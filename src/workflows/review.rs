@@ -15,7 +15,7 @@ use crate::domain::ids::{AgentId, CaseId};
 use crate::domain::text::CaseText;
 use crate::domain::timeline::EventKind;
 use crate::domain::{Lang, Refusal, cst, policy, review_clock};
-use crate::email::{self, Assigned, Closed, EvidenceRequested, MailDate, Withdrawn};
+use crate::email::{self, Assigned, Closed, EvidenceRequested, MailDate, Voided, Withdrawn};
 
 /// Who acts on a case.
 #[derive(Clone, Debug)]
@@ -172,7 +172,9 @@ pub fn act(
     now: DateTime<Utc>,
 ) -> Result<Transitioned, ReviewError> {
     db::write_tx(conn, |conn| {
-        let case = db::cases::by_number(conn, case_number)?.ok_or(ReviewError::NotFound)?;
+        // Locked before the permission check: a reassignment cannot slip in between.
+        let case =
+            db::cases::by_number_for_update(conn, case_number)?.ok_or(ReviewError::NotFound)?;
         act_on(conn, case, actor, command, links_base, now)
     })
 }
@@ -432,18 +434,21 @@ fn notify(
             };
             email::enqueue(conn, &mail, &case.email, Some(case.id), now)
         }
-        Command::RecordCarriedOut | Command::CloseNoResponse | Command::Void { .. } => {
+        Command::Void { .. } => {
+            let mail = Voided {
+                lang,
+                case_number: number,
+            };
+            email::enqueue(conn, &mail, &case.email, Some(case.id), now)
+        }
+        Command::RecordCarriedOut | Command::CloseNoResponse => {
             let why = match command {
                 Command::RecordCarriedOut => {
                     lang.t("决定已执行。", "the decision was carried out.")
                 }
-                Command::CloseNoResponse => lang.t(
+                _ => lang.t(
                     "未在期限内回复补充材料的请求。",
                     "there was no reply to the request for evidence in time.",
-                ),
-                _ => lang.t(
-                    "申诉已被作废（滥用，或以他人名义提交）。",
-                    "the appeal was voided (abusive, or filed in someone else's name).",
                 ),
             };
             let mail = Closed {

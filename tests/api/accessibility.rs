@@ -61,14 +61,20 @@ async fn a_person_on_a_phone_picks_a_screenshot_and_files_it() {
 
 const AXE: &str = "tests/a11y/node_modules/axe-core/axe.min.js";
 
+/// axe-core's source, read once per run.
+fn axe_source() -> &'static str {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCE.get_or_init(|| {
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(AXE))
+            .unwrap_or_else(|e| panic!("{AXE} (installed by .ci/setup): {e}"))
+    })
+}
+
 /// Runs axe-core on the page open in the browser; returns each violation with where.
 async fn violations(browser: &Browser) -> Vec<String> {
-    let source =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(AXE))
-            .unwrap_or_else(|e| panic!("{AXE} (installed by .ci/setup): {e}"));
     browser
         .client
-        .execute(&source, vec![])
+        .execute(axe_source(), vec![])
         .await
         .expect("load axe-core");
     let found = browser
@@ -76,7 +82,8 @@ async fn violations(browser: &Browser) -> Vec<String> {
         .execute_async(
             "const done = arguments[arguments.length - 1];
              axe.run(document, { runOnly: { type: 'tag',
-                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+                 resultTypes: ['violations'] })
                .then(r => done(r.violations.map(v => v.id + ': ' +
                    v.nodes.map(n => n.target.join(' ')).join(' | '))))
                .catch(e => done(['axe failed: ' + e]));",
@@ -116,8 +123,16 @@ async fn refused_form(app: &TestApp, browser: &Browser) {
         .await;
 }
 
-#[tokio::test]
-async fn every_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either_language() {
+/// What the pages show: a filed case with a file, and a case waiting for the appellant (its
+/// tracking page shows the reply form with files).
+struct Story {
+    app: TestApp,
+    case: String,
+    token: String,
+    asked_token: String,
+}
+
+async fn story() -> Story {
     let app = spawn_app().await;
     app.create_agent("boss@example.com", Role::Supervisor);
     let (case, token, _) = app
@@ -126,7 +141,6 @@ async fn every_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either_languag
             &[("bill.png", fixture("screenshot-1170x2532.png"))],
         )
         .await;
-    // A case waiting for the appellant: the tracking page shows the reply form with files.
     let (asked, asked_token) = app.filed_case(&AppealFields::valid(Utc::now())).await;
     let boss = app.sign_in("boss@example.com").await;
     boss.act(&asked, "claim", &[]).await;
@@ -136,8 +150,23 @@ async fn every_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either_languag
         &[("text", "Please send the e-receipt.")],
     )
     .await;
-    let browser = Browser::start("zh-CN", 375, 812).await;
+    Story {
+        app,
+        case,
+        token,
+        asked_token,
+    }
+}
 
+/// axe-core over the public pages (and a refused form) in one language, at phone and desk
+/// widths; one browser per language so the languages run side by side.
+async fn public_pages_pass_axe(lang: &str) {
+    let Story {
+        app,
+        token,
+        asked_token,
+        ..
+    } = story().await;
     let public = [
         "/".to_owned(),
         "/appeals/new".to_owned(),
@@ -145,9 +174,62 @@ async fn every_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either_languag
         format!("/track/{token}"),
         format!("/track/{token}/withdraw"),
         format!("/track/{asked_token}"),
+        "/track/recover".to_owned(),
         "/agent/login".to_owned(),
         "/no-such-page".to_owned(),
     ];
+    let browser = Browser::start(lang, 375, 812).await;
+    browser
+        .client
+        .goto(&app.url(&format!("/lang/{lang}?next=/")))
+        .await
+        .unwrap();
+    let mut found = Vec::new();
+    let mut checked = 0;
+    for (width, height) in [(375, 812), (1280, 900)] {
+        browser.client.set_window_size(width, height).await.unwrap();
+        for path in &public {
+            browser.client.goto(&app.url(path)).await.unwrap();
+            for v in violations(&browser).await {
+                found.push(format!("{lang} {width}px {path}: {v}"));
+            }
+            checked += 1;
+        }
+        refused_form(&app, &browser).await;
+        for v in violations(&browser).await {
+            found.push(format!("{lang} {width}px refused form: {v}"));
+        }
+        checked += 1;
+    }
+    browser.close().await;
+    report(checked, &found);
+}
+
+fn report(checked: usize, found: &[String]) {
+    println!(
+        "axe-core: {checked} page views checked, {} violations",
+        found.len()
+    );
+    assert!(
+        found.is_empty(),
+        "WCAG 2.1 A/AA violations:\n{}",
+        found.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn public_pages_in_chinese_have_no_wcag_violation_on_a_phone_or_a_desk() {
+    public_pages_pass_axe("zh-CN").await;
+}
+
+#[tokio::test]
+async fn public_pages_in_english_have_no_wcag_violation_on_a_phone_or_a_desk() {
+    public_pages_pass_axe("en").await;
+}
+
+#[tokio::test]
+async fn every_console_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either_language() {
+    let Story { app, case, .. } = story().await;
     let console = [
         "/agent/cases".to_owned(),
         format!("/agent/cases/{case}"),
@@ -155,37 +237,15 @@ async fn every_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either_languag
         "/agent/calendar".to_owned(),
         "/agent/mail".to_owned(),
     ];
-    let mut found = Vec::new();
-    let mut checked = 0;
-    for lang in ["zh-CN", "en"] {
-        browser
-            .client
-            .goto(&app.url(&format!("/lang/{lang}?next=/")))
-            .await
-            .unwrap();
-        for (width, height) in [(375, 812), (1280, 900)] {
-            browser.client.set_window_size(width, height).await.unwrap();
-            for path in &public {
-                browser.client.goto(&app.url(path)).await.unwrap();
-                for v in violations(&browser).await {
-                    found.push(format!("{lang} {width}px {path}: {v}"));
-                }
-                checked += 1;
-            }
-            refused_form(&app, &browser).await;
-            for v in violations(&browser).await {
-                found.push(format!("{lang} {width}px refused form: {v}"));
-            }
-            checked += 1;
-        }
-    }
-    // The console, signed in as a supervisor (every console page).
+    let browser = Browser::start("zh-CN", 375, 812).await;
     browser.client.goto(&app.url("/agent/login")).await.unwrap();
     browser.fill("email", "boss@example.com").await;
     browser.fill("password", PASSWORD).await;
     browser
         .click("form button[type='submit']", "[data-field='queue']")
         .await;
+    let mut found = Vec::new();
+    let mut checked = 0;
     for lang in ["zh-CN", "en"] {
         browser
             .client
@@ -204,13 +264,5 @@ async fn every_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either_languag
         }
     }
     browser.close().await;
-    println!(
-        "axe-core: {checked} page views checked, {} violations",
-        found.len()
-    );
-    assert!(
-        found.is_empty(),
-        "WCAG 2.1 A/AA violations:\n{}",
-        found.join("\n")
-    );
+    report(checked, &found);
 }

@@ -56,7 +56,7 @@ fn calendar_due_refuses_a_time_without_seconds() {
 
 #[test]
 fn migrate_applies_and_an_unreadable_database_url_is_a_clear_error() {
-    let database = TestDatabase::fresh();
+    let database = TestDatabase::empty();
     let out = appealdesk(&database, &["migrate"]);
     assert!(
         out.status.success(),

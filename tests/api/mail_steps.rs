@@ -87,7 +87,8 @@ async fn assignment_mails_the_agent_and_withdrawal_mails_the_appellant() {
         .unwrap()
         .unwrap()
         .id;
-    let (case, token) = app.filed_case(&AppealFields::valid(Utc::now())).await;
+    let appeal = AppealFields::valid(Utc::now());
+    let (case, token) = app.filed_case(&appeal).await;
     let assign = [("agent_id", b_id.to_string())];
     let assign: Vec<(&str, &str)> = assign.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(
@@ -112,9 +113,9 @@ async fn assignment_mails_the_agent_and_withdrawal_mails_the_appellant() {
     assert_eq!(
         sent,
         [
-            ("receipt", "appellant@example.com"),
+            ("receipt", appeal.get("email")),
             ("assigned", "b@example.com"),
-            ("withdrawn", "appellant@example.com")
+            ("withdrawn", appeal.get("email"))
         ]
     );
     let assigned = smtp

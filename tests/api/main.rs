@@ -3,6 +3,7 @@
 //! python3 with aiosmtpd (`pip install aiosmtpd==1.4.6`).
 
 mod accessibility;
+mod backup;
 mod browser;
 mod cli;
 mod console_auth;
@@ -12,15 +13,22 @@ mod dashboard_counts;
 mod evidence_files;
 mod filing;
 mod helpers;
+mod leases;
 mod mail_delivery;
 mod mail_helpers;
 mod mail_injection;
+mod mail_limits;
 mod mail_receipt;
 mod mail_steps;
+mod operations;
 mod outbox_claims;
 mod pages;
 mod quota;
+mod quota_squatting;
+mod recover_link;
 mod refusals;
+mod review_race;
+mod secrets_at_rest;
 mod smtp;
 mod stopping;
 mod tracking;

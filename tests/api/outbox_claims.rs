@@ -137,3 +137,50 @@ async fn a_retried_mail_waits_for_its_next_attempt_time() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_renewed_lease_keeps_rows_and_a_released_row_is_due_at_once_without_an_attempt() {
+    let app = spawn_app().await;
+    let now = Utc::now().naive_utc();
+    enqueue_many(&app, 3, now);
+    let mut conn = app.conn();
+    let lease = Duration::seconds(60);
+    let rows = db::outbox::claim_due(&mut conn, now, lease, 10).unwrap();
+    let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
+    let held = rows[0].lease_until.unwrap();
+
+    // Renewed before it ran out: past the first lease, the rows are still taken.
+    let later = now + Duration::seconds(50);
+    let until = db::outbox::lease_end(later, lease);
+    assert_eq!(
+        db::outbox::renew(&mut conn, &ids, held, until).unwrap(),
+        ids
+    );
+    let past_first = now + Duration::seconds(90);
+    assert!(
+        db::outbox::claim_due(&mut conn, past_first, lease, 10)
+            .unwrap()
+            .is_empty()
+    );
+    // The old lease value proves nothing any more.
+    assert!(
+        db::outbox::renew(&mut conn, &ids, held, until)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(!db::outbox::mark_sent(&mut conn, ids[0], held, later).unwrap());
+    assert!(db::outbox::mark_sent(&mut conn, ids[0], until, later).unwrap());
+
+    // A stopping worker gives back what it did not send: due at once, no attempt spent.
+    assert_eq!(
+        db::outbox::release(&mut conn, &ids, until).unwrap(),
+        2,
+        "the unsent two"
+    );
+    let again = db::outbox::claim_due(&mut conn, later, lease, 10).unwrap();
+    assert_eq!(again.iter().map(|r| r.id).collect::<Vec<_>>(), ids[1..]);
+    assert!(
+        again.iter().all(|r| r.attempts == 1),
+        "the given-back claim did not count"
+    );
+}

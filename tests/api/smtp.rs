@@ -76,6 +76,27 @@ impl SmtpServer {
         }
     }
 
+    /// As if the mail server hung: connections are taken (by the system) but nothing is
+    /// answered until `resume`. The process is stopped with SIGSTOP, not killed.
+    pub fn pause(&self) {
+        self.signal(libc::SIGSTOP);
+    }
+
+    pub fn resume(&self) {
+        self.signal(libc::SIGCONT);
+    }
+
+    fn signal(&self, signal: libc::c_int) {
+        let child = self.child.as_ref().expect("the SMTP server runs");
+        let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+        // SAFETY: signals our own child process.
+        assert_eq!(
+            unsafe { libc::kill(pid, signal) },
+            0,
+            "signal the SMTP server"
+        );
+    }
+
     /// Back on the same port, with the mail received so far. The port is free for a
     /// moment in between: should the system hand it to another socket meanwhile, the
     /// restart fails loudly rather than moving.

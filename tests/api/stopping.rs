@@ -50,3 +50,72 @@ async fn stopping_the_server_ends_its_jobs_thread_at_once() {
     })
     .await;
 }
+
+/// A port nobody listens on now (for a server in its own process to take).
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    listener.local_addr().expect("bound").port()
+}
+
+#[tokio::test]
+async fn sigterm_finishes_the_request_under_way_then_exits_0() {
+    use std::io::{Read, Write};
+
+    let database = TestDatabase::fresh();
+    let port = free_port();
+    let mail_dir = std::env::temp_dir().join(format!("appealdesk_stop_mail_{port}"));
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_appealdesk"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", database.env_url())
+        .env("MAIL_DIR", &mail_dir)
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("run appealdesk serve");
+    let address = format!("127.0.0.1:{port}");
+    let client = client();
+    eventually("the server to answer", || {
+        std::net::TcpStream::connect(&address).ok().map(drop)
+    })
+    .await;
+    let ok = client
+        .get(format!("http://{address}/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(ok.status(), 200);
+    // Work on the database, so the pool has connections open at the stop.
+    let _ = client.get(format!("http://{address}/readyz")).send().await;
+
+    // A request under way: headers and half its body sent.
+    let mut under_way = std::net::TcpStream::connect(&address).expect("connect");
+    under_way
+        .write_all(
+            b"POST /appeals HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 20\r\n\r\nwechat_id=",
+        )
+        .expect("the first half");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let pid = libc::pid_t::try_from(server.id()).expect("pid");
+    // SAFETY: signals the child we started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    eventually("new connections to be refused", || {
+        std::net::TcpStream::connect(&address).err().map(drop)
+    })
+    .await;
+
+    under_way.write_all(b"wxid_abcd1").expect("the second half");
+    let mut answer = String::new();
+    under_way.read_to_string(&mut answer).expect("the answer");
+    assert!(
+        answer.starts_with("HTTP/1.1 403"),
+        "the request under way is answered (no form token: 403): {answer:.80}"
+    );
+
+    let status = eventually("the server to exit", || server.try_wait().expect("wait")).await;
+    assert!(
+        status.success(),
+        "a SIGTERM'd server exits 0, not {status:?}"
+    );
+    let _ = std::fs::remove_dir_all(mail_dir);
+}

@@ -120,7 +120,7 @@ where
 #[tokio::test]
 async fn a_database_filled_by_the_previous_version_migrates_and_its_rows_read_as_types() {
     const TYPED: &str = "2026-11-28-000005";
-    let database = TestDatabase::fresh();
+    let database = TestDatabase::empty();
     let pool = db::pool(&database.url, 1).expect("pool");
     let mut conn = pool.get().expect("connection");
     let root = env!("CARGO_MANIFEST_DIR");

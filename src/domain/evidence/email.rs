@@ -46,6 +46,18 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The mailbox this address delivers to, for counting mail sent to one person:
+    /// lowercased, without a `+tag`, and for Gmail without dots (which Gmail ignores).
+    pub fn mailbox(&self) -> String {
+        let lower = self.0.to_lowercase();
+        let (local, domain) = lower.rsplit_once('@').unwrap_or((&lower, ""));
+        let local = local.split_once('+').map_or(local, |(base, _)| base);
+        match domain {
+            "gmail.com" | "googlemail.com" => format!("{}@gmail.com", local.replace('.', "")),
+            _ => format!("{local}@{domain}"),
+        }
+    }
 }
 
 impl Refusal for EmailError {
@@ -113,6 +125,19 @@ mod tests {
         ] {
             assert_eq!(parse(raw), Err(Invalid), "{raw}");
         }
+    }
+
+    #[test]
+    fn one_mailbox_under_its_many_spellings() {
+        let mailbox = |raw: &str| Email::parse(raw).expect("valid").mailbox();
+        assert_eq!(mailbox("Xiao.Ming+a@QQ.com"), "xiao.ming@qq.com");
+        assert_eq!(mailbox("xiao.ming+b@qq.com"), "xiao.ming@qq.com");
+        assert_eq!(
+            mailbox("X.i.a.o.Ming+1@googlemail.com"),
+            "xiaoming@gmail.com"
+        );
+        assert_eq!(mailbox("xiaoming@gmail.com"), "xiaoming@gmail.com");
+        assert_ne!(mailbox("xiaoming@163.com"), mailbox("xiaoming@126.com"));
     }
 
     #[test]

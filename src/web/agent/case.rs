@@ -8,6 +8,7 @@ use askama::Template;
 use super::auth::SignedIn;
 use super::layout::{ConsolePage, Me};
 use crate::domain::agent;
+use crate::domain::agent::Role;
 use crate::domain::case_status::Action;
 use crate::domain::decision::{Outcome, StandardReason, reasons_for};
 use crate::domain::ids::AgentId;
@@ -18,7 +19,7 @@ use crate::web::errors::{AppError, AppResult};
 use crate::web::evidence::FileView;
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome, DateView};
-use crate::workflows::case_page::{self, CaseFile, CaseRow, EventRow};
+use crate::workflows::case_page::{self, CaseFile, CaseRow, EventRow, Sibling};
 
 struct Event {
     at: String,
@@ -33,6 +34,24 @@ struct AgentChoice {
     id: AgentId,
     name: String,
     selected: bool,
+}
+
+struct SiblingView {
+    case_number: String,
+    status: &'static str,
+    other_email: bool,
+    other_address: bool,
+}
+
+impl SiblingView {
+    fn new(s: Sibling, lang: Lang) -> Self {
+        Self {
+            status: s.status.label(lang),
+            case_number: s.case_number,
+            other_email: s.other_email,
+            other_address: s.other_address,
+        }
+    }
 }
 
 struct ReasonChoice {
@@ -68,6 +87,10 @@ struct CasePage {
     reject_reasons: Vec<ReasonChoice>,
     /// A refused action: the form it concerns and why.
     problem: Option<(&'static str, String)>,
+    /// For supervisors: this WeChat ID's other filings this year from another email or address.
+    contested_by: Vec<SiblingView>,
+    /// Where this filing came from, when recorded.
+    client_addr: Option<String>,
 }
 
 impl CasePage {
@@ -109,6 +132,7 @@ pub(super) async fn render_page(
         files,
         agents,
         working_days_left: days_left,
+        contested_by,
     }) = state
         .run(move |conn| case_page::open(conn, &number, &actor, record_view, now))
         .await??
@@ -175,6 +199,15 @@ pub(super) async fn render_page(
         approve_reasons: reasons(Outcome::Approved),
         reject_reasons: reasons(Outcome::Rejected),
         problem,
+        contested_by: if who.role == Role::Supervisor {
+            contested_by
+                .into_iter()
+                .map(|s| SiblingView::new(s, lang))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        client_addr: case.client_addr.map(|a| a.text()),
         case,
     };
     Ok(page::private(page::builder(status)).body(page.render()?))

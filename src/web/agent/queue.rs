@@ -32,6 +32,8 @@ pub struct QueueQuery {
     from: String,
     to: String,
     q: String,
+    /// "1": same WeChat ID, different emails or addresses.
+    contested: String,
     after: String,
 }
 
@@ -107,6 +109,7 @@ fn parse(query: &QueueQuery, who: &SignedIn, today: NaiveDate) -> Parsed {
             filed_from,
             filed_to,
             search,
+            contested: query.contested == "1",
         },
         after,
         problems,
@@ -177,6 +180,7 @@ fn encode(query: &QueueQuery) -> String {
         ("from", &query.from),
         ("to", &query.to),
         ("q", &query.q),
+        ("contested", &query.contested),
         ("after", &query.after),
     ];
     super::export::query_string(pairs.map(|(k, v)| (k, v.as_str())))

@@ -147,6 +147,7 @@ pub async fn create(
     let appeal = match Appeal::parse(&raw, now) {
         Ok(appeal) if problems.is_empty() => appeal,
         parsed => {
+            crate::metrics::filing(crate::metrics::FilingOutcome::Refused("invalid_form"));
             // Nothing that came is lost: the good files wait for the corrected form.
             let files = keep(&state, &form_key, files, None, now).await?;
             let refusals = parsed.err().unwrap_or_default();
@@ -166,6 +167,7 @@ pub async fn create(
     let keys = state.keys.clone();
     let links_base = state.links_base();
     let (key, files) = (form_key.clone(), files);
+    let client_ip = req.peer_addr().map(|peer| peer.ip());
     let outcome = state
         .run(move |conn| {
             let filing = Filing {
@@ -174,6 +176,7 @@ pub async fn create(
                 submission_key: &key,
                 links_base: &links_base,
                 files: &files,
+                client_ip,
             };
             file_appeal(conn, &keys, &filing, now).map_err(|e| (e, files))
         })

@@ -4,6 +4,7 @@ pub mod appeal_form;
 pub mod fields;
 pub mod landing;
 pub mod receipt;
+pub mod recover;
 pub mod track;
 
 use actix_web::error::UrlencodedError;

@@ -24,6 +24,7 @@ pub struct TestApp {
     duties: appealdesk::jobs::Duties,
     pool: db::Pool,
     handle: actix_web::dev::ServerHandle,
+    serving: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 pub fn settings(database: &TestDatabase, clock: Clock) -> Settings {
@@ -40,6 +41,8 @@ pub fn settings(database: &TestDatabase, clock: Clock) -> Settings {
             ..MailSettings::default()
         },
         evidence_retention_days: appealdesk::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
+        metrics_token: None,
+        outbox_retention_days: appealdesk::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
     }
 }
 
@@ -82,7 +85,7 @@ impl TestApp {
             .expect("the application starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
-        tokio::spawn(app.run_until_stopped());
+        let serving = tokio::spawn(app.run_until_stopped());
         let pool = db::pool(&database.url, 2).expect("test pool");
         TestApp {
             address,
@@ -92,7 +95,19 @@ impl TestApp {
             duties,
             pool,
             handle,
+            serving,
         }
+    }
+
+    /// Stops the server as SIGTERM would and waits until it, its jobs and its worker have
+    /// ended and let go of the database.
+    pub async fn stop(mut self) {
+        self.handle.stop(true).await;
+        let serving = std::mem::replace(&mut self.serving, tokio::spawn(async { Ok(()) }));
+        serving
+            .await
+            .expect("the serving task")
+            .expect("a clean stop");
     }
 
     /// Files an appeal and returns (case number, tracking token).
@@ -261,14 +276,18 @@ pub fn client() -> reqwest::Client {
 pub struct AppealFields(pub Vec<(String, String)>);
 
 impl AppealFields {
-    /// A valid appeal sent an hour before `now`, with a fresh transaction ID and WeChat ID.
+    /// A valid appeal sent an hour before `now`, with a fresh transaction ID, WeChat ID and
+    /// email address (one mailbox gets only a few receipts a day).
     pub fn valid(now: DateTime<Utc>) -> Self {
         let n = next_number() + u64::from(rand_suffix());
         let sent = appealdesk::domain::cst::format_local(now - chrono::Duration::hours(1));
         Self(
             [
                 ("wechat_id", format!("wxid_test{:08}", n % 100_000_000)),
-                ("email", "appellant@example.com".to_owned()),
+                (
+                    "email",
+                    format!("appellant{:08}@example.com", n % 100_000_000),
+                ),
                 ("packet_kind", "transfer".to_owned()),
                 ("amount", "520.00".to_owned()),
                 ("sent_at", sent),

@@ -1,0 +1,774 @@
+//! Three instances of the built binary, one PostgreSQL, behind nginx on loopback (the
+//! site of `deploy/`), a real SMTP server: the quota race, receipts shared by three
+//! workers, `kill -9` in the middle of a stream of filings, and a rolling restart.
+//!
+//! Runs once, on PostgreSQL: TEST_DATABASE_URL, else TEST_PG_URL (`.ci/test` sets it),
+//! else the loopback server every machine of this project has. Needs nginx
+//! (`/usr/sbin/nginx`, or NGINX) and python3 with aiosmtpd. Prints its figures.
+
+#[path = "api/smtp.rs"]
+#[allow(dead_code)]
+mod smtp;
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use tokio::task::JoinSet;
+
+use smtp::SmtpServer;
+
+const INSTANCES: usize = 3;
+const TRIALS: usize = 100;
+const AT_ONCE: usize = 9;
+const LEASE_SECS: &str = "15";
+const SECRET_KEY: &str = "scale-out-test-secret-key-0123456789abcdef";
+
+/// Figures to stderr, past the test harness's capture: CI shows them on success too.
+macro_rules! figure {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+fn pg_admin_url() -> String {
+    ["TEST_DATABASE_URL", "TEST_PG_URL"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| u.starts_with("postgres")))
+        .unwrap_or_else(|| {
+            "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable&gssencmode=disable".into()
+        })
+}
+
+/// A database of its own on the PostgreSQL server, dropped at the end.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    fn create() -> Self {
+        let admin_url = pg_admin_url();
+        let name = format!("appealdesk_scale_{}", std::process::id());
+        let mut admin = PgConnection::establish(&admin_url)
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url}: {e}"));
+        // One statement each: several in one string run as one transaction.
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .expect("drop a leftover database");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create the database");
+        let (base, query) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
+        let (server, _) = base.rsplit_once('/').expect("a URL with a database");
+        let url = if query.is_empty() {
+            format!("{server}/{name}")
+        } else {
+            format!("{server}/{name}?{query}")
+        };
+        Self {
+            admin_url,
+            name,
+            url,
+        }
+    }
+
+    fn conn(&self) -> PgConnection {
+        PgConnection::establish(&self.url).expect("a connection to the test database")
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("a loopback port")
+        .local_addr()
+        .expect("bound")
+        .port()
+}
+
+fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_appealdesk"))
+}
+
+/// One `appealdesk serve` process with its own in-process outbox worker.
+struct Instance {
+    port: u16,
+    env: Vec<(String, String)>,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Instance {
+    fn start(&mut self) {
+        assert!(self.child.is_none(), "instance {} runs already", self.port);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("the instance's log");
+        let child = binary()
+            .args(["serve", "--bind", &format!("127.0.0.1:{}", self.port)])
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start appealdesk serve");
+        self.child = Some(child);
+    }
+
+    fn pid(&self) -> libc::pid_t {
+        let child = self.child.as_ref().expect("a running instance");
+        libc::pid_t::try_from(child.id()).expect("a pid")
+    }
+
+    fn kill_9(&mut self) {
+        // SAFETY: signals our own child.
+        assert_eq!(unsafe { libc::kill(self.pid(), libc::SIGKILL) }, 0);
+        let _ = self.child.take().expect("running").wait();
+    }
+
+    /// SIGTERM, then waits for the process to end.
+    async fn terminate(&mut self) -> ExitStatus {
+        // SAFETY: signals our own child.
+        assert_eq!(unsafe { libc::kill(self.pid(), libc::SIGTERM) }, 0);
+        let mut child = self.child.take().expect("running");
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "instance {} did not stop",
+                self.port
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn wait_ready(&self, client: &reqwest::Client) {
+        let url = format!("http://127.0.0.1:{}/readyz", self.port);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = client.get(&url).send().await
+                && r.status() == StatusCode::OK
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "instance {} never became ready; see {}",
+                self.port,
+                self.log.display()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// nginx in the foreground with the site of `deploy/`, everything it writes under `dir`.
+struct Nginx {
+    child: Child,
+    port: u16,
+}
+
+impl Nginx {
+    fn start(dir: &Path, ports: &[u16]) -> Self {
+        let port = free_port();
+        let site = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/nginx-appealdesk.conf"),
+        )
+        .expect("deploy/nginx-appealdesk.conf");
+        // The recipe's site with our ports: its upstream lines (with their parameters) and
+        // its listen lines replaced.
+        let mut site_lines = Vec::new();
+        let mut upstream_done = false;
+        for line in site.lines() {
+            let t = line.trim_start();
+            if let Some(server) = t.strip_prefix("server 127.0.0.1:") {
+                if !upstream_done {
+                    let parameters = server.split_once(' ').map_or(";", |(_, p)| p);
+                    let servers: String = ports
+                        .iter()
+                        .map(|p| format!("    server 127.0.0.1:{p} {parameters}\n"))
+                        .collect();
+                    site_lines.push(servers);
+                    upstream_done = true;
+                }
+            } else if t.starts_with("listen 80;") {
+                site_lines.push(format!("    listen 127.0.0.1:{port};"));
+            } else if !t.starts_with("listen [::]:80;") {
+                site_lines.push(line.to_owned());
+            }
+        }
+        assert!(upstream_done, "the recipe names its instances");
+        let d = dir.display();
+        let user = if unsafe { libc::geteuid() } == 0 {
+            "user root;\n"
+        } else {
+            ""
+        };
+        let conf = format!(
+            "{user}worker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{\n  access_log {d}/access.log;\n\
+             client_body_temp_path {d}/client_body;\n  proxy_temp_path {d}/proxy;\n\
+             fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+             {}\n}}\n",
+            site_lines.join("\n")
+        );
+        std::fs::write(dir.join("nginx.conf"), conf).expect("nginx.conf");
+        let nginx = std::env::var("NGINX").unwrap_or_else(|_| "/usr/sbin/nginx".into());
+        let child = Command::new(&nginx)
+            .arg("-e")
+            .arg(dir.join("error.log"))
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .args(["-g", "daemon off;"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {nginx} (apt-get install nginx): {e}"));
+        Self { child, port }
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+static NUMBER: AtomicU64 = AtomicU64::new(0);
+
+/// A valid filing: its own transaction ID and mailbox (receipts are told apart by it).
+fn appeal(wechat_id: &str) -> Vec<(String, String)> {
+    let n = NUMBER.fetch_add(1, Ordering::Relaxed);
+    let sent = appealdesk::domain::cst::format_local(Utc::now() - chrono::Duration::hours(1));
+    [
+        ("wechat_id", wechat_id.to_owned()),
+        ("email", format!("f{n}@example.com")),
+        ("packet_kind", "transfer".to_owned()),
+        ("amount", "520.00".to_owned()),
+        ("sent_at", sent),
+        ("transaction_id", format!("10{n:017}")),
+        ("counterparty_phone_suffix", "1234".to_owned()),
+        ("card_last4", "5678".to_owned()),
+        (
+            "account",
+            "I meant to send this to my sister but tapped the wrong chat.".to_owned(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    &fields.iter().find(|(k, _)| k == name).expect("a field").1
+}
+
+/// One browser: its cookie jar, no redirects followed.
+#[derive(Clone)]
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Browser {
+    fn new(base: &str) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_store(true)
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("client"),
+            base: base.to_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Result<reqwest::Response, reqwest::Error> {
+        self.client.get(format!("{}{path}", self.base)).send().await
+    }
+
+    /// The form's token, or why there is none.
+    async fn open_form(&self) -> Result<String, String> {
+        let response = self.get("/appeals/new").await.map_err(|e| e.to_string())?;
+        if response.status() != StatusCode::OK {
+            return Err(format!("form: {}", response.status()));
+        }
+        let html = response.text().await.map_err(|e| e.to_string())?;
+        let marker = "name=\"csrf_token\" value=\"";
+        let start = html.find(marker).ok_or("no token")? + marker.len();
+        let end = html[start..].find('"').ok_or("no token end")? + start;
+        Ok(html[start..end].to_owned())
+    }
+
+    async fn post(
+        &self,
+        fields: &[(String, String)],
+        token: &str,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let mut form = fields.to_vec();
+        form.push(("csrf_token".to_owned(), token.to_owned()));
+        self.client
+            .post(format!("{}/appeals", self.base))
+            .form(&form)
+            .send()
+            .await
+    }
+}
+
+fn receipt_location(response: &reqwest::Response) -> Option<String> {
+    (response.status() == StatusCode::SEE_OTHER)
+        .then(|| {
+            response
+                .headers()
+                .get("location")?
+                .to_str()
+                .ok()
+                .map(str::to_owned)
+        })
+        .flatten()
+        .filter(|l| l.starts_with("/appeals/receipt/"))
+}
+
+/// (cases by mailbox) in the database.
+fn cases_by_email(db: &PgDatabase) -> HashMap<String, i64> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        email: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query("SELECT email, COUNT(*) AS n FROM cases GROUP BY email")
+        .load::<Row>(&mut db.conn())
+        .expect("cases")
+        .into_iter()
+        .map(|r| (r.email, r.n))
+        .collect()
+}
+
+fn transaction_ids(db: &PgDatabase) -> HashSet<String> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        transaction_id: String,
+    }
+    diesel::sql_query("SELECT transaction_id FROM cases")
+        .load::<Row>(&mut db.conn())
+        .expect("cases")
+        .into_iter()
+        .map(|r| r.transaction_id)
+        .collect()
+}
+
+/// Per mailbox, each distinct mail (by Message-ID) and how many copies of it arrived.
+fn receipts(smtp: &SmtpServer) -> HashMap<String, HashMap<String, usize>> {
+    let mut per: HashMap<String, HashMap<String, usize>> = HashMap::new();
+    for mail in smtp.mails() {
+        let id = mail.message_id();
+        for to in &mail.envelope_to {
+            *per.entry(to.clone())
+                .or_default()
+                .entry(id.clone())
+                .or_insert(0) += 1;
+        }
+    }
+    per
+}
+
+/// How the cases' receipts stand at the SMTP server.
+#[derive(Debug, PartialEq, Eq)]
+struct Receipts {
+    /// Cases with two different receipt mails (two Message-IDs): a receipt sent twice.
+    duplicates: usize,
+    /// Cases without a receipt.
+    missing: usize,
+    /// Extra SMTP deliveries of one mail (same Message-ID): a worker killed between the
+    /// server's 250 and recording it; the mail went again under its own Message-ID, which
+    /// mail programs show once.
+    redelivered: usize,
+}
+
+fn receipt_gaps(db: &PgDatabase, smtp: &SmtpServer) -> Receipts {
+    let cases = cases_by_email(db);
+    let got = receipts(smtp);
+    Receipts {
+        duplicates: got.values().filter(|mails| mails.len() > 1).count(),
+        missing: cases.keys().filter(|e| !got.contains_key(*e)).count(),
+        redelivered: got
+            .values()
+            .flat_map(|mails| mails.values())
+            .map(|copies| copies - 1)
+            .sum(),
+    }
+}
+
+#[derive(Default)]
+struct Race {
+    overshoots: usize,
+    undershoots: usize,
+    server_errors: usize,
+    other: Vec<String>,
+}
+
+/// `AT_ONCE` browsers file for one WeChat ID at the same moment, `TRIALS` times.
+async fn quota_race(base: &str) -> Race {
+    let mut race = Race::default();
+    for trial in 0..TRIALS {
+        let wechat_id = format!("wxid_race{trial:04}");
+        let mut opened = JoinSet::new();
+        for _ in 0..AT_ONCE {
+            let browser = Browser::new(base);
+            opened.spawn(async move {
+                let token = browser.open_form().await.expect("the form opens");
+                (browser, token)
+            });
+        }
+        let ready = opened.join_all().await;
+        let mut posts = JoinSet::new();
+        for (browser, token) in ready {
+            let fields = appeal(&wechat_id);
+            posts.spawn(async move { browser.post(&fields, &token).await.map(|r| r.status()) });
+        }
+        let mut accepted = 0;
+        for status in posts.join_all().await {
+            match status {
+                Ok(StatusCode::SEE_OTHER) => accepted += 1,
+                Ok(StatusCode::CONFLICT) => {}
+                Ok(s) if s.is_server_error() => race.server_errors += 1,
+                Ok(s) => race.other.push(s.to_string()),
+                Err(e) => race.other.push(e.to_string()),
+            }
+        }
+        race.overshoots += usize::from(accepted > 2);
+        race.undershoots += usize::from(accepted < 2);
+    }
+    race
+}
+
+/// What a stream of filers saw.
+#[derive(Default)]
+struct Stream {
+    /// (transaction ID, receipt location) of every filing answered 303.
+    acknowledged: Vec<(String, String)>,
+    /// Answers lost (502, reset) and sent again with the same form.
+    resent: usize,
+    failed: Vec<String>,
+}
+
+/// Files until `stop`, one filing after another; a lost answer is sent again with the
+/// same form, as a browser's reload would.
+async fn filer(base: String, stop: Arc<AtomicBool>) -> Stream {
+    let mut seen = Stream::default();
+    while !stop.load(Ordering::Relaxed) {
+        let browser = Browser::new(&base);
+        let token = match browser.open_form().await {
+            Ok(token) => token,
+            Err(e) => {
+                seen.failed.push(format!("form: {e}"));
+                continue;
+            }
+        };
+        let fields = appeal(&format!("wxid_s{}", NUMBER.fetch_add(1, Ordering::Relaxed)));
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let answer = browser.post(&fields, &token).await;
+            match answer.as_ref().ok().and_then(receipt_location) {
+                Some(location) => {
+                    let page = browser.get(&location).await;
+                    if !matches!(&page, Ok(p) if p.status() == StatusCode::OK) {
+                        seen.failed
+                            .push(format!("receipt page: {:?}", page.map(|p| p.status())));
+                    }
+                    seen.acknowledged
+                        .push((field(&fields, "transaction_id").to_owned(), location));
+                    break;
+                }
+                None if tries < 5 => {
+                    seen.resent += 1;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                None => {
+                    seen.failed.push(format!(
+                        "filing never acknowledged: {:?}",
+                        answer.map(|r| r.status())
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    seen
+}
+
+/// Requests through nginx during the rolling restart: (sent, failed with what).
+#[derive(Default)]
+struct Traffic {
+    sent: AtomicUsize,
+    failures: std::sync::Mutex<Vec<String>>,
+}
+
+impl Traffic {
+    fn check(
+        &self,
+        what: &str,
+        answer: &Result<reqwest::Response, reqwest::Error>,
+        want: StatusCode,
+    ) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        match answer {
+            Ok(r) if r.status() == want => {}
+            Ok(r) => self
+                .failures
+                .lock()
+                .unwrap()
+                .push(format!("{what}: {}", r.status())),
+            Err(e) => self.failures.lock().unwrap().push(format!("{what}: {e}")),
+        }
+    }
+}
+
+/// A client that files, opens its receipt and reads its tracking page, again and again.
+async fn steady_client(base: String, stop: Arc<AtomicBool>, traffic: Arc<Traffic>) {
+    while !stop.load(Ordering::Relaxed) {
+        let browser = Browser::new(&base);
+        let form = browser.get("/appeals/new").await;
+        traffic.check("GET /appeals/new", &form, StatusCode::OK);
+        let Ok(form) = form else { continue };
+        let Ok(html) = form.text().await else {
+            continue;
+        };
+        let marker = "name=\"csrf_token\" value=\"";
+        let Some(start) = html.find(marker).map(|s| s + marker.len()) else {
+            continue;
+        };
+        let token = &html[start..start + html[start..].find('"').unwrap_or(0)];
+        let fields = appeal(&format!("wxid_r{}", NUMBER.fetch_add(1, Ordering::Relaxed)));
+        let posted = browser.post(&fields, token).await;
+        traffic.check("POST /appeals", &posted, StatusCode::SEE_OTHER);
+        let Some(location) = posted.as_ref().ok().and_then(receipt_location) else {
+            continue;
+        };
+        let receipt = browser.get(&location).await;
+        traffic.check("GET receipt", &receipt, StatusCode::OK);
+        let track = location.replace("/appeals/receipt/", "/track/");
+        let page = browser.get(&track).await;
+        traffic.check("GET /track", &page, StatusCode::OK);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_instances_behind_nginx_share_the_work_and_survive_crashes_and_restarts() {
+    let started = Instant::now();
+    let db = PgDatabase::create();
+    let dir = std::env::temp_dir().join(format!("appealdesk_scale_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the test's folder");
+    let migrate = binary()
+        .arg("migrate")
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("appealdesk migrate");
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+
+    let smtp = SmtpServer::start();
+    let ports: Vec<u16> = (0..INSTANCES).map(|_| free_port()).collect();
+    let nginx = Nginx::start(&dir, &ports);
+    let base = nginx.base();
+    let env = vec![
+        ("DATABASE_URL".to_owned(), db.url.clone()),
+        ("SECRET_KEY".to_owned(), SECRET_KEY.to_owned()),
+        ("PUBLIC_BASE_URL".to_owned(), base.clone()),
+        ("SMTP_URL".to_owned(), smtp.url()),
+        ("MAIL_POLL_SECS".to_owned(), "0.2".to_owned()),
+        ("MAIL_LEASE_SECS".to_owned(), LEASE_SECS.to_owned()),
+        ("RUST_LOG".to_owned(), "warn".to_owned()),
+    ];
+    let mut instances: Vec<Instance> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, port)| Instance {
+            port: *port,
+            env: env.clone(),
+            log: dir.join(format!("instance-{i}.log")),
+            child: None,
+        })
+        .collect();
+    let probe = reqwest::Client::new();
+    for instance in &mut instances {
+        instance.start();
+    }
+    for instance in &instances {
+        instance.wait_ready(&probe).await;
+    }
+
+    // 1. The quota race, spread over the instances by nginx.
+    let race = quota_race(&base).await;
+    figure!(
+        "scale-out: quota race: {TRIALS} trials x {AT_ONCE} filings at once: {} overshoots, {} undershoots, {} 5xx, other: {:?}",
+        race.overshoots,
+        race.undershoots,
+        race.server_errors,
+        race.other
+    );
+
+    // 2. Every accepted filing gets one receipt from the three workers.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while receipt_gaps(&db, &smtp).missing > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let race_receipts = receipt_gaps(&db, &smtp);
+    figure!(
+        "scale-out: receipts after the race: {} cases, {race_receipts:?}",
+        cases_by_email(&db).len()
+    );
+
+    // 3. kill -9 one instance in the middle of a stream of filings.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut filers = JoinSet::new();
+    for _ in 0..4 {
+        filers.spawn(filer(base.clone(), stop.clone()));
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    instances[1].kill_9();
+    let crashed_at = Instant::now();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut stream = Stream::default();
+    for seen in filers.join_all().await {
+        stream.acknowledged.extend(seen.acknowledged);
+        stream.resent += seen.resent;
+        stream.failed.extend(seen.failed);
+    }
+    let stored = transaction_ids(&db);
+    let lost = stream
+        .acknowledged
+        .iter()
+        .filter(|(t, _)| !stored.contains(t))
+        .count();
+    let cases_per_mailbox = cases_by_email(&db);
+    let second_cases = cases_per_mailbox.values().filter(|n| **n > 1).count();
+    // Every case's receipt, the crashed worker's claims included, within two minutes.
+    let deadline = crashed_at + Duration::from_secs(120);
+    while receipt_gaps(&db, &smtp).missing > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let last_receipt = crashed_at.elapsed();
+    // Room for a late second copy to show.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let crash_receipts = receipt_gaps(&db, &smtp);
+    figure!(
+        "scale-out: kill -9: {} filings acknowledged, {} answers lost and resent, {lost} lost acknowledged filings, {second_cases} second cases, receipts {crash_receipts:?}, {:.1} s from the crash to the last receipt, failures: {:?}",
+        stream.acknowledged.len(),
+        stream.resent,
+        last_receipt.as_secs_f64(),
+        stream.failed
+    );
+    instances[1].start();
+    instances[1].wait_ready(&probe).await;
+
+    // 4. Rolling restart while a client files and reads through nginx.
+    let stop = Arc::new(AtomicBool::new(false));
+    let traffic = Arc::new(Traffic::default());
+    let mut clients = JoinSet::new();
+    for _ in 0..2 {
+        clients.spawn(steady_client(base.clone(), stop.clone(), traffic.clone()));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut exits = Vec::new();
+    for instance in &mut instances {
+        exits.push(instance.terminate().await);
+        instance.start();
+        instance.wait_ready(&probe).await;
+        // nginx tries a failed instance again after the site's fail_timeout (2 s).
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    clients.join_all().await;
+    let failures = traffic.failures.lock().unwrap().clone();
+    figure!(
+        "scale-out: rolling restart: {} requests, {} failed {:?}; exits {:?}",
+        traffic.sent.load(Ordering::Relaxed),
+        failures.len(),
+        failures,
+        exits
+    );
+    figure!("scale-out: took {:.0} s", started.elapsed().as_secs_f64());
+
+    assert_eq!(
+        race.overshoots, 0,
+        "more than two appeals for one WeChat ID"
+    );
+    assert_eq!(race.undershoots, 0, "fewer than two accepted");
+    assert_eq!(race.server_errors, 0, "5xx in the race");
+    assert!(race.other.is_empty(), "{:?}", race.other);
+    let whole = Receipts {
+        duplicates: 0,
+        missing: 0,
+        redelivered: 0,
+    };
+    assert_eq!(race_receipts, whole, "one receipt per race filing");
+    assert_eq!(lost, 0, "acknowledged filings lost");
+    assert_eq!(second_cases, 0, "a resent form filed a second case");
+    assert!(stream.failed.is_empty(), "{:?}", stream.failed);
+    assert_eq!(
+        (crash_receipts.duplicates, crash_receipts.missing),
+        (0, 0),
+        "one receipt per case after the crash"
+    );
+    assert!(last_receipt < Duration::from_secs(120));
+    assert!(
+        failures.is_empty(),
+        "failed requests during the rolling restart: {failures:?}"
+    );
+    assert!(
+        exits.iter().all(ExitStatus::success),
+        "SIGTERM exits 0: {exits:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
