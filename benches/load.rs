@@ -1,93 +1,355 @@
-//! Load benchmark: the real server over a database seeded with many open cases.
-//! Prints latencies and, because these machines are noisy, ratios measured in one run:
-//! a deep queue page against the first page (keyset pagination keeps it near 1), and
-//! the queue against the health check.
+//! Load benchmark: issue 10's table in one run, every figure next to a ceiling measured in
+//! the same run on the same machine, and the ratio between them.
 //!
-//! `cargo bench --bench load` (SQLite); `BENCH_DATABASE_URL=postgres://… cargo bench
-//! --bench load` for PostgreSQL. `BENCH_CASES` sets the number of cases (default 20000).
+//! - a bare actix-web route, and AppealDesk's `GET /appeals/new` and `GET /track/{token}`
+//!   under `wrk -t1 -c32`;
+//! - a raw one-row insert+commit loop (SQLite at the server's pragmas; PostgreSQL with 32
+//!   clients), and `POST /appeals` under `wrk -t1 -c32`, every request a new valid filing
+//!   (its own form token, WeChat ID and transaction ID), with the count of new cases checked;
+//! - the dashboard and the queue at 10,000 cases and again at 1,000,000 (mostly closed, as
+//!   after a year of work; the same open cases in both).
+//!
+//! `cargo bench --bench load` runs SQLite, and PostgreSQL too when `BENCH_POSTGRES_URL`
+//! names a server (a database is created and dropped there). `BENCH_QUICK=1`: small and
+//! short, asserting nothing about speed, for CI. Needs `wrk` on the PATH.
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
 
 use appealdesk::config::DatabaseUrl;
-use appealdesk::db::{self, cases::NewCase};
-use appealdesk::domain::Lang;
+use appealdesk::db::{self, DbConn};
 use appealdesk::domain::agent::Role;
-use appealdesk::domain::case_status::CaseStatus;
-use appealdesk::domain::evidence::PacketKind;
+use appealdesk::keys::{Keys, random_token};
 use appealdesk::startup::Application;
 use chrono::{Days, NaiveDate, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
 
-const ROUNDS: usize = 60;
+const SECRET: &[u8] = b"the benchmark's own secret key, 32+ bytes long";
+const CONNECTIONS: usize = 32;
+/// Open cases in both seeded sizes: open work does not grow with history, closed does.
+const OPEN: i64 = 900;
 
-fn seed(url: &DatabaseUrl, n: usize) -> anyhow::Result<()> {
-    let pool = db::pool(url, 1)?;
-    let mut conn = pool.get()?;
-    let now = Utc::now();
-    appealdesk::workflows::agents::create_agent(
-        &mut conn,
-        "bench@example.com",
-        "Bench",
-        Role::Supervisor,
-        "bench password",
-        now,
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let today = now.date_naive();
-    db::write_tx(&mut conn, |conn| {
-        for i in 0..n {
-            let filed_on = today - Days::new((i % 40) as u64);
-            let deadline = filed_on + Days::new(9);
-            let number = format!("AD{}-B{:05}", filed_on.format("%Y%m%d"), i);
-            let case = NewCase {
-                case_number: &number,
-                status: CaseStatus::OPEN[i % 3],
-                tracking_token_hash: &format!("t{i}"),
-                submission_key_hash: &format!("s{i}"),
-                submission_fingerprint: "bench",
-                lang: Lang::Zh,
-                wechat_id: &format!("wxid_bench{i}"),
-                email: "bench@example.com",
-                packet_kind: PacketKind::Transfer,
-                amount_fen: 52_000 + i as i64,
-                sent_at: now.naive_utc(),
-                transaction_id: &format!("10{i:017}"),
-                counterparty_phone_suffix: "1234",
-                card_last4: "5678",
-                account: "seeded for the benchmark",
-                filed_at: now.naive_utc(),
-                filed_on,
-                review_target: filed_on + Days::new(5),
-                review_deadline: deadline,
-                updated_at: now.naive_utc(),
-                quota_year: chrono::Datelike::year(&filed_on),
-                client_addr: None,
-            };
-            db::cases::insert(conn, &case)?;
+struct Plan {
+    quick: bool,
+    /// Seconds per wrk run and per raw insert loop.
+    secs: u64,
+    small: i64,
+    large: i64,
+    /// Sequential requests per page time.
+    rounds: usize,
+}
+
+impl Plan {
+    fn from_env() -> Self {
+        let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+        if quick {
+            Plan {
+                quick,
+                secs: 1,
+                small: 2_000,
+                large: 20_000,
+                rounds: 5,
+            }
+        } else {
+            Plan {
+                quick,
+                secs: 5,
+                small: 10_000,
+                large: 1_000_000,
+                rounds: 40,
+            }
         }
-        Ok::<_, diesel::result::Error>(())
-    })?;
-    // Statistics as a running database keeps them (autovacuum; our periodic PRAGMA optimize).
-    diesel::connection::SimpleConnection::batch_execute(&mut *conn, "ANALYZE")?;
+    }
+}
+
+/// One line of the table.
+struct Row {
+    what: String,
+    ceiling: String,
+    ours: String,
+    ratio: String,
+    goal: &'static str,
+}
+
+fn row(
+    what: impl Into<String>,
+    ceiling: String,
+    ours: String,
+    ratio: String,
+    goal: &'static str,
+) -> Row {
+    Row {
+        what: what.into(),
+        ceiling,
+        ours,
+        ratio,
+        goal,
+    }
+}
+
+// ---------------------------------------------------------------- wrk
+
+struct Wrk {
+    requests: u64,
+    per_sec: f64,
+    p50: Duration,
+    p99: Duration,
+    errors: u64,
+}
+
+impl Wrk {
+    fn rate(&self) -> String {
+        format!("{:.0} req/s", self.per_sec)
+    }
+    fn latency(&self) -> String {
+        format!("p50 {:.1?}, p99 {:.1?}", self.p50, self.p99)
+    }
+}
+
+const WRK_SCRIPT: &str = r#"
+local bodies, n, i, cookie = {}, 0, 0, nil
+function init(args)
+  if args[1] then
+    local f = assert(io.open(args[1], "r"))
+    cookie = f:read("*l")
+    for line in f:lines() do n = n + 1; bodies[n] = line end
+    f:close()
+  end
+end
+function request()
+  if n == 0 then return wrk.request() end
+  i = i + 1
+  if i > n then i = 1 end
+  return wrk.format("POST", "/appeals", {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = cookie,
+  }, bodies[i])
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %d %d %d %d %d\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+"#;
+
+/// `wrk -t1 -c32` for `secs` against `url`; with `bodies`, POSTs each line of that file once.
+fn wrk(dir: &Path, url: &str, secs: u64, bodies: Option<&Path>) -> anyhow::Result<Wrk> {
+    let script = dir.join("bench.lua");
+    std::fs::write(&script, WRK_SCRIPT)?;
+    let mut cmd = Command::new("wrk");
+    cmd.args([
+        "-t1",
+        &format!("-c{CONNECTIONS}"),
+        &format!("-d{secs}s"),
+        "--timeout",
+        "10s",
+    ])
+    .arg("-s")
+    .arg(&script)
+    .arg(url);
+    if let Some(bodies) = bodies {
+        cmd.arg("--").arg(bodies);
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| anyhow::anyhow!("cannot run wrk (apt-get install wrk): {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("WRK "))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "wrk printed no summary: {text} {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
+    let n: Vec<u64> = line
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    anyhow::ensure!(n.len() == 5, "wrk summary: {line}");
+    Ok(Wrk {
+        requests: n[0],
+        per_sec: n[0] as f64 / (n[1] as f64 / 1e6),
+        p50: Duration::from_micros(n[2]),
+        p99: Duration::from_micros(n[3]),
+        errors: n[4],
+    })
+}
+
+// ---------------------------------------------------------------- ceilings
+
+/// A bare actix-web route, served the way the application is (same worker count).
+async fn bare_route(dir: &Path, secs: u64) -> anyhow::Result<Wrk> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    let server = actix_web::HttpServer::new(|| {
+        actix_web::App::new().route("/", actix_web::web::get().to(|| async { "a bare route" }))
+    })
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    let url = format!("http://127.0.0.1:{port}/");
+    let dir = dir.to_owned();
+    let result = tokio::task::spawn_blocking(move || wrk(&dir, &url, secs, None)).await?;
+    handle.stop(true).await;
+    result
+}
+
+diesel::table! {
+    ceiling (id) {
+        id -> BigInt,
+        v -> Text,
+    }
+}
+
+/// One-row insert+commit loop on one connection at the server's pragmas (WAL,
+/// `synchronous=NORMAL`): what SQLite commits per second here.
+fn raw_sqlite(path: &Path, secs: u64) -> anyhow::Result<f64> {
+    let pool = db::pool(&DatabaseUrl::Sqlite(path.to_owned()), 1)?;
+    let mut conn = pool.get()?;
+    conn.batch_execute("CREATE TABLE ceiling (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")?;
+    let DbConn::Sqlite(c) = &mut *conn else {
+        unreachable!()
+    };
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < Duration::from_secs(secs) {
+        for _ in 0..100 {
+            diesel::insert_into(ceiling::table)
+                .values(ceiling::v.eq("a row of about the size a filing writes"))
+                .execute(c)?;
+        }
+        n += 100;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+/// One-row insert per transaction from 32 clients (pgbench's shape).
+fn raw_postgres(url: &str, secs: u64) -> anyhow::Result<f64> {
+    let mut setup = PgConnection::establish(url)?;
+    setup.batch_execute("CREATE TABLE ceiling (id BIGSERIAL PRIMARY KEY, v TEXT NOT NULL)")?;
+    let start = Instant::now();
+    let total: u64 = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..CONNECTIONS)
+            .map(|_| {
+                s.spawn(|| -> anyhow::Result<u64> {
+                    let mut c = PgConnection::establish(url)?;
+                    let mut n = 0;
+                    while start.elapsed() < Duration::from_secs(secs) {
+                        diesel::insert_into(ceiling::table)
+                            .values(ceiling::v.eq("a row of about the size a filing writes"))
+                            .execute(&mut c)?;
+                        n += 1;
+                    }
+                    Ok(n)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a client thread").unwrap_or(0))
+            .sum()
+    });
+    let rate = total as f64 / start.elapsed().as_secs_f64();
+    setup.batch_execute("DROP TABLE ceiling")?;
+    Ok(rate)
+}
+
+// ---------------------------------------------------------------- seeding
+
+/// Cases `from..to`: the first `OPEN` open (filed in the last ten days), the rest closed
+/// after a decision, filed over the past year. One statement, one transaction.
+fn seed(conn: &mut DbConn, today: NaiveDate, from: i64, to: i64) -> anyhow::Result<()> {
+    let today = today.format("%Y-%m-%d");
+    let now = Utc::now().naive_utc().format("%Y-%m-%d %H:%M:%S");
+    // Per row i: filed `back` days ago; open rows cycle the open statuses.
+    let columns = "case_number, status, tracking_token_hash, submission_key_hash, \
+        submission_fingerprint, lang, wechat_id, email, packet_kind, amount_fen, sent_at, \
+        transaction_id, counterparty_phone_suffix, card_last4, account, filed_at, filed_on, \
+        review_target, review_deadline, updated_at, decided_on, decision_reason, quota_year";
+    let kinds =
+        "CASE i % 3 WHEN 0 THEN 'transfer' WHEN 1 THEN 'red_packet' ELSE 'lucky_red_packet' END";
+    let status = format!(
+        "CASE WHEN i < {OPEN} THEN (CASE i % 3 WHEN 0 THEN 'submitted' WHEN 1 THEN 'in_review' \
+         ELSE 'awaiting_user' END) ELSE 'closed' END"
+    );
+    match conn {
+        DbConn::Sqlite(_) => {
+            let filed = format!(
+                "date('{today}', '-' || (CASE WHEN i < {OPEN} THEN i % 10 ELSE 8 + i % 365 END) || ' days')"
+            );
+            conn.batch_execute(&format!(
+                "BEGIN; \
+                 WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {to}), \
+                 s(i, filed) AS (SELECT i, {filed} FROM n) \
+                 INSERT INTO cases ({columns}) SELECT \
+                 'AD' || replace(filed, '-', '') || '-B' || i, {status}, 't' || i, 's' || i, 'bench', 'zh-CN', \
+                 'wxid_seed' || i, 'seed@example.com', {kinds}, 52000 + i, '{now}', \
+                 '10' || printf('%017d', i), '1234', '5678', 'seeded for the benchmark', '{now}', filed, \
+                 date(filed, '+5 days'), date(filed, '+9 days'), '{now}', \
+                 CASE WHEN i < {OPEN} THEN NULL ELSE date(filed, '+' || (i % 8) || ' days') END, \
+                 CASE WHEN i < {OPEN} THEN NULL ELSE 'seeded' END, \
+                 CAST(strftime('%Y', filed) AS INTEGER) \
+                 FROM s; COMMIT;"
+            ))?;
+        }
+        DbConn::Postgres(_) => {
+            let filed = format!(
+                "DATE '{today}' - (CASE WHEN i < {OPEN} THEN i % 10 ELSE 8 + i % 365 END)::int"
+            );
+            conn.batch_execute(&format!(
+                "INSERT INTO cases ({columns}) SELECT \
+                 'AD' || to_char(filed, 'YYYYMMDD') || '-B' || i, {status}, 't' || i, 's' || i, 'bench', 'zh-CN', \
+                 'wxid_seed' || i, 'seed@example.com', {kinds}, 52000 + i, TIMESTAMP '{now}', \
+                 '10' || lpad(i::text, 17, '0'), '1234', '5678', 'seeded for the benchmark', TIMESTAMP '{now}', filed, \
+                 filed + 5, filed + 9, TIMESTAMP '{now}', \
+                 CASE WHEN i < {OPEN} THEN NULL ELSE filed + (i % 8)::int END, \
+                 CASE WHEN i < {OPEN} THEN NULL ELSE 'seeded' END, \
+                 CAST(EXTRACT(YEAR FROM filed) AS INTEGER) \
+                 FROM (SELECT i, {filed} AS filed FROM generate_series({from}::bigint, {to}::bigint - 1) AS i) s"
+            ))?;
+        }
+    }
+    // The dashboard's counters for what was seeded behind the application's back: filings
+    // by day, decisions (as approvals) by decision day.
+    conn.batch_execute(
+        "DELETE FROM daily_counts; \
+         INSERT INTO daily_counts (status, day, packet_kind, shard, entered, within_target, within_deadline) \
+         SELECT 'submitted', filed_on, packet_kind, id % 8, COUNT(*), COUNT(*), COUNT(*) \
+         FROM cases GROUP BY filed_on, packet_kind, id % 8; \
+         INSERT INTO daily_counts (status, day, packet_kind, shard, entered, within_target, within_deadline) \
+         SELECT 'approved', decided_on, packet_kind, id % 8, COUNT(*), \
+         SUM(CASE WHEN decided_on <= review_target THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN decided_on <= review_deadline THEN 1 ELSE 0 END) \
+         FROM cases WHERE decided_on IS NOT NULL GROUP BY decided_on, packet_kind, id % 8; \
+         ANALYZE;",
+    )?;
     Ok(())
 }
 
-async fn median(client: &reqwest::Client, url: &str) -> Duration {
-    let mut times = Vec::with_capacity(ROUNDS);
-    for _ in 0..ROUNDS {
-        let start = Instant::now();
-        let response = client.get(url).send().await.expect("request");
-        assert!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        response.bytes().await.expect("body");
-        times.push(start.elapsed());
-    }
-    times.sort();
-    times[ROUNDS / 2]
+// ---------------------------------------------------------------- the application
+
+struct Server {
+    base: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+async fn serve(url: &DatabaseUrl, dir: &Path, mail_worker: bool) -> anyhow::Result<Server> {
+    let mut settings = common::settings(url.clone(), dir);
+    settings.secret_key = Some(SECRET.to_vec());
+    settings.mail.run_worker = mail_worker;
+    let app = Application::build(settings).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    Ok(Server { base, handle })
 }
 
 fn token(html: &str) -> String {
@@ -96,31 +358,8 @@ fn token(html: &str) -> String {
     html[start..start + html[start..].find('"').expect("end")].to_owned()
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cases: usize = std::env::var("BENCH_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(20_000);
-    let dir = std::env::temp_dir().join(format!("appealdesk-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let url = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(u) => DatabaseUrl::parse(Some(&u))?,
-        Err(_) => DatabaseUrl::Sqlite(dir.join("bench.db")),
-    };
-    let settings = common::settings(url.clone(), &dir);
-
-    appealdesk::startup::prepare_database(&settings)?;
-    let start = Instant::now();
-    seed(&url, cases)?;
-    println!(
-        "seeded {cases} open cases into {url:?} in {:.1?}",
-        start.elapsed()
-    );
-
-    let app = Application::build(settings).await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+/// A supervisor's browser, signed in through the real form.
+async fn supervisor(base: &str) -> anyhow::Result<reqwest::Client> {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -141,79 +380,419 @@ async fn main() -> anyhow::Result<()> {
         .send()
         .await?;
     anyhow::ensure!(signed_in.status().as_u16() == 303, "sign-in failed");
+    Ok(client)
+}
 
-    let health = median(&client, &format!("{base}/healthz")).await;
-    let first = median(&client, &format!("{base}/agent/cases")).await;
-    let last_deadline: NaiveDate = Utc::now().date_naive() + Days::new(8);
-    let deep_url = format!(
-        "{base}/agent/cases?after={}.{}",
-        last_deadline.format("%Y-%m-%d"),
-        cases
-    );
-    let deep = median(&client, &deep_url).await;
-    let filtered = median(
-        &client,
-        &format!("{base}/agent/cases?kind=transfer&assignee=unassigned&status=in_review"),
-    )
-    .await;
-    let search = median(
-        &client,
-        &format!("{base}/agent/cases?q=10{:017}", cases / 2),
-    )
-    .await;
-
-    // Filing: the whole form path (CSRF, rules, quota, calendar, insert) one after another.
-    let filings = 100;
-    let start = Instant::now();
-    for i in 0..filings {
-        let form = client
-            .get(format!("{base}/appeals/new"))
-            .send()
-            .await?
-            .text()
-            .await?;
-        let sent = appealdesk::domain::cst::format_local(Utc::now() - chrono::Duration::hours(1));
-        let fields = [
-            ("wechat_id", format!("wxid_load{i}")),
-            ("email", "load@example.com".into()),
-            ("packet_kind", "transfer".into()),
-            ("amount", "888.00".into()),
-            ("sent_at", sent),
-            ("transaction_id", format!("1099{i:015}")),
-            ("counterparty_phone_suffix", "1234".into()),
-            ("card_last4", "5678".into()),
-            ("account", "I sent it to the wrong chat by mistake.".into()),
-            ("csrf_token", token(&form)),
-        ];
-        let r = client
-            .post(format!("{base}/appeals"))
-            .form(&fields)
-            .send()
-            .await?;
-        anyhow::ensure!(r.status().as_u16() == 303, "filing {i}: {}", r.status());
+async fn page_time(client: &reqwest::Client, url: &str, rounds: usize) -> anyhow::Result<Duration> {
+    let mut times = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let start = Instant::now();
+        let response = client.get(url).send().await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "{url}: {}",
+            response.status()
+        );
+        response.bytes().await?;
+        times.push(start.elapsed());
     }
-    let per_filing = start.elapsed() / filings;
+    Ok(common::median(times))
+}
 
-    println!("median of {ROUNDS} requests each:");
-    println!("  GET /healthz                      {health:>10.2?}");
-    println!("  queue, first page                 {first:>10.2?}");
-    println!("  queue, page past 95% of the cases {deep:>10.2?}");
-    println!("  queue, three filters              {filtered:>10.2?}");
-    println!("  queue, search by transaction ID   {search:>10.2?}");
-    println!("  filing (form + POST), mean of {filings}  {per_filing:>10.2?}");
-    println!("ratios (same run):");
-    println!(
-        "  deep page / first page            {:>10.2}",
-        deep.as_secs_f64() / first.as_secs_f64()
+/// The dashboard and the queue pages, as a signed-in supervisor sees them.
+async fn pages(
+    base: &str,
+    rounds: usize,
+    cases: i64,
+) -> anyhow::Result<Vec<(&'static str, Duration)>> {
+    let client = supervisor(base).await?;
+    let last_deadline = Utc::now().date_naive() + Days::new(8);
+    let mut out = Vec::new();
+    for (name, path) in [
+        ("/agent/dashboard", "/agent/dashboard".to_owned()),
+        ("queue, first page", "/agent/cases".to_owned()),
+        (
+            "queue, next page deep in",
+            format!(
+                "/agent/cases?after={}.{}",
+                last_deadline.format("%Y-%m-%d"),
+                OPEN / 2
+            ),
+        ),
+        (
+            "queue, three filters",
+            "/agent/cases?kind=transfer&assignee=unassigned&status=in_review".to_owned(),
+        ),
+        (
+            "queue, search by transaction ID",
+            format!("/agent/cases?q=10{:017}", cases / 2),
+        ),
+    ] {
+        out.push((
+            name,
+            page_time(&client, &format!("{base}{path}"), rounds).await?,
+        ));
+    }
+    Ok(out)
+}
+
+/// The dashboard's figures computed in-process, median of `rounds`: from the per-day
+/// counters, and counted over the cases as the page did before them.
+fn figures_times(
+    pool: &db::Pool,
+    today: NaiveDate,
+    rounds: usize,
+) -> anyhow::Result<[Duration; 2]> {
+    use appealdesk::workflows::dashboard;
+    let mut conn = pool.get()?;
+    let mut time = |f: fn(
+        &mut DbConn,
+        NaiveDate,
+    ) -> Result<dashboard::Figures, appealdesk::workflows::Failure>|
+     -> anyhow::Result<Duration> {
+        let mut times = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            let start = Instant::now();
+            f(&mut conn, today)?;
+            times.push(start.elapsed());
+        }
+        Ok(common::median(times))
+    };
+    Ok([
+        time(dashboard::figures)?,
+        time(dashboard::figures_recounted)?,
+    ])
+}
+
+/// `n` filing forms for one browser, each with its own form token, WeChat ID and
+/// transaction ID; the first line is the browser's cookie.
+fn filing_bodies(path: &Path, n: usize, tag: u32) -> anyhow::Result<()> {
+    use std::fmt::Write as _;
+    let keys = Keys::new(SECRET.to_vec());
+    let browser = random_token();
+    let sent = appealdesk::domain::cst::format_local(Utc::now() - chrono::Duration::hours(1));
+    let sent: String = form_urlencoded(&sent);
+    let mut out = format!("ad_browser={browser}\n");
+    for i in 0..n {
+        let form_key = random_token();
+        let csrf = format!("{form_key}.{}", keys.csrf_tag(&browser, &form_key));
+        writeln!(
+            out,
+            "wechat_id=wxid_load{tag}x{i}&email=load{tag}x{i}%40example.com&packet_kind=transfer&amount=888.00\
+             &sent_at={sent}&transaction_id=10{tag}{i:016}&counterparty_phone_suffix=1234\
+             &card_last4=5678&account=I+sent+it+to+the+wrong+chat+by+mistake.&csrf_token={}",
+            form_urlencoded(&csrf)
+        )?;
+    }
+    std::fs::write(path, out)?;
+    Ok(())
+}
+
+fn form_urlencoded(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn count_cases(url: &DatabaseUrl) -> anyhow::Result<i64> {
+    let pool = db::pool(url, 1)?;
+    let mut conn = pool.get()?;
+    Ok(db::schema::cases::table.count().get_result(&mut *conn)?)
+}
+
+/// `POST /appeals` under wrk, every request a new valid filing; checks none failed.
+async fn filings(
+    plan: &Plan,
+    dir: &Path,
+    url: &DatabaseUrl,
+    base: &str,
+    tag: u32,
+) -> anyhow::Result<Wrk> {
+    let bodies = dir.join(format!("filings-{tag}.txt"));
+    // More forms than the run can send: none is sent twice.
+    let n = if plan.quick {
+        5_000
+    } else {
+        15_000 * plan.secs as usize
+    };
+    filing_bodies(&bodies, n, tag)?;
+    let before = count_cases(url)?;
+    let (dir, target, secs) = (dir.to_owned(), format!("{base}/appeals"), plan.secs);
+    let result =
+        tokio::task::spawn_blocking(move || wrk(&dir, &target, secs, Some(&bodies))).await??;
+    let filed = count_cases(url)? - before;
+    anyhow::ensure!(result.errors == 0, "{} filings failed", result.errors);
+    anyhow::ensure!(
+        (result.requests as usize) < n && filed >= result.requests as i64,
+        "{} requests answered but {filed} new cases",
+        result.requests
     );
-    println!(
-        "  first page / health check         {:>10.2}",
-        first.as_secs_f64() / health.as_secs_f64()
+    Ok(result)
+}
+
+fn ratio(ours: f64, ceiling: f64) -> String {
+    format!("{:.1}%", 100.0 * ours / ceiling)
+}
+
+fn times(a: Duration, b: Duration) -> String {
+    format!("{:.2}×", b.as_secs_f64() / a.as_secs_f64())
+}
+
+/// Everything measured on one database; `label` names the backend in the rows.
+async fn suite(
+    plan: &Plan,
+    dir: &Path,
+    url: &DatabaseUrl,
+    label: &str,
+    bare: &Wrk,
+    rows: &mut Vec<Row>,
+) -> anyhow::Result<()> {
+    let settings = common::settings(url.clone(), dir);
+    let pool = appealdesk::startup::prepare_database(&settings)?;
+    let today = appealdesk::domain::cst::local_date(Utc::now());
+    {
+        let mut conn = pool.get()?;
+        appealdesk::workflows::agents::create_agent(
+            &mut conn,
+            "bench@example.com",
+            "Bench",
+            Role::Supervisor,
+            "bench password",
+            Utc::now(),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let start = Instant::now();
+        seed(&mut conn, today, 0, plan.small)?;
+        println!(
+            "{label}: seeded {} cases in {:.1?}",
+            plan.small,
+            start.elapsed()
+        );
+    }
+    let server = serve(url, dir, false).await?;
+    let small = pages(&server.base, plan.rounds, plan.small).await?;
+    let figures_small = figures_times(&pool, today, plan.rounds)?;
+    {
+        let mut conn = pool.get()?;
+        let start = Instant::now();
+        seed(&mut conn, today, plan.small, plan.large)?;
+        println!(
+            "{label}: seeded up to {} cases in {:.1?}",
+            plan.large,
+            start.elapsed()
+        );
+    }
+    let large = pages(&server.base, plan.rounds, plan.large).await?;
+    let figures_large = figures_times(&pool, today, plan.rounds)?;
+    for (i, how) in ["from the counters (now)", "counted over the cases (before)"]
+        .iter()
+        .enumerate()
+    {
+        rows.push(row(
+            format!("{label}: dashboard figures {how}, at {} cases", plan.large),
+            format!("{:.2?} at {}", figures_small[i], plan.small),
+            format!("{:.2?}", figures_large[i]),
+            times(figures_small[i], figures_large[i]),
+            "≤ 1.5×",
+        ));
+    }
+    for ((name, at_small), (_, at_large)) in small.iter().zip(&large) {
+        let goal = "≤ 1.5×";
+        rows.push(row(
+            format!("{label}: {name} at {} cases", plan.large),
+            format!("{:.2?} at {}", at_small, plan.small),
+            format!("{at_large:.2?}"),
+            times(*at_small, *at_large),
+            goal,
+        ));
+    }
+
+    let new_form = {
+        let (dir, target, secs) = (
+            dir.to_owned(),
+            format!("{}/appeals/new", server.base),
+            plan.secs,
+        );
+        tokio::task::spawn_blocking(move || wrk(&dir, &target, secs, None)).await??
+    };
+    rows.push(row(
+        format!("{label}: GET /appeals/new"),
+        format!("bare route {}", bare.rate()),
+        new_form.rate(),
+        ratio(new_form.per_sec, bare.per_sec),
+        "≥ 40%",
+    ));
+
+    // A real filing to track.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let one = dir.join("one.txt");
+    filing_bodies(&one, 1, 9)?;
+    let text = std::fs::read_to_string(&one)?;
+    let mut lines = text.lines();
+    let cookie = lines.next().unwrap_or_default().to_owned();
+    let filed = client
+        .post(format!("{}/appeals", server.base))
+        .header("Cookie", cookie)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(lines.next().unwrap_or_default().to_owned())
+        .send()
+        .await?;
+    anyhow::ensure!(
+        filed.status().as_u16() == 303,
+        "a filing: {}",
+        filed.status()
     );
+    let receipt = filed
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .replace("/appeals/receipt/", "/track/");
+    let track = {
+        let (dir, target, secs) = (
+            dir.to_owned(),
+            format!("{}{receipt}", server.base),
+            plan.secs,
+        );
+        tokio::task::spawn_blocking(move || wrk(&dir, &target, secs, None)).await??
+    };
+    anyhow::ensure!(track.errors == 0, "tracking page errors: {}", track.errors);
+    rows.push(row(
+        format!("{label}: GET /track/{{token}}"),
+        format!("bare route {}", bare.rate()),
+        format!("{}, {}", track.rate(), track.latency()),
+        ratio(track.per_sec, bare.per_sec),
+        "≥ 40%",
+    ));
+
+    let (ceiling, what) = match url {
+        DatabaseUrl::Sqlite(_) => (
+            raw_sqlite(&dir.join("ceiling.db"), plan.secs)?,
+            "raw insert+commit loop",
+        ),
+        DatabaseUrl::Postgres(u) => (raw_postgres(u, plan.secs)?, "raw insert loop, 32 clients"),
+    };
+    let goal = match url {
+        DatabaseUrl::Sqlite(_) => "≥ 25%, p99 ≤ 20 ms",
+        DatabaseUrl::Postgres(_) => "≥ 25%, p99 ≤ 50 ms",
+    };
+    let filing = filings(plan, dir, url, &server.base, 1).await?;
+    rows.push(row(
+        format!("{label}: POST /appeals, mail worker off"),
+        format!("{what} {ceiling:.0}/s"),
+        format!("{}, {}", filing.rate(), filing.latency()),
+        ratio(filing.per_sec, ceiling),
+        goal,
+    ));
+    server.handle.stop(true).await;
+
+    let with_mail = serve(url, dir, true).await?;
+    let filing_mail = filings(plan, dir, url, &with_mail.base, 2).await?;
+    rows.push(row(
+        format!("{label}: POST /appeals, mail worker on"),
+        format!("worker off {}", filing.rate()),
+        format!("{}, {}", filing_mail.rate(), filing_mail.latency()),
+        ratio(filing_mail.per_sec, filing.per_sec),
+        "≥ 85%",
+    ));
+    with_mail.handle.stop(true).await;
+    Ok(())
+}
+
+/// A fresh PostgreSQL database on the server `admin` names, dropped at the end.
+struct PgDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    fn create(admin: &str) -> anyhow::Result<Self> {
+        let name = format!("appealdesk_bench_{}", std::process::id());
+        PgConnection::establish(admin)?.batch_execute(&format!("CREATE DATABASE {name}"))?;
+        let (base, query) = admin.split_once('?').unwrap_or((admin, ""));
+        let (server, _) = base
+            .rsplit_once('/')
+            .ok_or_else(|| anyhow::anyhow!("a URL with a database"))?;
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        Ok(Self {
+            admin: admin.to_owned(),
+            url: format!("{server}/{name}{query}"),
+            name,
+        })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut c) = PgConnection::establish(&self.admin) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let plan = Plan::from_env();
+    let started = Instant::now();
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("appealdesk-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut rows = Vec::new();
+
+    let bare = bare_route(&dir, plan.secs).await?;
+    let sqlite_dir = dir.join("sqlite");
+    std::fs::create_dir_all(&sqlite_dir)?;
+    let sqlite = DatabaseUrl::Sqlite(sqlite_dir.join("bench.db"));
+    suite(&plan, &sqlite_dir, &sqlite, "SQLite", &bare, &mut rows).await?;
+
+    let postgres = std::env::var("BENCH_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if let Some(admin) = postgres {
+        let database = PgDatabase::create(&admin)?;
+        let pg_dir = dir.join("postgres");
+        std::fs::create_dir_all(&pg_dir)?;
+        let url = DatabaseUrl::Postgres(database.url.clone());
+        suite(&plan, &pg_dir, &url, "PostgreSQL", &bare, &mut rows).await?;
+    } else {
+        println!("BENCH_POSTGRES_URL unset: PostgreSQL rows skipped");
+    }
+
     println!(
-        "  filing / health check             {:>10.2}",
-        per_filing.as_secs_f64() / health.as_secs_f64()
+        "\n{} run, {:.0?}; wrk -t1 -c{CONNECTIONS} -d{}s; bare actix route {} (p50 {:.1?})\n",
+        if plan.quick {
+            "quick (BENCH_QUICK)"
+        } else {
+            "full"
+        },
+        started.elapsed(),
+        plan.secs,
+        bare.rate(),
+        bare.p50,
     );
+    println!("| what | ceiling in the same run | AppealDesk | ratio | goal |");
+    println!("|---|---|---|---|---|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            r.what, r.ceiling, r.ours, r.ratio, r.goal
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -43,12 +43,16 @@ impl Application {
         let links_base = settings.links_base(local);
         let pool = prepare_database(&settings)?;
         let keys = server_keys(&settings, &pool)?;
+        let writer = db::Writer::open(&settings.database)?;
         let wake = Wake::default();
         // Built before serving so that a bad mail setting stops the start.
         let worker = settings
             .mail
             .run_worker
-            .then(|| Worker::new(pool.clone(), &settings.mail, settings.clock, wake.clone()))
+            .then(|| {
+                Worker::new(pool.clone(), &settings.mail, settings.clock, wake.clone())
+                    .map(|w| w.with_writer(writer.clone()))
+            })
             .transpose()?;
         let jobs = jobs::spawn(
             pool.clone(),
@@ -58,7 +62,7 @@ impl Application {
         )
         .context("cannot start the periodic jobs")?;
         let state = AppState {
-            store: crate::workflows::Store::new(pool),
+            store: crate::workflows::Store::new(pool, writer),
             keys,
             clock: settings.clock,
             secure_cookies: settings.secure_cookies(),

@@ -1,14 +1,14 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::cases;
-use crate::domain::Lang;
+use super::{DbConn, stats};
 use crate::domain::case_number::looks_like_case_number;
 use crate::domain::case_status::CaseStatus;
 use crate::domain::client_ip::ClientIp;
 use crate::domain::evidence::PacketKind;
 use crate::domain::ids::{AgentId, CaseId};
+use crate::domain::{Lang, cst};
 
 #[derive(Insertable)]
 #[diesel(table_name = cases)]
@@ -68,16 +68,31 @@ pub struct CaseRow {
     pub decided_on: Option<NaiveDate>,
 }
 
-/// Inserts the case and returns its id.
+/// Inserts the case, counts the filing for the dashboard, and returns the case's id.
 pub fn insert(conn: &mut DbConn, case: &NewCase<'_>) -> QueryResult<CaseId> {
-    diesel::insert_into(cases::table)
-        .values(case)
-        .execute(conn)?;
-    // Read back by a unique key: RETURNING is not in the backends' common subset.
-    cases::table
-        .filter(cases::case_number.eq(case.case_number))
-        .select(cases::id)
-        .first(conn)
+    let insert = diesel::insert_into(cases::table).values(case);
+    let id = match conn {
+        // One round trip fewer per filing.
+        DbConn::Postgres(c) => insert.returning(cases::id).get_result(c)?,
+        // In-process, where RETURNING would need a newer SQLite feature of diesel's: read
+        // back by a unique key.
+        DbConn::Sqlite(_) => {
+            insert.execute(conn)?;
+            cases::table
+                .filter(cases::case_number.eq(case.case_number))
+                .select(cases::id)
+                .first(conn)?
+        }
+    };
+    stats::count_entry(
+        conn,
+        id,
+        case.status,
+        case.packet_kind,
+        case.filed_on,
+        (case.review_target, case.review_deadline),
+    )?;
+    Ok(id)
 }
 
 pub fn by_submission_key(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<CaseRow>> {
@@ -160,22 +175,34 @@ pub fn same_wechat_id_and_year(conn: &mut DbConn, case: &CaseRow) -> QueryResult
         .load(conn)
 }
 
-/// Moves the case only if nobody moved it first: false means a concurrent change won.
+/// Moves the case from the status it was read with, only if nobody moved it first: false
+/// means a concurrent change won. Every status change passes here, and is counted here
+/// for the dashboard in the same transaction.
 pub fn set_status(
     conn: &mut DbConn,
-    id: CaseId,
-    from: CaseStatus,
+    case: &CaseRow,
     to: CaseStatus,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    diesel::update(
+    let moved = diesel::update(
         cases::table
-            .filter(cases::id.eq(id))
-            .filter(cases::status.eq(from)),
+            .filter(cases::id.eq(case.id))
+            .filter(cases::status.eq(case.status)),
     )
     .set((cases::status.eq(to), cases::updated_at.eq(now)))
-    .execute(conn)
-    .map(|n| n == 1)
+    .execute(conn)?
+        == 1;
+    if moved && to != case.status {
+        stats::count_entry(
+            conn,
+            case.id,
+            to,
+            case.packet_kind,
+            cst::local_date(now.and_utc()),
+            (case.review_target, case.review_deadline),
+        )?;
+    }
+    Ok(moved)
 }
 
 /// A new tracking link for the case: the old token's digest no longer opens it.

@@ -21,6 +21,8 @@ pub mod sqlite_file;
 pub mod stats;
 pub mod types;
 
+use std::cell::RefCell;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -83,8 +85,9 @@ impl ManageConnection for ConnectionManager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection left in a broken transaction (a panic mid-work) is dropped, not reused.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -99,6 +102,10 @@ pub fn pool(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
         // background connect is in flight when the process exits (libpq's TLS and
         // Kerberos teardown crashes under one).
         .min_idle(Some(0))
+        // No `SELECT 1` before each use: on the tracking page it was a statement parsed
+        // and run per request. A connection the server dropped fails its query, the
+        // request answers 500, and `has_broken` keeps a broken one out of the pool.
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(10))
         .build(ConnectionManager {
             url: url.clone(),
@@ -143,7 +150,28 @@ pub fn pending_migrations(conn: &mut DbConn) -> QueryResult<usize> {
 /// A transaction for writes that enforce a rule. On SQLite it is `BEGIN IMMEDIATE`:
 /// the write lock is taken up front, so two filings never read the same state and then
 /// collide on upgrade (which SQLite reports as "database is locked" without waiting).
+///
+/// Inside `Writer::bind` (every `Store::run`), a SQLite transaction runs on the one
+/// writer connection instead of `conn`, in arrival order: no request sleeps in
+/// `busy_timeout` waiting for another connection's write lock.
 pub fn write_tx<T, E>(
+    conn: &mut DbConn,
+    work: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    if let DbConn::Sqlite(_) = conn
+        && let Some(writer) = BOUND_WRITER.with(|w| w.borrow_mut().take())
+    {
+        // Unbound while in use: the work's own nested calls run on the writer's connection.
+        let _rebind = Rebind(Some(writer.clone()));
+        return writer.run(|conn| transaction(conn, work));
+    }
+    transaction(conn, work)
+}
+
+fn transaction<T, E>(
     conn: &mut DbConn,
     work: impl FnOnce(&mut DbConn) -> Result<T, E>,
 ) -> Result<T, E>
@@ -168,6 +196,125 @@ where
             }
             Err(err)
         }
+    }
+}
+
+thread_local! {
+    static BOUND_WRITER: RefCell<Option<Arc<Writer>>> = const { RefCell::new(None) };
+}
+
+/// Puts a writer back in the thread's slot when dropped (also when the work panics).
+struct Rebind(Option<Arc<Writer>>);
+
+impl Drop for Rebind {
+    fn drop(&mut self) {
+        let writer = self.0.take();
+        BOUND_WRITER.with(|w| *w.borrow_mut() = writer);
+    }
+}
+
+/// SQLite's single writer: one dedicated connection that write transactions take in
+/// the order they asked (a ticket queue). Waiting for it is a condition variable woken at
+/// each commit, never SQLite's `busy_timeout` sleep-and-retry, which made the tail of
+/// concurrent filings 0.7 s. Reads keep the pool's connections.
+pub struct Writer {
+    manager: ConnectionManager,
+    queue: Mutex<Queue>,
+    turn: Condvar,
+}
+
+struct Queue {
+    next_ticket: u64,
+    serving: u64,
+    conn: Option<DbConn>,
+}
+
+impl Writer {
+    /// The writer for a SQLite database; none for PostgreSQL, whose row locks queue
+    /// writers without sleeping.
+    pub fn open(url: &DatabaseUrl) -> anyhow::Result<Option<Arc<Writer>>> {
+        let DatabaseUrl::Sqlite(path) = url else {
+            return Ok(None);
+        };
+        let manager = ConnectionManager {
+            url: url.clone(),
+            _in_use: Some(sqlite_file::hold_shared(path)?),
+        };
+        let conn = manager
+            .connect()
+            .with_context(|| format!("cannot open the database {url:?}"))?;
+        Ok(Some(Arc::new(Writer {
+            manager,
+            queue: Mutex::new(Queue {
+                next_ticket: 0,
+                serving: 0,
+                conn: Some(conn),
+            }),
+            turn: Condvar::new(),
+        })))
+    }
+
+    /// Runs `f` with the writer bound on this thread: `write_tx` inside runs on the writer.
+    pub fn bind<T>(writer: Option<&Arc<Writer>>, f: impl FnOnce() -> T) -> T {
+        let previous = BOUND_WRITER.with(|w| w.replace(writer.cloned()));
+        let _restore = Rebind(previous);
+        f()
+    }
+
+    /// Runs `work` on the writer's connection when its turn comes.
+    pub fn run<T, E>(&self, work: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        let mut turn = Turn::take(self);
+        let conn = match turn.conn.as_mut() {
+            Some(conn) => conn,
+            // Dropped after a panic left it mid-transaction: open another.
+            None => turn.conn.insert(self.manager.connect().map_err(|e| {
+                diesel::result::Error::QueryBuilderError(
+                    format!("cannot reopen the writer connection: {e}").into(),
+                )
+            })?),
+        };
+        work(conn)
+    }
+}
+
+/// This thread's turn at the writer's connection, handed to the next ticket when dropped.
+struct Turn<'a> {
+    writer: &'a Writer,
+    conn: Option<DbConn>,
+}
+
+impl<'a> Turn<'a> {
+    fn take(writer: &'a Writer) -> Self {
+        let mut queue = writer.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let ticket = queue.next_ticket;
+        queue.next_ticket += 1;
+        while queue.serving != ticket {
+            queue = writer.turn.wait(queue).unwrap_or_else(|p| p.into_inner());
+        }
+        let conn = queue.conn.take();
+        Turn { writer, conn }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut conn = self.conn.take();
+        // A panic inside the work leaves its transaction open: that connection goes.
+        if std::thread::panicking()
+            || conn
+                .as_mut()
+                .is_some_and(diesel::r2d2::R2D2Connection::is_broken)
+        {
+            conn = None;
+        }
+        let mut queue = self.writer.queue.lock().unwrap_or_else(|p| p.into_inner());
+        queue.conn = conn;
+        queue.serving += 1;
+        drop(queue);
+        self.writer.turn.notify_all();
     }
 }
 

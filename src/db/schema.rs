@@ -196,3 +196,15 @@ diesel::table! {
 diesel::joinable!(evidence_files -> cases (case_id));
 diesel::allow_tables_to_appear_in_same_query!(evidence_files, cases, evidence_blobs);
 diesel::allow_tables_to_appear_in_same_query!(pending_files, evidence_blobs);
+
+diesel::table! {
+    daily_counts (status, day, packet_kind, shard) {
+        status -> Text,
+        day -> Date,
+        packet_kind -> Text,
+        shard -> Integer,
+        entered -> Integer,
+        within_target -> Integer,
+        within_deadline -> Integer,
+    }
+}

@@ -186,6 +186,7 @@ mod tests {
             include_str!("../../migrations/sqlite/2026-11-28-000005_typed_values/up.sql"),
             include_str!("../../migrations/sqlite/2026-11-28-000006_evidence_files/up.sql"),
             include_str!("../../migrations/sqlite/2026-11-28-000007_abuse/up.sql"),
+            include_str!("../../migrations/sqlite/2026-11-28-000008_daily_counts/up.sql"),
             include_str!("../../migrations/sqlite/2026-11-28-000009_review_dates_moved/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000001_foundation/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000002_agent_console/up.sql"),
@@ -193,6 +194,7 @@ mod tests {
             include_str!("../../migrations/postgres/2026-11-28-000005_typed_values/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000006_evidence_files/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000007_abuse/up.sql"),
+            include_str!("../../migrations/postgres/2026-11-28-000008_daily_counts/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000009_review_dates_moved/up.sql"),
         ]
         .concat();

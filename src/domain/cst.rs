@@ -5,6 +5,8 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 
+use super::date_format::DateFormat;
+
 const CST: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
     Some(offset) => offset,
     None => panic!("UTC+8 is a valid offset"),
@@ -32,7 +34,8 @@ pub fn from_local(naive: NaiveDateTime) -> DateTime<Utc> {
 
 /// "YYYY-MM-DD HH:MM:SS" in China time, the way WeChat Pay bills show it.
 pub fn format_local(utc: DateTime<Utc>) -> String {
-    local(utc).format("%Y-%m-%d %H:%M:%S").to_string()
+    static LOCAL: DateFormat = DateFormat::new("%Y-%m-%d %H:%M:%S");
+    LOCAL.date_time(local(utc)).to_string()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod case_number;
 pub mod case_status;
 pub mod client_ip;
 pub mod cst;
+pub mod date_format;
 pub mod decision;
 pub mod evidence;
 pub mod evidence_file;

@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use super::compose::compose;
 use super::transport::{SMTP_TIMEOUT, SendError, Transport};
 use crate::config::{Clock, MailSettings};
-use crate::db::{self, DbConn, Pool, outbox::MailRow};
+use crate::db::{self, DbConn, Pool, Writer, outbox::MailRow};
 use crate::domain::ids::OutboxId;
 
 /// Wakes the worker of this process at once, e.g. after a filing committed mail.
@@ -29,6 +29,8 @@ impl Wake {
 
 pub struct Worker {
     pool: Pool,
+    /// SQLite's single writer (`db::Writer`), which claims and outcomes queue for.
+    writer: Option<Arc<Writer>>,
     transport: Transport,
     from: Mailbox,
     settings: MailSettings,
@@ -67,12 +69,18 @@ impl Worker {
     ) -> anyhow::Result<Self> {
         Ok(Self {
             pool,
+            writer: None,
             transport: Transport::from_settings(settings)?,
             from: settings.from.clone(),
             settings: settings.clone(),
             clock,
             wake,
         })
+    }
+
+    /// Writes through the server's single SQLite writer instead of a pooled connection.
+    pub fn with_writer(self, writer: Option<Arc<Writer>>) -> Self {
+        Self { writer, ..self }
     }
 
     pub fn spawn(self) -> Running {
@@ -274,9 +282,13 @@ impl Worker {
         work: impl FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
     ) -> anyhow::Result<T> {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
-            Ok(work(&mut conn)?)
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || match writer {
+            Some(writer) => Ok(writer.run(work)?),
+            None => {
+                let mut conn = pool.get()?;
+                Ok(work(&mut conn)?)
+            }
         })
         .await?
     }

@@ -35,14 +35,17 @@ impl ClientAddr {
         if !trusted.contains(client) {
             return ClientAddr(client);
         }
-        // Several headers read as one list, in order.
-        let hops: Vec<&str> = headers
+        // Several headers read as one list, in order; split as bytes, so that a client's
+        // junk on the left cannot spoil the entry our proxy appended on the right.
+        let hops: Vec<Option<&str>> = headers
             .get_all("x-forwarded-for")
-            .flat_map(|v| v.to_str().unwrap_or("\u{0}").split(','))
-            .map(str::trim)
+            .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+            .map(|hop| std::str::from_utf8(hop).ok().map(str::trim))
             .collect();
         for hop in hops.iter().rev() {
-            let Some(ip) = parse_hop(hop) else { break };
+            let Some(ip) = hop.and_then(parse_hop) else {
+                break;
+            };
             client = canonical(ip);
             if !trusted.contains(client) {
                 break;

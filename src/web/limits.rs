@@ -148,7 +148,8 @@ pub async fn check(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    if let Some(door) = Door::of(req.method() == Method::POST, req.path()) {
+    // The path as the router will match it (percent-decoded): `/appe%61ls` is `/appeals`.
+    if let Some(door) = Door::of(req.method() == Method::POST, req.match_info().as_str()) {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let client = ClientAddr::of(req.request());
         if let Some(state) = state

@@ -3,12 +3,13 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use askama::Template;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use super::assets;
 use super::errors::AppResult;
 use crate::domain::Lang;
 use crate::domain::calendar::Arrangements;
+use crate::domain::date_format::{DateFormat, ISO_DATE};
 
 pub struct Chrome {
     pub lang: Lang,
@@ -77,16 +78,20 @@ pub struct DateView {
 
 impl DateView {
     pub fn new(lang: Lang, date: NaiveDate) -> Self {
+        const WEEKDAYS_ZH: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+        static ZH: DateFormat = DateFormat::new("%Y年%-m月%-d日");
+        static EN: DateFormat = DateFormat::new("%a %-d %b %Y");
         let label = match lang {
-            Lang::Zh => date.format("%Y年%-m月%-d日（%a）").to_string(),
-            Lang::En => date.format("%a %-d %b %Y").to_string(),
+            Lang::Zh => format!(
+                "{}（{}）",
+                ZH.date(date),
+                WEEKDAYS_ZH[date.weekday().num_days_from_monday() as usize]
+            ),
+            Lang::En => EN.date(date).to_string(),
         };
         Self {
-            iso: date.format("%Y-%m-%d").to_string(),
-            label: match lang {
-                Lang::Zh => weekday_zh(label),
-                Lang::En => label,
-            },
+            iso: ISO_DATE.date(date).to_string(),
+            label,
             provisional: None,
         }
     }
@@ -100,22 +105,18 @@ impl DateView {
     }
 }
 
-fn weekday_zh(label: String) -> String {
-    const DAYS: [(&str, &str); 7] = [
-        ("Mon", "周一"),
-        ("Tue", "周二"),
-        ("Wed", "周三"),
-        ("Thu", "周四"),
-        ("Fri", "周五"),
-        ("Sat", "周六"),
-        ("Sun", "周日"),
-    ];
-    DAYS.iter().fold(label, |l, (en, zh)| l.replace(en, zh))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_reads_with_its_weekday_in_each_language() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let zh = DateView::new(Lang::Zh, day);
+        assert_eq!(zh.label, "2026年11月28日（周六）");
+        assert_eq!(zh.iso, "2026-11-28");
+        assert_eq!(DateView::new(Lang::En, day).label, "Sat 28 Nov 2026");
+    }
 
     #[test]
     fn language_switch_carries_the_whole_path_and_query_back() {

@@ -8,6 +8,7 @@ use crate::db::{DbConn, stats};
 use crate::domain::case_status::CaseStatus;
 use crate::domain::policy::{DASHBOARD_CHART_DAYS, DASHBOARD_SERVICE_WINDOW_DAYS};
 
+#[derive(Debug, PartialEq, Eq)]
 pub struct Figures {
     /// Every open status, with its count (zero included).
     pub open_by_status: Vec<(CaseStatus, i64)>,
@@ -21,13 +22,36 @@ pub struct Figures {
     pub unassigned: i64,
 }
 
+/// The figures, read from the per-day counters where they span history: the page costs
+/// the same at ten thousand cases and at a million.
 pub fn figures(conn: &mut DbConn, today: NaiveDate) -> Result<Figures, Failure> {
+    assemble(
+        conn,
+        today,
+        stats::counted_decisions,
+        stats::counted_filings,
+    )
+}
+
+/// The same figures counted over the cases themselves: what the counters must equal.
+pub fn figures_recounted(conn: &mut DbConn, today: NaiveDate) -> Result<Figures, Failure> {
+    assemble(conn, today, stats::decided_within, stats::filings_per_day)
+}
+
+type Since<T> = fn(&mut DbConn, NaiveDate) -> diesel::QueryResult<T>;
+
+fn assemble(
+    conn: &mut DbConn,
+    today: NaiveDate,
+    decisions: Since<(i64, i64, i64)>,
+    filings: Since<Vec<(NaiveDate, i64)>>,
+) -> Result<Figures, Failure> {
     let open = &CaseStatus::OPEN;
     let counted = stats::open_by_status(conn, open)?;
     let (due_today, overdue) = stats::open_due(conn, open, today)?;
-    let decided = stats::decided_within(conn, today - Days::new(DASHBOARD_SERVICE_WINDOW_DAYS))?;
+    let decided = decisions(conn, today - Days::new(DASHBOARD_SERVICE_WINDOW_DAYS))?;
     let first_day = today - Days::new(DASHBOARD_CHART_DAYS - 1);
-    let per_day = stats::filings_per_day(conn, first_day)?;
+    let per_day = filings(conn, first_day)?;
     Ok(Figures {
         open_by_status: open
             .iter()

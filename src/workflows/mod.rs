@@ -17,7 +17,9 @@ pub mod sessions;
 pub mod track_case;
 pub mod working_days;
 
-use crate::db::{DbConn, Pool};
+use std::sync::Arc;
+
+use crate::db::{DbConn, Pool, Writer};
 
 /// The connection a workflow runs on, as callers outside the database layer name it.
 pub type Conn = DbConn;
@@ -40,11 +42,13 @@ pub enum Failure {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// SQLite's single writer, which the work's write transactions run on.
+    writer: Option<Arc<Writer>>,
 }
 
 impl Store {
-    pub fn new(pool: Pool) -> Self {
-        Self { pool }
+    pub fn new(pool: Pool, writer: Option<Arc<Writer>>) -> Self {
+        Self { pool, writer }
     }
 
     pub fn pool(&self) -> &Pool {
@@ -62,9 +66,10 @@ impl Store {
         E: Send + 'static,
     {
         let pool = self.pool.clone();
+        let writer = self.writer.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
-            Ok(work(&mut conn))
+            Ok(Writer::bind(writer.as_ref(), || work(&mut conn)))
         })
         .await?
     }

@@ -216,7 +216,7 @@ fn apply(
         return Err(ReviewError::Illegal(IllegalTransition { from, action }));
     }
     let to = from.after(action).map_err(ReviewError::Illegal)?;
-    if !db::cases::set_status(conn, case.id, from, to, now.naive_utc())? {
+    if !db::cases::set_status(conn, &case, to, now.naive_utc())? {
         // Someone else moved it between our read and our write.
         return Err(ReviewError::Illegal(IllegalTransition { from, action }));
     }

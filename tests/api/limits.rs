@@ -171,3 +171,34 @@ async fn sign_in_and_lost_link_requests_are_limited_per_address_too() {
         assert_eq!(app.get("/appeals/new").await.status(), StatusCode::OK);
     }
 }
+
+#[tokio::test]
+async fn a_percent_encoded_path_and_junk_in_forwarded_for_are_counted_as_the_client() {
+    let app = spawn_app_configured(Clock::System, |s| {
+        low_limits(s);
+        s.edge.trusted_proxies = TrustedProxies::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    // `repl%79` is routed as `reply`; bytes that are not UTF-8 at the left do not hide
+    // the address the proxy appended.
+    for _ in 0..3 {
+        let r = app
+            .client
+            .post(app.url("/track/no-such-token/repl%79"))
+            .header(
+                "x-forwarded-for",
+                reqwest::header::HeaderValue::from_bytes(b"\xff\xfe, 198.51.100.9").unwrap(),
+            )
+            .form(&[("text", "hello")])
+            .send()
+            .await
+            .expect("POST");
+        assert_ne!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let r = knock(&app, Some("198.51.100.9")).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the same client at the same door"
+    );
+}

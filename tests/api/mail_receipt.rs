@@ -62,7 +62,8 @@ async fn filing_mails_one_chinese_receipt_with_number_link_and_dates_as_text_and
     assert!(mail.subject().contains(&filed.number), "{}", mail.subject());
     assert!(mail.subject().contains("申诉"), "{}", mail.subject());
 
-    let link = format!("http://127.0.0.1:8080/track/{}", filed.token);
+    // No PUBLIC_BASE_URL: links start at the server's own address.
+    let link = app.url(&format!("/track/{}", filed.token));
     for body in [mail.text(), mail.html()] {
         assert!(body.contains(&filed.number));
         assert!(body.contains(&link), "{body}");

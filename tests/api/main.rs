@@ -10,6 +10,7 @@ mod cli;
 mod console_auth;
 mod console_queue;
 mod console_review;
+mod dashboard_counts;
 mod evidence_files;
 mod filing;
 mod fuzz;

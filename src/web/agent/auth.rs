@@ -251,7 +251,8 @@ pub async fn login(
     let form = form.into_inner();
     csrf::verify(&state.keys, &req, state.secure_cookies, &form.csrf_token)
         .ok_or(AppError::Forbidden(Denied::ForeignForm))?;
-    let address = client.to_string();
+    // An IPv6 client holds a whole /64: counted as one address.
+    let address = client.limit_key().to_string();
     let now = state.clock.now();
     let (email, password) = (form.email.clone(), form.password);
     let SignInOutcome { result, delay } = state

@@ -207,12 +207,41 @@ struct IcsForm {
     ics: Vec<u8>,
 }
 
-async fn read_ics_form(mut multipart: Multipart) -> Result<IcsForm, AppError> {
+/// A form without its file (sent urlencoded) is read too: its token is checked like any
+/// other, and the missing file is then the refusal the page explains.
+async fn read_ics_form(req: &HttpRequest, body: web::Payload) -> Result<IcsForm, AppError> {
     let mut form = IcsForm {
         csrf_token: String::new(),
         year: String::new(),
         ics: Vec::new(),
     };
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let bytes = body
+            .to_bytes_limited(policy::FORM_TEXT_MAX_BYTES)
+            .await
+            .map_err(|_| AppError::TooLarge)?
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        for (name, value) in fields {
+            match name.as_str() {
+                "csrf_token" => form.csrf_token = value,
+                "year" => form.year = value,
+                _ => {}
+            }
+        }
+        return Ok(form);
+    }
+    if !content_type.starts_with("multipart/form-data") {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    let mut multipart = Multipart::new(req.headers(), body.into_inner());
     while let Some(field) = multipart.next().await {
         let mut field = field.map_err(|e| AppError::BadRequest(e.to_string()))?;
         let name = field.name().unwrap_or_default().to_owned();
@@ -240,9 +269,9 @@ pub async fn load_ics(
     state: web::Data<AppState>,
     who: SignedIn,
     UiLang(lang): UiLang,
-    multipart: Multipart,
+    body: web::Payload,
 ) -> AppResult<HttpResponse> {
-    let form = read_ics_form(multipart).await?;
+    let form = read_ics_form(&req, body).await?;
     if !super::auth::same_token(&form.csrf_token, &who.csrf) {
         return Err(AppError::Forbidden(Denied::ForeignForm));
     }
