@@ -79,7 +79,8 @@ fn contested() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
     diesel::dsl::sql::<diesel::sql_types::Bool>(
         "EXISTS (SELECT 1 FROM cases AS other WHERE other.wechat_id = cases.wechat_id \
          AND other.quota_year = cases.quota_year AND other.id <> cases.id \
-         AND (other.email <> cases.email OR other.client_addr <> cases.client_addr))",
+         AND other.status <> 'voided' \
+         AND (lower(other.email) <> lower(cases.email) OR other.client_addr <> cases.client_addr))",
     )
 }
 

@@ -101,10 +101,33 @@ pub fn backup(conn: &mut SqliteConnection, to: &Path) -> anyhow::Result<()> {
     checked
 }
 
+/// A file some version of AppealDesk has migrated: not any SQLite file.
+fn migrated(path: &Path) -> anyhow::Result<()> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let applied = diesel::sql_query("SELECT count(*) AS n FROM __diesel_schema_migrations")
+        .get_result::<Count>(&mut conn)
+        .map(|c| c.n)
+        .unwrap_or(0);
+    anyhow::ensure!(
+        applied > 0,
+        "{} is not an AppealDesk database (no migrations applied)",
+        path.display()
+    );
+    Ok(())
+}
+
 /// Replaces the database at `db` with the backup at `from`, refusing while any process
 /// (a server, a worker, a command) has the database open. The database it replaces is
 /// kept as `<db>.before-restore`.
 pub fn restore(from: &Path, db: &Path) -> anyhow::Result<()> {
+    // Opening a missing path would make an empty database, and restore it.
+    anyhow::ensure!(from.is_file(), "no backup at {}", from.display());
     let lock = open_lock(db)?;
     if let Err(e) = flock(&lock, libc::LOCK_EX | libc::LOCK_NB) {
         if e.kind() == std::io::ErrorKind::WouldBlock {
@@ -117,6 +140,7 @@ pub fn restore(from: &Path, db: &Path) -> anyhow::Result<()> {
         return Err(e).context("cannot lock the database");
     }
     integrity(from).context("the backup cannot be restored")?;
+    migrated(from).context("the backup cannot be restored")?;
     let staged = sibling(db, ".restoring");
     let _ = std::fs::remove_file(&staged);
     {

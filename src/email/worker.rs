@@ -221,7 +221,9 @@ impl Worker {
             .unwrap_or(chrono::Duration::MAX);
         if self.clock.now().naive_utc() + margin >= held.until {
             self.renew(held).await;
-            if !held.ids.contains(&id) {
+            // Not renewed (lost, or the database did not answer): another worker may
+            // claim it once the lease runs out, so sending now could send it twice.
+            if !held.ids.contains(&id) || self.clock.now().naive_utc() + margin >= held.until {
                 tracing::warn!(id = %id, "outbox lease lost; leaving the mail to its new claim");
                 return;
             }

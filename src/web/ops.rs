@@ -70,7 +70,13 @@ pub async fn count_requests(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    // Any token is a method to HTTP: only the standard ones get a label of their own, so
+    // made-up methods cannot grow the series without bound.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "OPTIONS" | "PATCH") => m,
+        _ => "other",
+    }
+    .to_owned();
     let answered = next.call(req).await;
     let (route, status) = match &answered {
         Ok(res) => (

@@ -44,12 +44,17 @@ fn contested_by(conn: &mut DbConn, case: &CaseRow) -> Result<Vec<Sibling>, Failu
     Ok(siblings
         .into_iter()
         .map(|s| Sibling {
-            other_email: s.email != case.email,
+            other_email: !s.email.eq_ignore_ascii_case(&case.email),
             other_address: matches!((s.client_addr, case.client_addr), (Some(a), Some(b)) if a != b),
             case_number: s.case_number,
             status: s.status,
         })
-        .filter(|s| s.other_email || s.other_address)
+        // A voided filing has given its slot back: nothing left to contest (as the queue's
+        // filter counts it).
+        .filter(|s| {
+            (s.other_email || s.other_address)
+                && s.status != crate::domain::case_status::CaseStatus::Voided
+        })
         .collect())
 }
 

@@ -179,6 +179,30 @@ pub fn act(
     })
 }
 
+/// The appellant's command on the case their tracking link opens, in one transaction: a
+/// link replaced meanwhile (`/track/recover`) acts on nothing.
+pub fn act_as_appellant(
+    conn: &mut DbConn,
+    token: &str,
+    command: &Command,
+    links_base: &str,
+    now: DateTime<Utc>,
+) -> Result<Transitioned, ReviewError> {
+    let digest = crate::keys::digest(token);
+    db::write_tx(conn, |conn| {
+        let number = db::cases::by_tracking_token(conn, &digest)?
+            .ok_or(ReviewError::NotFound)?
+            .case_number;
+        let case = db::cases::by_number_for_update(conn, &number)?.ok_or(ReviewError::NotFound)?;
+        // Read again under the lock: the link still opens this case.
+        let still = db::cases::by_tracking_token(conn, &digest)?;
+        if still.is_none_or(|c| c.id != case.id) {
+            return Err(ReviewError::NotFound);
+        }
+        act_on(conn, case, &Actor::Appellant, command, links_base, now)
+    })
+}
+
 /// `act`, inside the caller's transaction, on a case already read.
 pub(super) fn act_on(
     conn: &mut DbConn,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use appealdesk::config::{Clock, DatabaseUrl};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use reqwest::StatusCode;
 
@@ -120,6 +121,22 @@ async fn a_backup_under_a_stream_of_filings_is_whole_and_restores_only_when_noth
     // Everything stopped: restore puts the copy in place, keeping the replaced file.
     let app = Arc::into_inner(app).expect("the only owner of the app");
     app.stop().await;
+    // A mistyped path, or a SQLite file that is not ours, replaces nothing.
+    let before = transaction_ids(&db_path).len();
+    let stranger = dir.join("stranger.db");
+    SqliteConnection::establish(&stranger.to_string_lossy())
+        .unwrap()
+        .batch_execute("CREATE TABLE t (x INTEGER)")
+        .unwrap();
+    for wrong in [dir.join("no-such-backup.db"), stranger] {
+        let out = appealdesk(&url, &["restore", wrong.to_str().unwrap()]);
+        assert!(!out.status.success(), "{} restored", wrong.display());
+        assert_eq!(transaction_ids(&db_path).len(), before, "nothing replaced");
+    }
+    assert!(
+        !dir.join("no-such-backup.db").exists(),
+        "no empty file made"
+    );
     let out = appealdesk(&url, &["restore", copy.to_str().unwrap()]);
     assert!(
         out.status.success(),

@@ -17,7 +17,7 @@ use crate::web::page::{self, Chrome, DateView};
 use crate::web::public::fields;
 use crate::web::upload::{PendingFile, WithFiles, inspect_for_form, keep};
 use crate::web::{AppState, csrf};
-use crate::workflows::review::{self, Actor, Command, ReviewError};
+use crate::workflows::review::{self, Command, ReviewError};
 use crate::workflows::track_case::{self, EventRow, Tracked, track_case};
 
 #[derive(Template)]
@@ -179,14 +179,17 @@ async fn appellant_acts(
     token: String,
     command: Command,
 ) -> AppResult<Result<(), ReviewError>> {
-    let number = find(state, token).await?.case.case_number;
+    if token.len() > 100 {
+        return Err(AppError::NotFound);
+    }
     let now = state.clock.now();
     let links = state.links_base();
     let result = state
-        .run(move |conn| {
-            review::act(conn, &number, &Actor::Appellant, &command, &links, now).map(drop)
-        })
+        .run(move |conn| review::act_as_appellant(conn, &token, &command, &links, now).map(drop))
         .await?;
+    if matches!(result, Err(ReviewError::NotFound)) {
+        return Err(AppError::NotFound);
+    }
     if result.is_ok() {
         state.mail.wake();
     }
