@@ -12,7 +12,7 @@
   var kinds = note.getAttribute("data-kinds").split(" ");
   var template = note.getAttribute("data-text");
   var chinaOffset = 8 * 3600 * 1000;
-  var clockSkew = 5 * 60 * 1000;
+  var clockSkew = Number(note.getAttribute("data-clock-skew-minutes")) * 60 * 1000;
 
   function pad(n) {
     return (n < 10 ? "0" : "") + n;

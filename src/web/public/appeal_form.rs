@@ -77,6 +77,8 @@ struct FormPage {
 struct UnclaimedReturn {
     script: &'static str,
     hours: i64,
+    /// How far ahead of the phone's clock a send time may be (the send time's own rule).
+    clock_skew_minutes: i64,
     /// The kinds WeChat returns by themselves, space-separated form values.
     kinds: String,
     /// The note, `{time}` standing for the return time.
@@ -107,6 +109,7 @@ impl FormPage {
             unclaimed_return: UnclaimedReturn {
                 script: assets::unclaimed_return_js_url(),
                 hours: policy::UNCLAIMED_RETURN_HOURS,
+                clock_skew_minutes: policy::CLOCK_SKEW_MINUTES,
                 kinds: PacketKind::ALL
                     .iter()
                     .filter(|k| guidance::returns_unclaimed(**k))
