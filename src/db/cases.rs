@@ -286,18 +286,27 @@ pub fn open_touching(
     first: NaiveDate,
     last: NaiveDate,
 ) -> QueryResult<Vec<CaseRow>> {
-    cases::table
-        .filter(cases::status.eq_any(CaseStatus::OPEN))
-        .filter(cases::filed_on.le(last))
-        .filter(
-            cases::review_deadline
-                .ge(first)
-                .or(cases::review_target.ge(first))
-                .or(cases::reply_due.ge(first)),
-        )
-        .order(cases::id)
-        .select(CaseRow::as_select())
-        .load(conn)
+    macro_rules! the_cases {
+        () => {
+            cases::table
+                .filter(cases::status.eq_any(CaseStatus::OPEN))
+                .filter(cases::filed_on.le(last))
+                .filter(
+                    cases::review_deadline
+                        .ge(first)
+                        .or(cases::review_target.ge(first))
+                        .or(cases::reply_due.ge(first)),
+                )
+                .order(cases::id)
+                .select(CaseRow::as_select())
+        };
+    }
+    // Locked on PostgreSQL until the recompute commits: a review step cannot change a case
+    // between reading its dates and writing new ones (SQLite's writer is already alone).
+    match conn {
+        DbConn::Postgres(c) => the_cases!().for_update().load(c),
+        DbConn::Sqlite(c) => the_cases!().load(c),
+    }
 }
 
 /// New review dates (and reply day, while the case waits) after a calendar change.
