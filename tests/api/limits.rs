@@ -97,19 +97,31 @@ async fn the_refusal_is_english_for_an_english_reader() {
 async fn a_forwarded_address_from_an_untrusted_peer_is_ignored() {
     let app = spawn_app_configured(Clock::System, low_limits).await;
     // Each request claims to come from somewhere else; all come from 127.0.0.1.
+    three_pass_then_one_is_refused(
+        &app,
+        |i| format!("203.0.113.{i}"),
+        "203.0.113.200",
+        "the peer is the client",
+    )
+    .await;
+}
+
+/// Three knocks (forwarded for `first(i)`) pass; a fourth, forwarded for `last`, is the
+/// same client over its limit.
+async fn three_pass_then_one_is_refused(
+    app: &TestApp,
+    first: impl Fn(usize) -> String,
+    last: &str,
+    why: &str,
+) {
     for i in 0..3 {
-        let claimed = format!("203.0.113.{i}");
         assert_ne!(
-            knock(&app, Some(&claimed)).await.status(),
+            knock(app, Some(&first(i))).await.status(),
             StatusCode::TOO_MANY_REQUESTS
         );
     }
-    let r = knock(&app, Some("203.0.113.200")).await;
-    assert_eq!(
-        r.status(),
-        StatusCode::TOO_MANY_REQUESTS,
-        "the peer is the client"
-    );
+    let r = knock(app, Some(last)).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{why}");
 }
 
 #[tokio::test]
@@ -121,19 +133,13 @@ async fn behind_a_trusted_proxy_the_rightmost_untrusted_address_is_the_client() 
     .await;
     // The client writes a new address at the left each time; the proxies append the
     // address they saw (198.51.100.7) and their own (10.0.0.3).
-    for i in 0..3 {
-        let chain = format!("203.0.113.{i}, 198.51.100.7, 10.0.0.3");
-        assert_ne!(
-            knock(&app, Some(&chain)).await.status(),
-            StatusCode::TOO_MANY_REQUESTS
-        );
-    }
-    let r = knock(&app, Some("203.0.113.99, 198.51.100.7, 10.0.0.3")).await;
-    assert_eq!(
-        r.status(),
-        StatusCode::TOO_MANY_REQUESTS,
-        "198.51.100.7 is the client"
-    );
+    three_pass_then_one_is_refused(
+        &app,
+        |i| format!("203.0.113.{i}, 198.51.100.7, 10.0.0.3"),
+        "203.0.113.99, 198.51.100.7, 10.0.0.3",
+        "198.51.100.7 is the client",
+    )
+    .await;
     let r = knock(&app, Some("198.51.100.8, 10.0.0.3")).await;
     assert_ne!(
         r.status(),
