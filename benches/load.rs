@@ -46,6 +46,18 @@ struct Plan {
 impl Plan {
     fn from_env() -> Self {
         let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+        let mut plan = Self::sized(quick);
+        // `BENCH_SECS`: longer runs, to profile one phase.
+        if let Some(secs) = std::env::var("BENCH_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+        {
+            plan.secs = secs;
+        }
+        plan
+    }
+
+    fn sized(quick: bool) -> Self {
         if quick {
             Plan {
                 quick,
@@ -141,6 +153,8 @@ end
 fn wrk(dir: &Path, url: &str, secs: u64, bodies: Option<&Path>) -> anyhow::Result<Wrk> {
     let script = dir.join("bench.lua");
     std::fs::write(&script, WRK_SCRIPT)?;
+    // Progress, so that a profiler can be attached to the phase it is after.
+    eprintln!("bench: wrk {url} for {secs} s");
     let mut cmd = Command::new("wrk");
     cmd.args([
         "-t1",
@@ -515,11 +529,7 @@ async fn filings(
 ) -> anyhow::Result<Wrk> {
     let bodies = dir.join(format!("filings-{tag}.txt"));
     // More forms than the run can send: none is sent twice.
-    let n = if plan.quick {
-        5_000
-    } else {
-        15_000 * plan.secs as usize
-    };
+    let n = 15_000 * plan.secs as usize;
     filing_bodies(&bodies, n, tag)?;
     let before = count_cases(url)?;
     let (dir, target, secs) = (dir.to_owned(), format!("{base}/appeals"), plan.secs);

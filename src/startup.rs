@@ -25,6 +25,8 @@ pub struct Application {
     /// The in-process outbox worker, unless workers run apart (`MAIL_WORKER=off`).
     worker: Option<Running>,
     jobs: Jobs,
+    /// SQLite's writer, closed last: what the others queued is written first.
+    writer: Option<Arc<db::Writer>>,
 }
 
 impl Application {
@@ -62,7 +64,7 @@ impl Application {
         )
         .context("cannot start the periodic jobs")?;
         let state = AppState {
-            store: crate::workflows::Store::new(pool, writer),
+            store: crate::workflows::Store::new(pool, writer.clone()),
             keys,
             clock: settings.clock,
             secure_cookies: settings.secure_cookies(),
@@ -103,6 +105,7 @@ impl Application {
             server,
             worker,
             jobs,
+            writer,
         })
     }
 
@@ -126,6 +129,9 @@ impl Application {
         self.jobs.stop().await;
         if let Some(worker) = self.worker {
             worker.stop().await;
+        }
+        if let Some(writer) = self.writer {
+            let _ = tokio::task::spawn_blocking(move || writer.close()).await;
         }
         served
     }

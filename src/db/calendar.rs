@@ -24,19 +24,19 @@ pub fn working_calendar(
     from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<WorkingCalendar> {
-    let rows: Vec<DayRow> = calendar_days::table
+    let days = calendar_days::table
         .filter(calendar_days::day.between(from, to))
         .select((
             calendar_days::day,
             calendar_days::kind,
             calendar_days::name_zh,
             calendar_days::name_en,
-        ))
-        .load(conn)?;
-    let years: Vec<i32> = calendar_years::table
+        ));
+    let rows: Vec<DayRow> = on_backend!(&mut *conn, |c| days.load(c))?;
+    let years = calendar_years::table
         .filter(calendar_years::year.between(from.year(), to.year()))
-        .select(calendar_years::year)
-        .load(conn)?;
+        .select(calendar_years::year);
+    let years: Vec<i32> = on_backend!(conn, |c| years.load(c))?;
     let days = rows.into_iter().map(|r| CalendarDay {
         date: r.day,
         kind: r.kind,
@@ -56,10 +56,10 @@ pub fn is_loaded(conn: &mut DbConn, year: i32) -> QueryResult<bool> {
 }
 
 pub fn loaded_years(conn: &mut DbConn) -> QueryResult<Vec<i32>> {
-    calendar_years::table
+    let query = calendar_years::table
         .select(calendar_years::year)
-        .order(calendar_years::year)
-        .load(conn)
+        .order(calendar_years::year);
+    on_backend!(conn, |c| query.load(c))
 }
 
 /// Replaces one year's calendar. Run inside a write transaction.

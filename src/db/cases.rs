@@ -76,12 +76,12 @@ pub fn insert(conn: &mut DbConn, case: &NewCase<'_>) -> QueryResult<CaseId> {
         DbConn::Postgres(c) => insert.returning(cases::id).get_result(c)?,
         // In-process, where RETURNING would need a newer SQLite feature of diesel's: read
         // back by a unique key.
-        DbConn::Sqlite(_) => {
-            insert.execute(conn)?;
+        DbConn::Sqlite(c) => {
+            insert.execute(c)?;
             cases::table
                 .filter(cases::case_number.eq(case.case_number))
                 .select(cases::id)
-                .first(conn)?
+                .first(c)?
         }
     };
     stats::count_entry(
@@ -96,26 +96,26 @@ pub fn insert(conn: &mut DbConn, case: &NewCase<'_>) -> QueryResult<CaseId> {
 }
 
 pub fn by_submission_key(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<CaseRow>> {
-    cases::table
+    on_backend!(conn, |c| cases::table
         .filter(cases::submission_key_hash.eq(key_hash))
         .select(CaseRow::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 pub fn by_tracking_token(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<CaseRow>> {
-    cases::table
+    on_backend!(conn, |c| cases::table
         .filter(cases::tracking_token_hash.eq(token_hash))
         .select(CaseRow::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 pub fn transaction_id_taken(conn: &mut DbConn, transaction_id: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
+    let query = diesel::select(diesel::dsl::exists(
         cases::table.filter(cases::transaction_id.eq(transaction_id)),
-    ))
-    .get_result(conn)
+    ));
+    on_backend!(conn, |c| query.get_result(c))
 }
 
 pub fn by_number(conn: &mut DbConn, case_number: &str) -> QueryResult<Option<CaseRow>> {

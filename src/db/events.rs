@@ -33,18 +33,16 @@ pub struct EventRow {
 
 /// Appends to the trail; there is deliberately no update or delete.
 pub fn append(conn: &mut DbConn, event: &NewEvent<'_>) -> QueryResult<()> {
-    diesel::insert_into(case_events::table)
-        .values(event)
-        .execute(conn)
-        .map(drop)
+    let insert = diesel::insert_into(case_events::table).values(event);
+    on_backend!(conn, |c| insert.execute(c)).map(drop)
 }
 
 pub fn for_case(conn: &mut DbConn, case_id: CaseId) -> QueryResult<Vec<EventRow>> {
-    case_events::table
+    on_backend!(conn, |c| case_events::table
         .filter(case_events::case_id.eq(case_id))
         .order(case_events::id)
         .select(EventRow::as_select())
-        .load(conn)
+        .load(c))
 }
 
 /// Whether `agent` has a `kind` entry on the case (with that note, if given) since

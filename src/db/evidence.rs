@@ -100,11 +100,11 @@ pub fn insert(conn: &mut DbConn, file: &NewFile<'_>) -> QueryResult<()> {
 }
 
 pub fn for_case(conn: &mut DbConn, case_id: CaseId) -> QueryResult<Vec<FileRow>> {
-    evidence_files::table
+    on_backend!(conn, |c| evidence_files::table
         .filter(evidence_files::case_id.eq(case_id))
         .order(evidence_files::id)
         .select(FileRow::as_select())
-        .load(conn)
+        .load(c))
 }
 
 /// One file of one case: a key of another case's file finds nothing.

@@ -3,6 +3,19 @@
 //! Error policy: functions here return `QueryResult`; workflows decide what a
 //! failure means for the user.
 
+/// Runs a query on the backend's own connection. Through `DbConn` (diesel's
+/// `MultiConnection`) a prepared statement is found in the cache by its SQL text, built
+/// anew at every call (a sixth of the tracking page's time); on the backend's own
+/// connection by the query's type, with nothing built. For the hot paths.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Postgres($c) => $body,
+        }
+    };
+}
+
 pub mod agents;
 pub mod calendar;
 pub mod cases;
@@ -20,9 +33,10 @@ pub mod sign_in;
 pub mod sqlite_file;
 pub mod stats;
 pub mod types;
+mod writer;
 
-use std::cell::RefCell;
-use std::sync::{Arc, Condvar, Mutex};
+pub use writer::Writer;
+
 use std::time::Duration;
 
 use anyhow::Context;
@@ -91,6 +105,19 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// A SQLite connection that can only read (`PRAGMA query_only`): a write that strays
+/// onto it fails instead of taking the write lock beside the writer.
+pub fn sqlite_reader(url: &DatabaseUrl) -> Result<DbConn, r2d2::Error> {
+    let manager = ConnectionManager {
+        url: url.clone(),
+        _in_use: None,
+    };
+    let mut conn = manager.connect()?;
+    conn.batch_execute("PRAGMA query_only = ON")
+        .map_err(r2d2::Error::QueryError)?;
+    Ok(conn)
+}
+
 pub fn pool(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
     let in_use = match url {
         DatabaseUrl::Sqlite(path) => Some(sqlite_file::hold_shared(path)?),
@@ -150,9 +177,11 @@ pub fn pending_migrations(conn: &mut DbConn) -> QueryResult<usize> {
 /// A transaction for writes that enforce a rule. On SQLite it is `BEGIN IMMEDIATE`:
 /// the write lock is taken up front, so two filings never read the same state and then
 /// collide on upgrade (which SQLite reports as "database is locked" without waiting).
+/// Inside a transaction already (a call the writer runs in a batch), it is a savepoint:
+/// rolled back alone.
 ///
 /// Inside `Writer::bind` (every `Store::run`), a SQLite transaction runs on the one
-/// writer connection instead of `conn`, in arrival order: no request sleeps in
+/// writer connection, lent in its turn, instead of `conn`: no request sleeps in
 /// `busy_timeout` waiting for another connection's write lock.
 pub fn write_tx<T, E>(
     conn: &mut DbConn,
@@ -162,11 +191,10 @@ where
     E: From<diesel::result::Error>,
 {
     if let DbConn::Sqlite(_) = conn
-        && let Some(writer) = BOUND_WRITER.with(|w| w.borrow_mut().take())
+        && let Some((writer, _rebind)) = Writer::take_bound()
     {
-        // Unbound while in use: the work's own nested calls run on the writer's connection.
-        let _rebind = Rebind(Some(writer.clone()));
-        return writer.run(|conn| transaction(conn, work));
+        // Unbound while in use: the work's own nested calls run on the lent connection.
+        return writer.lend(|conn| transaction(conn, work));
     }
     transaction(conn, work)
 }
@@ -179,10 +207,17 @@ where
     E: From<diesel::result::Error>,
 {
     type Manager = <DbConn as Connection>::TransactionManager;
-    if let DbConn::Sqlite(c) = conn {
-        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
-    } else {
-        Manager::begin_transaction(conn)?;
+    let outermost = match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()?
+            .is_none(),
+        DbConn::Postgres(_) => false,
+    };
+    match conn {
+        DbConn::Sqlite(c) if outermost => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        _ => Manager::begin_transaction(conn)?,
     }
     match work(conn) {
         Ok(value) => {
@@ -196,125 +231,6 @@ where
             }
             Err(err)
         }
-    }
-}
-
-thread_local! {
-    static BOUND_WRITER: RefCell<Option<Arc<Writer>>> = const { RefCell::new(None) };
-}
-
-/// Puts a writer back in the thread's slot when dropped (also when the work panics).
-struct Rebind(Option<Arc<Writer>>);
-
-impl Drop for Rebind {
-    fn drop(&mut self) {
-        let writer = self.0.take();
-        BOUND_WRITER.with(|w| *w.borrow_mut() = writer);
-    }
-}
-
-/// SQLite's single writer: one dedicated connection that write transactions take in
-/// the order they asked (a ticket queue). Waiting for it is a condition variable woken at
-/// each commit, never SQLite's `busy_timeout` sleep-and-retry, which made the tail of
-/// concurrent filings 0.7 s. Reads keep the pool's connections.
-pub struct Writer {
-    manager: ConnectionManager,
-    queue: Mutex<Queue>,
-    turn: Condvar,
-}
-
-struct Queue {
-    next_ticket: u64,
-    serving: u64,
-    conn: Option<DbConn>,
-}
-
-impl Writer {
-    /// The writer for a SQLite database; none for PostgreSQL, whose row locks queue
-    /// writers without sleeping.
-    pub fn open(url: &DatabaseUrl) -> anyhow::Result<Option<Arc<Writer>>> {
-        let DatabaseUrl::Sqlite(path) = url else {
-            return Ok(None);
-        };
-        let manager = ConnectionManager {
-            url: url.clone(),
-            _in_use: Some(sqlite_file::hold_shared(path)?),
-        };
-        let conn = manager
-            .connect()
-            .with_context(|| format!("cannot open the database {url:?}"))?;
-        Ok(Some(Arc::new(Writer {
-            manager,
-            queue: Mutex::new(Queue {
-                next_ticket: 0,
-                serving: 0,
-                conn: Some(conn),
-            }),
-            turn: Condvar::new(),
-        })))
-    }
-
-    /// Runs `f` with the writer bound on this thread: `write_tx` inside runs on the writer.
-    pub fn bind<T>(writer: Option<&Arc<Writer>>, f: impl FnOnce() -> T) -> T {
-        let previous = BOUND_WRITER.with(|w| w.replace(writer.cloned()));
-        let _restore = Rebind(previous);
-        f()
-    }
-
-    /// Runs `work` on the writer's connection when its turn comes.
-    pub fn run<T, E>(&self, work: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
-    where
-        E: From<diesel::result::Error>,
-    {
-        let mut turn = Turn::take(self);
-        let conn = match turn.conn.as_mut() {
-            Some(conn) => conn,
-            // Dropped after a panic left it mid-transaction: open another.
-            None => turn.conn.insert(self.manager.connect().map_err(|e| {
-                diesel::result::Error::QueryBuilderError(
-                    format!("cannot reopen the writer connection: {e}").into(),
-                )
-            })?),
-        };
-        work(conn)
-    }
-}
-
-/// This thread's turn at the writer's connection, handed to the next ticket when dropped.
-struct Turn<'a> {
-    writer: &'a Writer,
-    conn: Option<DbConn>,
-}
-
-impl<'a> Turn<'a> {
-    fn take(writer: &'a Writer) -> Self {
-        let mut queue = writer.queue.lock().unwrap_or_else(|p| p.into_inner());
-        let ticket = queue.next_ticket;
-        queue.next_ticket += 1;
-        while queue.serving != ticket {
-            queue = writer.turn.wait(queue).unwrap_or_else(|p| p.into_inner());
-        }
-        let conn = queue.conn.take();
-        Turn { writer, conn }
-    }
-}
-
-impl Drop for Turn<'_> {
-    fn drop(&mut self) {
-        let mut conn = self.conn.take();
-        // A panic inside the work leaves its transaction open: that connection goes.
-        if std::thread::panicking()
-            || conn
-                .as_mut()
-                .is_some_and(diesel::r2d2::R2D2Connection::is_broken)
-        {
-            conn = None;
-        }
-        let mut queue = self.writer.queue.lock().unwrap_or_else(|p| p.into_inner());
-        queue.conn = conn;
-        queue.serving += 1;
-        drop(queue);
-        self.writer.turn.notify_all();
     }
 }
 

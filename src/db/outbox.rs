@@ -63,10 +63,9 @@ pub struct DeadMail {
 /// Queues a mail; call it inside the caller's transaction so the mail exists if and
 /// only if the change does.
 pub fn enqueue(conn: &mut DbConn, mail: &NewMail<'_>) -> QueryResult<()> {
-    diesel::insert_into(outbox::table)
-        .values((mail, outbox::next_attempt_at.eq(mail.created_at)))
-        .execute(conn)
-        .map(drop)
+    let insert = diesel::insert_into(outbox::table)
+        .values((mail, outbox::next_attempt_at.eq(mail.created_at)));
+    on_backend!(conn, |c| insert.execute(c)).map(drop)
 }
 
 #[diesel::dsl::auto_type]

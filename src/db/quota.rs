@@ -6,11 +6,11 @@ use crate::domain::ids::CaseId;
 
 /// The slots this person already holds in that year.
 pub fn taken_slots(conn: &mut DbConn, wechat_id: &str, year: i32) -> QueryResult<Vec<i32>> {
-    quota_slots::table
+    let query = quota_slots::table
         .filter(quota_slots::wechat_id.eq(wechat_id))
         .filter(quota_slots::year.eq(year))
-        .select(quota_slots::slot)
-        .load(conn)
+        .select(quota_slots::slot);
+    on_backend!(conn, |c| query.load(c))
 }
 
 /// Takes a slot. The primary key (wechat_id, year, slot) refuses a slot taken
@@ -22,15 +22,13 @@ pub fn take(
     slot: i32,
     case_id: CaseId,
 ) -> QueryResult<()> {
-    diesel::insert_into(quota_slots::table)
-        .values((
-            quota_slots::wechat_id.eq(wechat_id),
-            quota_slots::year.eq(year),
-            quota_slots::slot.eq(slot),
-            quota_slots::case_id.eq(case_id),
-        ))
-        .execute(conn)
-        .map(drop)
+    let insert = diesel::insert_into(quota_slots::table).values((
+        quota_slots::wechat_id.eq(wechat_id),
+        quota_slots::year.eq(year),
+        quota_slots::slot.eq(slot),
+        quota_slots::case_id.eq(case_id),
+    ));
+    on_backend!(conn, |c| insert.execute(c)).map(drop)
 }
 
 /// A voided filing gives its slot back.

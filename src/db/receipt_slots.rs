@@ -10,11 +10,11 @@ use super::schema::receipt_slots;
 use crate::domain::ids::CaseId;
 
 pub fn taken(conn: &mut DbConn, mailbox: &str, day: NaiveDate) -> QueryResult<Vec<i32>> {
-    receipt_slots::table
+    let query = receipt_slots::table
         .filter(receipt_slots::mailbox.eq(mailbox))
         .filter(receipt_slots::day.eq(day))
-        .select(receipt_slots::slot)
-        .load(conn)
+        .select(receipt_slots::slot);
+    on_backend!(conn, |c| query.load(c))
 }
 
 pub fn take(
@@ -24,15 +24,13 @@ pub fn take(
     slot: i32,
     case_id: CaseId,
 ) -> QueryResult<()> {
-    diesel::insert_into(receipt_slots::table)
-        .values((
-            receipt_slots::mailbox.eq(mailbox),
-            receipt_slots::day.eq(day),
-            receipt_slots::slot.eq(slot),
-            receipt_slots::case_id.eq(case_id),
-        ))
-        .execute(conn)
-        .map(drop)
+    let insert = diesel::insert_into(receipt_slots::table).values((
+        receipt_slots::mailbox.eq(mailbox),
+        receipt_slots::day.eq(day),
+        receipt_slots::slot.eq(slot),
+        receipt_slots::case_id.eq(case_id),
+    ));
+    on_backend!(conn, |c| insert.execute(c)).map(drop)
 }
 
 /// Past days limit nothing.

@@ -283,14 +283,13 @@ impl Worker {
         &self,
         work: impl FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
     ) -> anyhow::Result<T> {
+        if let Some(writer) = &self.writer {
+            return Ok(writer.submit(work).await??);
+        }
         let pool = self.pool.clone();
-        let writer = self.writer.clone();
-        tokio::task::spawn_blocking(move || match writer {
-            Some(writer) => Ok(writer.run(work)?),
-            None => {
-                let mut conn = pool.get()?;
-                Ok(work(&mut conn)?)
-            }
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            Ok(work(&mut conn)?)
         })
         .await?
     }

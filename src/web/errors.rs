@@ -54,6 +54,8 @@ impl From<Failure> for AppError {
             Failure::Database(e) => Self::Internal(e.into()),
             Failure::Template(e) => Self::Internal(anyhow::anyhow!(e)),
             Failure::Blocking(e) => Self::Internal(e.into()),
+            Failure::Panicked => Self::Internal(anyhow::anyhow!("a read panicked")),
+            Failure::Reader(e) => Self::Internal(e.into()),
         }
     }
 }

@@ -35,28 +35,43 @@ pub enum Failure {
     Template(String),
     #[error("blocking task: {0}")]
     Blocking(#[from] tokio::task::JoinError),
+    #[error("a read panicked")]
+    Panicked,
+    #[error("cannot open a read connection: {0}")]
+    Reader(diesel::r2d2::Error),
 }
 
-/// The database as the web layer reaches it: a workflow call, run on a pooled
-/// connection off the async threads. Handlers never see a connection's type.
+/// The database as the web layer reaches it: a workflow call, on the connection its kind
+/// of work wants. Handlers never see a connection's type.
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
     /// SQLite's single writer, which the work's write transactions run on.
     writer: Option<Arc<Writer>>,
+    /// SQLite: this store's read-only connections, one per thread that reads (`read`).
+    readers: Option<Arc<Readers>>,
 }
 
 impl Store {
     pub fn new(pool: Pool, writer: Option<Arc<Writer>>) -> Self {
-        Self { pool, writer }
+        let readers = writer
+            .as_ref()
+            .map(|w| Arc::new(Readers::new(w.url().clone())));
+        Self {
+            pool,
+            writer,
+            readers,
+        }
     }
 
     pub fn pool(&self) -> &Pool {
         &self.pool
     }
 
-    /// Runs `work` (one workflow call) on a connection from the pool. The outer error is
-    /// the infrastructure's (no connection, the task died); the inner is the workflow's.
+    /// Runs `work` (one workflow call) on a connection from the pool, off the async
+    /// threads; its write transactions borrow SQLite's writer in their turn. The outer
+    /// error is the infrastructure's (no connection, the task died); the inner is the
+    /// workflow's.
     pub async fn run<T, E>(
         &self,
         work: impl FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
@@ -72,6 +87,84 @@ impl Store {
             Ok(Writer::bind(writer.as_ref(), || work(&mut conn)))
         })
         .await?
+    }
+
+    /// Runs a workflow call that writes. On SQLite the whole call runs on the writer,
+    /// committed together with the calls queued beside it (`Writer::submit`): one hand-off,
+    /// no lock waits. On PostgreSQL, as `run`.
+    pub async fn write<T, E>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    ) -> Result<Result<T, E>, Failure>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => Ok(writer.submit(work).await?),
+            None => self.run(work).await,
+        }
+    }
+
+    /// Runs a workflow call that only reads. On SQLite it runs right here on this
+    /// thread's read-only connection: a read from an in-process database is work like
+    /// rendering, and a hand-off to another thread costs more than the read. On
+    /// PostgreSQL, whose answers come over the network, as `run`.
+    pub async fn read<T, E>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    ) -> Result<Result<T, E>, Failure>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        match &self.readers {
+            Some(readers) => readers.read(work),
+            None => self.run(work).await,
+        }
+    }
+}
+
+/// SQLite's read-only connections for `Store::read`, kept per thread: no pool lock, no
+/// hand-off. `query_only`, so a write that strays here fails instead of taking the lock.
+pub struct Readers {
+    id: u64,
+    url: crate::config::DatabaseUrl,
+}
+
+thread_local! {
+    /// This thread's read connection for each store that read on it (tests run many).
+    static READERS: std::cell::RefCell<Vec<(u64, DbConn)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Readers {
+    fn new(url: crate::config::DatabaseUrl) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Self {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            url,
+        }
+    }
+
+    fn read<T, E>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> Result<T, E>,
+    ) -> Result<Result<T, E>, Failure> {
+        let mut conn = match READERS.with(|r| {
+            let mut r = r.borrow_mut();
+            let at = r.iter().position(|(id, _)| *id == self.id)?;
+            Some(r.swap_remove(at).1)
+        }) {
+            Some(conn) => conn,
+            None => crate::db::sqlite_reader(&self.url).map_err(Failure::Reader)?,
+        };
+        // Caught, so that a bug in a read answers 500 like one on the blocking pool.
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut conn)))
+            .map_err(|_| Failure::Panicked)?;
+        if !diesel::r2d2::R2D2Connection::is_broken(&mut conn) {
+            READERS.with(|r| r.borrow_mut().push((self.id, conn)));
+        }
+        Ok(done)
     }
 }
 

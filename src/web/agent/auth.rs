@@ -139,7 +139,7 @@ async fn load(session: &Session, state: &AppState) -> AppResult<SignedIn> {
         agent,
         calendar_missing,
     }) = state
-        .run(move |conn| session_agent(conn, id, now))
+        .read(move |conn| session_agent(conn, id, now))
         .await??
     else {
         session.purge();
@@ -256,7 +256,7 @@ pub async fn login(
     let now = state.clock.now();
     let (email, password) = (form.email.clone(), form.password);
     let SignInOutcome { result, delay } = state
-        .run(move |conn| sign_in(conn, &email, &password, &address, now))
+        .write(move |conn| sign_in(conn, &email, &password, &address, now))
         .await??;
     // An account guessed at lately answers slowly, right or wrong; a timer, not a thread.
     if !delay.is_zero() {

@@ -61,7 +61,7 @@ async fn render(
     form: (String, String),
     said: Option<Said>,
 ) -> AppResult<HttpResponse> {
-    let years = state.run(calendar_admin::loaded_years).await??;
+    let years = state.read(calendar_admin::loaded_years).await??;
     let console = ConsolePage::new(req, who, lang);
     let page = CalendarPage {
         chrome: console.chrome,

@@ -47,7 +47,7 @@ pub async fn act<A: CaseAction>(
                 number.clone(),
             );
             match state
-                .run(move |conn| review::perform(conn, &n, &actor, &step, &links, now))
+                .write(move |conn| review::perform(conn, &n, &actor, &step, &links, now))
                 .await?
             {
                 Ok(()) => {

@@ -28,7 +28,7 @@ struct MailPage {
 }
 
 pub async fn show(state: web::Data<AppState>, console: ConsolePage) -> AppResult<HttpResponse> {
-    let dead = state.run(mail_admin::dead_mail).await??;
+    let dead = state.read(mail_admin::dead_mail).await??;
     let page = MailPage {
         chrome: console.chrome,
         me: console.me,
@@ -54,7 +54,7 @@ pub async fn resend(
         state.clock.now(),
     );
     match state
-        .run(move |conn| mail_admin::resend(conn, id, &actor, now))
+        .write(move |conn| mail_admin::resend(conn, id, &actor, now))
         .await??
     {
         Resend::Queued => state.mail.wake(),

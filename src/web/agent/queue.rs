@@ -204,7 +204,7 @@ pub async fn show(
     let parsed = parse(&query, who, cst::local_date(now));
     let (filter, after) = (parsed.filter.clone(), parsed.after);
     let page = state
-        .run(move |conn| queue::page(conn, &filter, after, PAGE_SIZE, now))
+        .read(move |conn| queue::page(conn, &filter, after, PAGE_SIZE, now))
         .await??;
     let next_url = page.next.map(|c| {
         let mut q = query.clone();

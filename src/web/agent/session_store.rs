@@ -30,11 +30,11 @@ impl DbSessionStore {
         (self.clock.now() + ttl).naive_utc()
     }
 
-    async fn run<T: Send + 'static>(
+    async fn write<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Conn) -> Result<T, Failure> + Send + 'static,
     ) -> anyhow::Result<T> {
-        Ok(self.store.run(work).await??)
+        Ok(self.store.write(work).await??)
     }
 }
 
@@ -52,9 +52,11 @@ impl SessionStore for DbSessionStore {
         let hash = digest(key.as_ref());
         let now = self.clock.now().naive_utc();
         let stored = self
-            .run(move |conn| sessions::load(conn, &hash, now))
+            .store
+            .read(move |conn| sessions::load(conn, &hash, now))
             .await
-            .map_err(LoadError::Other)?;
+            .map_err(|e| LoadError::Other(e.into()))?
+            .map_err(|e| LoadError::Other(e.into()))?;
         stored
             .map(|s| serde_json::from_str(&s).map_err(|e| LoadError::Deserialization(e.into())))
             .transpose()
@@ -65,7 +67,7 @@ impl SessionStore for DbSessionStore {
         let key = new_key().map_err(SaveError::Other)?;
         let hash = digest(key.as_ref());
         let expires = self.expires(ttl);
-        self.run(move |conn| sessions::start(conn, &hash, agent_id(&state), &json, expires))
+        self.write(move |conn| sessions::start(conn, &hash, agent_id(&state), &json, expires))
             .await
             .map_err(SaveError::Other)?;
         Ok(key)
@@ -84,7 +86,7 @@ impl SessionStore for DbSessionStore {
         let now = self.clock.now().naive_utc();
         let id = agent_id(&state);
         let updated = self
-            .run(move |conn| sessions::update(conn, &hash, id, &json, expires, now))
+            .write(move |conn| sessions::update(conn, &hash, id, &json, expires, now))
             .await
             .map_err(UpdateError::Other)?;
         if updated {
@@ -102,12 +104,12 @@ impl SessionStore for DbSessionStore {
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
         let hash = digest(key.as_ref());
         let expires = self.expires(ttl);
-        self.run(move |conn| sessions::touch(conn, &hash, expires))
+        self.write(move |conn| sessions::touch(conn, &hash, expires))
             .await
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         let hash = digest(key.as_ref());
-        self.run(move |conn| sessions::end(conn, &hash)).await
+        self.write(move |conn| sessions::end(conn, &hash)).await
     }
 }

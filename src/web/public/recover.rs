@@ -87,7 +87,7 @@ pub async fn send(
     };
     let (links, now) = (state.links_base(), state.clock.now());
     let reissued = state
-        .run(move |conn| recover_link::reissue(conn, &number, &email, &links, now))
+        .write(move |conn| recover_link::reissue(conn, &number, &email, &links, now))
         .await??;
     if reissued == Reissued::Mailed {
         state.mail.wake();

@@ -81,7 +81,7 @@ pub(super) async fn find(state: &AppState, token: String) -> AppResult<Tracked> 
         return Err(AppError::NotFound);
     }
     state
-        .run(move |conn| track_case(conn, &token))
+        .read(move |conn| track_case(conn, &token))
         .await??
         .ok_or(AppError::NotFound)
 }
@@ -185,7 +185,7 @@ async fn appellant_acts(
     let now = state.clock.now();
     let links = state.links_base();
     let result = state
-        .run(move |conn| review::act_as_appellant(conn, &token, &command, &links, now).map(drop))
+        .write(move |conn| review::act_as_appellant(conn, &token, &command, &links, now).map(drop))
         .await?;
     if matches!(result, Err(ReviewError::NotFound)) {
         return Err(AppError::NotFound);

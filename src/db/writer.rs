@@ -1,0 +1,445 @@
+//! SQLite's single writer: one thread owns the one connection that writes, fed by a FIFO
+//! queue. No request ever sleeps in SQLite's `busy_timeout` waiting for another
+//! connection's write lock (that sleep-and-retry made the tail of concurrent filings
+//! 0.7 s), and the queue lets the writer commit many writes at once.
+//!
+//! Two ways in:
+//! - [`Writer::submit`]: a whole workflow call is sent to the writer thread. Every call
+//!   queued meanwhile runs in the same transaction, each in its own savepoint (so one
+//!   refusal or rollback stays its own), and one commit answers them all: group commit.
+//!   No call learns its result before that commit.
+//! - [`Writer::lend`]: the connection is lent to the calling thread for one transaction,
+//!   in its turn, for work that borrows from its caller (`write_tx` under `Writer::bind`).
+
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use anyhow::Context;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::r2d2::ManageConnection;
+use diesel::result::{DatabaseErrorKind, Error};
+
+use super::{ConnectionManager, DbConn, sqlite_file};
+use crate::config::DatabaseUrl;
+
+/// Calls committed together at most: bounds the wait of the first call in a batch.
+const BATCH: usize = 64;
+
+type Manager = <DbConn as diesel::Connection>::TransactionManager;
+
+/// Tells a submitted call how its batch's commit went (`None`: committed).
+type Deliver = Box<dyn FnOnce(Option<&Error>) + Send>;
+
+enum Job {
+    Work(Box<dyn FnOnce(&mut DbConn) -> Deliver + Send>),
+    Lend(Loan),
+    /// Everything queued before it is done: close the connection and end the thread.
+    Stop,
+}
+
+/// The two ends of a loan: the connection goes out on the first and comes back on the
+/// second (`None` when the borrower panicked: that connection is not reused).
+struct Loan {
+    give: mpsc::SyncSender<Result<DbConn, String>>,
+    back: mpsc::Receiver<Option<DbConn>>,
+}
+
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+    url: DatabaseUrl,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Writer {
+    /// The writer for a SQLite database; none for PostgreSQL, whose row locks queue
+    /// writers without sleeping.
+    pub fn open(url: &DatabaseUrl) -> anyhow::Result<Option<Arc<Writer>>> {
+        let DatabaseUrl::Sqlite(path) = url else {
+            return Ok(None);
+        };
+        let manager = ConnectionManager {
+            url: url.clone(),
+            _in_use: Some(sqlite_file::hold_shared(path)?),
+        };
+        let conn = manager
+            .connect()
+            .with_context(|| format!("cannot open the database {url:?}"))?;
+        let (jobs, queue) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            // Ends at `close`, or when the last handle is dropped and the queue is empty.
+            .spawn(move || serve(manager, Some(conn), queue))
+            .context("cannot start the SQLite writer")?;
+        Ok(Some(Arc::new(Writer {
+            jobs,
+            url: url.clone(),
+            thread: std::sync::Mutex::new(Some(thread)),
+        })))
+    }
+
+    /// Finishes what is queued, closes the connection (the file is then free, for
+    /// `restore`) and ends the thread; a call after it fails. Blocks until then.
+    pub fn close(&self) {
+        let _ = self.jobs.send(Job::Stop);
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(thread) = thread
+            && thread.join().is_err()
+        {
+            tracing::error!("the SQLite writer thread panicked");
+        }
+    }
+
+    /// The database it writes.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// Runs `work` on the writer thread inside a batch transaction, in a savepoint of its
+    /// own, and answers once the batch has committed. `Err` when the commit failed: then
+    /// nothing `work` wrote is kept, whatever it returned.
+    pub async fn submit<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> T + Send + 'static,
+    ) -> Result<T, Error> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job = Job::Work(Box::new(move |conn| {
+            let value = work(conn);
+            Box::new(move |commit: Option<&Error>| {
+                let _ = answer.send(match commit {
+                    None => Ok(value),
+                    Some(e) => Err(copy(e)),
+                });
+            })
+        }));
+        self.jobs.send(job).map_err(|_| gone())?;
+        // Dropped unanswered: the work panicked, and its batch was rolled back.
+        answered.await.map_err(|_| gone())?
+    }
+
+    /// Runs `work` on the writer's connection on this thread, when its turn comes.
+    /// Blocks: call it off the async threads.
+    pub fn lend<T, E>(&self, work: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<Error>,
+    {
+        let (give, lent) = mpsc::sync_channel(1);
+        let (back, returned) = mpsc::sync_channel(1);
+        self.jobs
+            .send(Job::Lend(Loan {
+                give,
+                back: returned,
+            }))
+            .map_err(|_| gone())?;
+        let conn = lent.recv().map_err(|_| gone())?.map_err(reopen_failed)?;
+        let mut loan = Returning {
+            conn: Some(conn),
+            back,
+        };
+        let conn = loan.conn.as_mut().expect("just lent");
+        work(conn)
+    }
+
+    /// Runs `f` with the writer bound on this thread: `write_tx` inside borrows the
+    /// writer's connection (`lend`).
+    pub fn bind<T>(writer: Option<&Arc<Writer>>, f: impl FnOnce() -> T) -> T {
+        let previous = BOUND_WRITER.with(|w| w.replace(writer.cloned()));
+        let _restore = Rebind(previous);
+        f()
+    }
+
+    /// The writer bound on this thread, taken out of its slot while in use (the work's own
+    /// nested transactions then run on the lent connection), and put back when dropped.
+    pub(super) fn take_bound() -> Option<(Arc<Writer>, Rebind)> {
+        let writer = BOUND_WRITER.with(|w| w.borrow_mut().take())?;
+        Some((writer.clone(), Rebind(Some(writer))))
+    }
+}
+
+thread_local! {
+    static BOUND_WRITER: RefCell<Option<Arc<Writer>>> = const { RefCell::new(None) };
+}
+
+/// Puts a writer back in the thread's slot when dropped (also when the work panics).
+pub(super) struct Rebind(Option<Arc<Writer>>);
+
+impl Drop for Rebind {
+    fn drop(&mut self) {
+        let writer = self.0.take();
+        BOUND_WRITER.with(|w| *w.borrow_mut() = writer);
+    }
+}
+
+/// Gives a lent connection back, also when the borrower panics (then without it: it may
+/// be mid-transaction).
+struct Returning {
+    conn: Option<DbConn>,
+    back: mpsc::SyncSender<Option<DbConn>>,
+}
+
+impl Drop for Returning {
+    fn drop(&mut self) {
+        let conn = self.conn.take().filter(|_| !std::thread::panicking());
+        let _ = self.back.send(conn);
+    }
+}
+
+fn gone() -> Error {
+    Error::DatabaseError(
+        DatabaseErrorKind::Unknown,
+        Box::new("the SQLite writer stopped, or the work panicked".to_owned()),
+    )
+}
+
+fn reopen_failed(e: String) -> Error {
+    Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new(e))
+}
+
+/// The batch's commit error, once for each call in it.
+fn copy(e: &Error) -> Error {
+    match e {
+        Error::DatabaseError(kind, info) => Error::DatabaseError(
+            match kind {
+                DatabaseErrorKind::SerializationFailure => DatabaseErrorKind::SerializationFailure,
+                _ => DatabaseErrorKind::Unknown,
+            },
+            Box::new(info.message().to_owned()),
+        ),
+        other => Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new(other.to_string())),
+    }
+}
+
+/// The writer thread: takes jobs in arrival order; a batch is every call waiting when
+/// the previous commit ended, up to `BATCH`, or up to the next loan.
+fn serve(manager: ConnectionManager, mut conn: Option<DbConn>, queue: mpsc::Receiver<Job>) {
+    let mut next: Option<Job> = None;
+    loop {
+        let job = match next.take() {
+            Some(job) => job,
+            None => match queue.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
+        if conn.is_none() {
+            match manager.connect() {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    let message = format!("cannot reopen the writer connection: {e}");
+                    tracing::error!("{message}");
+                    match job {
+                        // Dropping the call answers it with `gone`.
+                        Job::Work(_) => {}
+                        Job::Lend(loan) => {
+                            let _ = loan.give.send(Err(message));
+                        }
+                        Job::Stop => return,
+                    }
+                    continue;
+                }
+            }
+        }
+        match job {
+            Job::Stop => return,
+            Job::Lend(loan) => conn = lend(conn.take(), loan),
+            Job::Work(work) => {
+                let mut c = conn.take().expect("connection opened above");
+                let mut batch = Vec::with_capacity(BATCH);
+                let begun = AnsiTransactionManager::begin_transaction_sql(
+                    match &mut c {
+                        DbConn::Sqlite(s) => s,
+                        DbConn::Postgres(_) => unreachable!("the writer is SQLite's"),
+                    },
+                    "BEGIN IMMEDIATE",
+                );
+                if let Err(e) = begun {
+                    // Answer this call with the error and keep the connection.
+                    tracing::error!(error = %e, "the writer cannot begin a transaction");
+                    drop(work);
+                    conn = Some(c);
+                    continue;
+                }
+                let mut whole = run_one(&mut c, work, &mut batch);
+                while whole && batch.len() < BATCH {
+                    match queue.try_recv() {
+                        Ok(Job::Work(work)) => whole = run_one(&mut c, work, &mut batch),
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                conn = finish(c, whole, batch);
+            }
+        }
+    }
+}
+
+/// One call in its own savepoint; `false` when it panicked (the batch is then lost).
+fn run_one(
+    conn: &mut DbConn,
+    work: Box<dyn FnOnce(&mut DbConn) -> Deliver + Send>,
+    batch: &mut Vec<Deliver>,
+) -> bool {
+    if let Err(e) = Manager::begin_transaction(conn) {
+        tracing::error!(error = %e, "the writer cannot open a savepoint");
+        return false;
+    }
+    match catch_unwind(AssertUnwindSafe(|| work(conn))) {
+        Ok(deliver) => {
+            batch.push(deliver);
+            Manager::commit_transaction(conn).is_ok()
+        }
+        Err(_) => {
+            tracing::error!("a write panicked: its batch is rolled back");
+            false
+        }
+    }
+}
+
+/// Commits the batch and answers each call; the connection, unless it is no longer fit.
+fn finish(mut conn: DbConn, whole: bool, batch: Vec<Deliver>) -> Option<DbConn> {
+    let outcome = if whole {
+        Manager::commit_transaction(&mut conn)
+    } else {
+        Err(gone())
+    };
+    if let Err(e) = &outcome {
+        tracing::error!(error = %e, calls = batch.len(), "a write batch did not commit");
+    }
+    for deliver in batch {
+        deliver(outcome.as_ref().err());
+    }
+    if outcome.is_ok() {
+        return Some(conn);
+    }
+    // Whatever state a failed commit or a panic left: closing the connection rolls back.
+    let _ = Manager::rollback_transaction(&mut conn);
+    None
+}
+
+/// Lends the connection and waits for it to come back.
+fn lend(conn: Option<DbConn>, loan: Loan) -> Option<DbConn> {
+    let conn = conn?;
+    if let Err(mpsc::SendError(unsent)) = loan.give.send(Ok(conn)) {
+        // The borrower stopped waiting: the connection never left.
+        return unsent.ok();
+    }
+    let mut conn = loan.back.recv().ok().flatten()?;
+    (!diesel::r2d2::R2D2Connection::is_broken(&mut conn)).then_some(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::RunQueryDsl;
+    use diesel::connection::SimpleConnection;
+    use diesel::sql_types::BigInt;
+
+    use super::*;
+    use crate::db::write_tx;
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    fn count(conn: &mut DbConn) -> Result<i64, Error> {
+        diesel::sql_query("SELECT COUNT(*) AS n FROM t")
+            .get_result::<Count>(conn)
+            .map(|c| c.n)
+    }
+
+    fn writer(dir: &std::path::Path) -> Arc<Writer> {
+        let url = DatabaseUrl::Sqlite(dir.join("w.db"));
+        Writer::open(&url).unwrap().expect("a SQLite writer")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn calls_committed_together_keep_their_own_rollbacks() {
+        let dir = tempdir();
+        let w = writer(&dir);
+        w.submit(|c| c.batch_execute("CREATE TABLE t (n INTEGER NOT NULL)"))
+            .await
+            .unwrap()
+            .unwrap();
+        // 200 calls at once: batches form; every third writes, then refuses.
+        let calls = (0..200).map(|i| {
+            let w = w.clone();
+            tokio::spawn(async move {
+                w.submit(move |c| {
+                    write_tx(c, |c| {
+                        c.batch_execute("INSERT INTO t (n) VALUES (1)")?;
+                        if i % 3 == 0 {
+                            Err(Error::RollbackTransaction)
+                        } else {
+                            Ok(())
+                        }
+                    })
+                })
+                .await
+            })
+        });
+        let mut refused = 0;
+        for call in calls {
+            if call.await.unwrap().unwrap().is_err() {
+                refused += 1;
+            }
+        }
+        assert_eq!(refused, 67);
+        let rows = w.submit(count).await.unwrap().unwrap();
+        assert_eq!(
+            rows, 133,
+            "each refusal rolled back alone, each other call kept"
+        );
+        w.close();
+        assert!(w.submit(count).await.is_err(), "closed");
+    }
+
+    #[tokio::test]
+    async fn a_call_that_panics_is_answered_and_the_writer_goes_on() {
+        let dir = tempdir();
+        let w = writer(&dir);
+        w.submit(|c| c.batch_execute("CREATE TABLE t (n INTEGER NOT NULL)"))
+            .await
+            .unwrap()
+            .unwrap();
+        let panicked = w
+            .submit(|c| -> Result<(), Error> {
+                c.batch_execute("INSERT INTO t (n) VALUES (1)")?;
+                panic!("a bug in a workflow")
+            })
+            .await;
+        assert!(panicked.is_err());
+        w.submit(|c| c.batch_execute("INSERT INTO t (n) VALUES (2)"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            w.submit(count).await.unwrap().unwrap(),
+            1,
+            "the panicked write is gone"
+        );
+        // A loan, as `write_tx` under `Writer::bind` takes it.
+        let lent = std::thread::scope(|s| {
+            s.spawn(|| w.lend(|c| write_tx(c, |c| c.batch_execute("INSERT INTO t (n) VALUES (3)"))))
+                .join()
+                .unwrap()
+        });
+        lent.unwrap();
+        assert_eq!(w.submit(count).await.unwrap().unwrap(), 2);
+        w.close();
+    }
+
+    fn tempdir() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "appealdesk-writer-{}-{}",
+            std::process::id(),
+            crate::keys::random_token()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}
