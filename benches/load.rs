@@ -545,6 +545,21 @@ async fn filings(
     Ok(result)
 }
 
+/// SQLite's writer so far: (commits, calls committed), from the process's metrics.
+fn write_batches() -> (f64, f64) {
+    let text = appealdesk::metrics::handle().render();
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    (
+        value("appealdesk_sqlite_write_batch_calls_count"),
+        value("appealdesk_sqlite_write_batch_calls_sum"),
+    )
+}
+
 fn ratio(ours: f64, ceiling: f64) -> String {
     format!("{:.1}%", 100.0 * ours / ceiling)
 }
@@ -693,7 +708,17 @@ async fn suite(
         DatabaseUrl::Sqlite(_) => "≥ 25%, p99 ≤ 20 ms",
         DatabaseUrl::Postgres(_) => "≥ 25%, p99 ≤ 50 ms",
     };
+    let batches = write_batches();
     let filing = filings(plan, dir, url, &server.base, 1).await?;
+    let (commits, calls) = write_batches();
+    if commits > batches.0 {
+        println!(
+            "{label}: the writer committed {:.0} calls in {:.0} commits ({:.1} a commit)",
+            calls - batches.1,
+            commits - batches.0,
+            (calls - batches.1) / (commits - batches.0)
+        );
+    }
     rows.push(row(
         format!("{label}: POST /appeals, mail worker off"),
         format!("{what} {ceiling:.0}/s"),

@@ -18,6 +18,10 @@ const OPEN_CASES: &str = "appealdesk_open_cases";
 const OVERDUE_CASES: &str = "appealdesk_overdue_cases";
 const OUTBOX_DUE: &str = "appealdesk_outbox_due";
 const OUTBOX_DEAD: &str = "appealdesk_outbox_dead";
+const WRITE_BATCH: &str = "appealdesk_sqlite_write_batch_calls";
+
+/// Calls committed together by SQLite's writer: 1 when idle, up to its batch limit.
+const BATCH_BUCKETS: [f64; 7] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
 
 /// Latency buckets, in seconds: a page answers in milliseconds, a filing with files in
 /// tenths of a second, an upload waiting for room in the budget in seconds.
@@ -31,6 +35,8 @@ pub fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Full(REQUEST_SECONDS.to_owned()), &BUCKETS)
+            .expect("the buckets are not empty")
+            .set_buckets_for_metric(Matcher::Full(WRITE_BATCH.to_owned()), &BATCH_BUCKETS)
             .expect("the buckets are not empty")
             .build_recorder();
         let handle = recorder.handle();
@@ -61,6 +67,10 @@ fn describe() {
     metrics::describe_counter!(
         MAIL,
         "outbox mail send attempts by result: sent, retry, dead"
+    );
+    metrics::describe_histogram!(
+        WRITE_BATCH,
+        "workflow calls committed in one SQLite transaction by the single writer (group commit)"
     );
     metrics::describe_gauge!(OPEN_CASES, "cases waiting for a decision");
     metrics::describe_gauge!(
@@ -99,6 +109,11 @@ pub fn filing(outcome: FilingOutcome) {
         FilingOutcome::Refused(reason) => ("refused", reason),
     };
     metrics::counter!(FILINGS, "outcome" => outcome, "reason" => reason).increment(1);
+}
+
+/// One commit of SQLite's writer, and how many calls it answered.
+pub fn write_batch(calls: usize) {
+    metrics::histogram!(WRITE_BATCH).record(calls as f64);
 }
 
 /// One send attempt's result: `sent`, `retry` or `dead`.

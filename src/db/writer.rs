@@ -309,6 +309,7 @@ fn finish(mut conn: DbConn, whole: bool, batch: Vec<Deliver>) -> Option<DbConn> 
     if let Err(e) = &outcome {
         tracing::error!(error = %e, calls = batch.len(), "a write batch did not commit");
     }
+    crate::metrics::write_batch(batch.len());
     for deliver in batch {
         deliver(outcome.as_ref().err());
     }
