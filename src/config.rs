@@ -167,6 +167,9 @@ pub struct Settings {
     pub evidence_retention_days: u32,
     /// `METRICS_TOKEN`: the bearer token `/metrics` asks for; unset → no `/metrics`.
     pub metrics_token: Option<String>,
+    /// `METRICS_BIND`: a second listener (loopback or a private network) that serves
+    /// `/metrics` alone, without a token.
+    pub metrics_bind: Option<String>,
     /// Days sent mail is kept.
     pub outbox_retention_days: u32,
     /// Client addresses, rate limits, body deadline.
@@ -185,6 +188,7 @@ impl std::fmt::Debug for Settings {
             .field("mail", &self.mail)
             .field("evidence_retention_days", &self.evidence_retention_days)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("metrics_bind", &self.metrics_bind)
             .field("outbox_retention_days", &self.outbox_retention_days)
             .field("edge", &self.edge)
             .finish()
@@ -233,6 +237,7 @@ impl Settings {
                 None => crate::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
             },
             metrics_token,
+            metrics_bind: var("METRICS_BIND"),
             outbox_retention_days: match var("OUTBOX_RETENTION_DAYS") {
                 Some(n) => {
                     n.parse().ok().filter(|n| *n > 0).context(
@@ -307,6 +312,7 @@ mod tests {
             outbox_retention_days: 1,
             edge: EdgeSettings::default(),
             metrics_token: None,
+            metrics_bind: None,
         };
         let at = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
         assert_eq!(

@@ -22,6 +22,8 @@ pub struct Application {
     port: u16,
     links_base: String,
     server: Server,
+    /// `METRICS_BIND`: `/metrics` alone, on its own listener, and that listener's port.
+    metrics_server: Option<(MetricsServer, u16)>,
     /// The in-process outbox worker, unless workers run apart (`MAIL_WORKER=off`).
     worker: Option<Running>,
     jobs: Jobs,
@@ -76,6 +78,10 @@ impl Application {
             body_timeout: settings.edge.body_timeout,
         };
         state.limits.keep_swept();
+        let metrics_server = match &settings.metrics_bind {
+            Some(bind) => Some(metrics_server(bind, state.clone())?),
+            None => None,
+        };
         let hsts = settings.secure_cookies();
         // Installed before the first request counts.
         crate::metrics::handle();
@@ -103,6 +109,7 @@ impl Application {
             port,
             links_base,
             server,
+            metrics_server,
             worker,
             jobs,
             writer,
@@ -111,6 +118,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `/metrics` answers on without a token, with `METRICS_BIND`.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(_, port)| *port)
     }
 
     /// Where the links this server hands out start.
@@ -126,6 +138,10 @@ impl Application {
     /// Serves until stopped, then stops the periodic jobs and lets the worker finish its batch.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        if let Some(((handle, serving), _)) = self.metrics_server {
+            handle.stop(true).await;
+            let _ = serving.await;
+        }
         self.jobs.stop().await;
         if let Some(worker) = self.worker {
             worker.stop().await;
@@ -135,6 +151,33 @@ impl Application {
         }
         served
     }
+}
+
+/// `/metrics` alone on `bind`, without a token: an address only the operator's scraper
+/// reaches (loopback, a private network). One worker: a scrape is rare.
+/// A server runs while its future is polled: spawned, with the handle that stops it.
+type MetricsServer = (
+    actix_web::dev::ServerHandle,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+);
+
+fn metrics_server(bind: &str, state: AppState) -> anyhow::Result<(MetricsServer, u16)> {
+    let listener =
+        TcpListener::bind(bind).with_context(|| format!("cannot listen on METRICS_BIND {bind}"))?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(actix_web::web::Data::new(state.clone()))
+            .route(
+                "/metrics",
+                actix_web::web::get().to(web::ops::metrics_listener),
+            )
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok(((server.handle(), tokio::spawn(server)), port))
 }
 
 /// The jobs thread is named after the server's port, so that `ps -L` (and a test) can

@@ -51,6 +51,7 @@ pub fn settings(url: DatabaseUrl, dir: &Path) -> Settings {
         },
         evidence_retention_days: appealdesk::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
         metrics_token: None,
+        metrics_bind: None,
         outbox_retention_days: appealdesk::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
         // One loopback client plays thousands of appellants: the per-address limits would
         // measure themselves, not the server.

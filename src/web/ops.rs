@@ -1,6 +1,6 @@
 //! The operator's endpoints: `/readyz` for a load balancer or orchestrator, `/metrics`
-//! for Prometheus (only with `METRICS_TOKEN`, as a bearer token), and the middleware
-//! that counts every request by route pattern and status.
+//! for Prometheus (with `METRICS_TOKEN`, as a bearer token, or on `METRICS_BIND`'s own
+//! listener), and the middleware that counts every request by route pattern and status.
 
 use std::time::Instant;
 
@@ -53,6 +53,15 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> AppResult<
     if !crate::keys::same_secret(sent, token) {
         return Err(AppError::NotFound);
     }
+    scrape(&state).await
+}
+
+/// `/metrics` on `METRICS_BIND`'s own listener: whoever reaches that address may read.
+pub async fn metrics_listener(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    scrape(&state).await
+}
+
+async fn scrape(state: &AppState) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let gauges = state
         .run(move |conn| health::gauges(conn, now))

@@ -94,6 +94,41 @@ async fn metrics_need_the_token_and_count_filings_requests_and_open_cases() {
     );
 }
 
+#[tokio::test]
+async fn metrics_bind_serves_metrics_alone_on_its_own_listener_without_a_token() {
+    let database = Arc::new(TestDatabase::fresh());
+    let mut settings = settings(&database, Clock::System);
+    settings.metrics_bind = Some("127.0.0.1:0".to_owned());
+    let app = TestApp::start_with(database, settings).await;
+    let private = app.metrics_address.clone().expect("a metrics listener");
+    assert_ne!(private, app.address);
+
+    app.file(&AppealFields::valid(app.clock.now())).await;
+    let response = app
+        .client
+        .get(format!("{private}/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics on METRICS_BIND");
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.expect("body");
+    assert_eq!(value(&text, "appealdesk_open_cases"), 1.0, "{text}");
+
+    // The public listener still hides it (no token set), and the private one serves
+    // nothing else.
+    assert_eq!(app.get("/metrics").await.status(), StatusCode::NOT_FOUND);
+    for path in ["/", "/appeals/new", "/agent/login"] {
+        let response = app
+            .client
+            .get(format!("{private}{path}"))
+            .send()
+            .await
+            .expect("GET on METRICS_BIND");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    app.stop().await;
+}
+
 async fn readyz(app: &TestApp) -> (StatusCode, String) {
     let response = app.get("/readyz").await;
     let status = response.status();

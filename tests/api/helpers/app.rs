@@ -18,6 +18,8 @@ use super::{TestDatabase, attr, field_text, location};
 
 pub struct TestApp {
     pub address: String,
+    /// `METRICS_BIND`'s listener, when the settings asked for one.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub database: Arc<TestDatabase>,
     /// The server's own clock: `app.clock.advance(...)` moves the time the server sees.
@@ -43,6 +45,7 @@ pub fn settings(database: &TestDatabase, clock: Clock) -> Settings {
         },
         evidence_retention_days: appealdesk::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
         metrics_token: None,
+        metrics_bind: None,
         outbox_retention_days: appealdesk::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
         // One loopback client plays many appellants (53 filings in a queue test): the
         // limits' own tests (`limits.rs`) set them low.
@@ -103,11 +106,15 @@ impl TestApp {
             .expect("the application starts");
         let duties = retention.duties(app.links_base().to_owned());
         let address = format!("http://127.0.0.1:{}", app.port());
+        let metrics_address = app
+            .metrics_port()
+            .map(|port| format!("http://127.0.0.1:{port}"));
         let handle = app.handle();
         let serving = tokio::spawn(app.run_until_stopped());
         let pool = db::pool(&database.url, 2).expect("test pool");
         TestApp {
             address,
+            metrics_address,
             client: client(),
             database,
             clock,
