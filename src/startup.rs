@@ -78,11 +78,8 @@ impl Application {
             body_timeout: settings.edge.body_timeout,
         };
         state.limits.keep_swept();
-        let metrics_server = match &settings.metrics_bind {
-            Some(bind) => Some(metrics_server(bind, state.clone())?),
-            None => None,
-        };
         let hsts = settings.secure_cookies();
+        let metrics_state = settings.metrics_bind.as_ref().map(|_| state.clone());
         // Installed before the first request counts.
         crate::metrics::handle();
         let server = HttpServer::new(move || {
@@ -104,6 +101,11 @@ impl Application {
         .shutdown_timeout(crate::domain::policy::SHUTDOWN_GRACE_SECS)
         .listen(listener)?
         .run();
+        // After the main listener: a failed start leaves nothing running.
+        let metrics_server = match (&settings.metrics_bind, metrics_state) {
+            (Some(bind), Some(state)) => Some(metrics_server(bind, state)?),
+            _ => None,
+        };
         let worker = worker.map(Worker::spawn);
         Ok(Self {
             port,

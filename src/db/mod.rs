@@ -113,7 +113,9 @@ pub fn sqlite_reader(url: &DatabaseUrl) -> Result<DbConn, r2d2::Error> {
         _in_use: None,
     };
     let mut conn = manager.connect()?;
-    conn.batch_execute("PRAGMA query_only = ON")
+    // Reads run on the async threads: wait a second at most for a lock (a WAL recovery,
+    // another process's checkpoint), not the writers' ten.
+    conn.batch_execute("PRAGMA query_only = ON; PRAGMA busy_timeout = 1000")
         .map_err(r2d2::Error::QueryError)?;
     Ok(conn)
 }

@@ -84,30 +84,26 @@ pub fn counted_filings(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<(N
     Ok(rows.into_iter().map(|(d, n)| (d, n.unwrap_or(0))).collect())
 }
 
-pub fn open_by_status(
-    conn: &mut DbConn,
-    open: &[CaseStatus],
-) -> QueryResult<Vec<(CaseStatus, i64)>> {
+// Open cases are found by `open_deadline`, the deadline while a case is open and NULL
+// after (a generated column, indexed): its indexes hold the open cases apart from the
+// closed ones whatever the history, and the plan does not depend on which statuses are
+// asked for (SQLite plans a statement once, not per bound value: `.cargo/config.toml`).
+
+pub fn open_by_status(conn: &mut DbConn) -> QueryResult<Vec<(CaseStatus, i64)>> {
     cases::table
-        .filter(cases::status.eq_any(open.to_vec()))
+        .filter(cases::open_deadline.is_not_null())
         .group_by(cases::status)
         .select((cases::status, count_star()))
         .load(conn)
 }
 
-pub fn open_due(
-    conn: &mut DbConn,
-    open: &[CaseStatus],
-    today: NaiveDate,
-) -> QueryResult<(i64, i64)> {
+pub fn open_due(conn: &mut DbConn, today: NaiveDate) -> QueryResult<(i64, i64)> {
     let due_today = cases::table
-        .filter(cases::status.eq_any(open.to_vec()))
-        .filter(cases::review_deadline.eq(today))
+        .filter(cases::open_deadline.eq(today))
         .count()
         .get_result(conn)?;
     let overdue = cases::table
-        .filter(cases::status.eq_any(open.to_vec()))
-        .filter(cases::review_deadline.lt(today))
+        .filter(cases::open_deadline.lt(today))
         .count()
         .get_result(conn)?;
     Ok((due_today, overdue))
@@ -140,20 +136,20 @@ pub fn filings_per_day(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<(N
 }
 
 /// Open cases per agent (disabled accounts included while they still hold cases).
-pub fn workload(conn: &mut DbConn, open: &[CaseStatus]) -> QueryResult<Vec<(String, i64)>> {
+pub fn workload(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
     cases::table
         .inner_join(agents::table)
-        .filter(cases::status.eq_any(open.to_vec()))
+        .filter(cases::open_deadline.is_not_null())
         .group_by((agents::id, agents::name))
         .select((agents::name, count_star()))
         .order(agents::name)
         .load(conn)
 }
 
-pub fn unassigned_open(conn: &mut DbConn, open: &[CaseStatus]) -> QueryResult<i64> {
+pub fn unassigned_open(conn: &mut DbConn) -> QueryResult<i64> {
     cases::table
-        .filter(cases::status.eq_any(open.to_vec()))
         .filter(cases::assignee_id.is_null())
+        .filter(cases::open_deadline.is_not_null())
         .count()
         .get_result(conn)
 }

@@ -63,9 +63,10 @@ impl Writer {
             url: url.clone(),
             _in_use: Some(sqlite_file::hold_shared(path)?),
         };
-        let conn = manager
+        let mut conn = manager
             .connect()
             .with_context(|| format!("cannot open the database {url:?}"))?;
+        warn_without_qpsg(&mut conn);
         let (jobs, queue) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
@@ -185,6 +186,26 @@ impl Drop for Returning {
     }
 }
 
+/// `.cargo/config.toml` builds SQLite with its query planner stability guarantee; a build
+/// without it (another `LIBSQLITE3_FLAGS`, a system SQLite) works, only slower.
+fn warn_without_qpsg(conn: &mut DbConn) {
+    #[derive(diesel::QueryableByName)]
+    struct Used {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        used: i32,
+    }
+    let used = diesel::RunQueryDsl::get_result::<Used>(
+        diesel::sql_query("SELECT sqlite_compileoption_used('ENABLE_QPSG') AS used"),
+        conn,
+    );
+    if !matches!(used, Ok(Used { used: 1 })) {
+        tracing::warn!(
+            "SQLite was built without SQLITE_ENABLE_QPSG: statements are prepared again at \
+             each new binding (see .cargo/config.toml)"
+        );
+    }
+}
+
 fn gone() -> Error {
     Error::DatabaseError(
         DatabaseErrorKind::Unknown,
@@ -254,10 +275,9 @@ fn serve(manager: ConnectionManager, mut conn: Option<DbConn>, queue: mpsc::Rece
                     "BEGIN IMMEDIATE",
                 );
                 if let Err(e) = begun {
-                    // Answer this call with the error and keep the connection.
+                    // Answer this call with the error; the next call gets a new connection.
                     tracing::error!(error = %e, "the writer cannot begin a transaction");
                     drop(work);
-                    conn = Some(c);
                     continue;
                 }
                 let mut whole = run_one(&mut c, work, &mut batch);
@@ -277,7 +297,20 @@ fn serve(manager: ConnectionManager, mut conn: Option<DbConn>, queue: mpsc::Rece
     }
 }
 
-/// One call in its own savepoint; `false` when it panicked (the batch is then lost).
+/// The transaction depth diesel counts on the connection (0: none).
+fn depth(conn: &mut DbConn) -> Option<u32> {
+    let DbConn::Sqlite(c) = conn else {
+        return None;
+    };
+    AnsiTransactionManager::transaction_manager_status_mut(c)
+        .transaction_depth()
+        .ok()
+        .map(|d| d.map_or(0, |d| d.get()))
+}
+
+/// One call in its own savepoint. `false` when the batch's transaction can no longer be
+/// trusted (then nothing of it is committed); a call that panicked is rolled back to its
+/// savepoint alone and the batch goes on.
 fn run_one(
     conn: &mut DbConn,
     work: Box<dyn FnOnce(&mut DbConn) -> Deliver + Send>,
@@ -290,19 +323,31 @@ fn run_one(
     match catch_unwind(AssertUnwindSafe(|| work(conn))) {
         Ok(deliver) => {
             batch.push(deliver);
-            Manager::commit_transaction(conn).is_ok()
+            // Back at the batch's own level, or a call left a transaction open (or SQLite
+            // rolled the whole one back): then no caller may be told its write is kept.
+            Manager::commit_transaction(conn).is_ok() && depth(conn) == Some(1)
         }
         Err(_) => {
-            tracing::error!("a write panicked: its batch is rolled back");
-            false
+            // Its answer was dropped with it: the caller hears `gone`. Undo whatever
+            // savepoints it left open, then its own.
+            tracing::error!("a write panicked: it is rolled back alone");
+            while depth(conn).is_some_and(|d| d > 1) {
+                if Manager::rollback_transaction(conn).is_err() {
+                    return false;
+                }
+            }
+            depth(conn) == Some(1)
         }
     }
 }
 
 /// Commits the batch and answers each call; the connection, unless it is no longer fit.
 fn finish(mut conn: DbConn, whole: bool, batch: Vec<Deliver>) -> Option<DbConn> {
-    let outcome = if whole {
-        Manager::commit_transaction(&mut conn)
+    let outcome = if whole && depth(&mut conn) == Some(1) {
+        Manager::commit_transaction(&mut conn).and_then(|()| match depth(&mut conn) {
+            Some(0) => Ok(()),
+            _ => Err(gone()),
+        })
     } else {
         Err(gone())
     };
@@ -397,6 +442,38 @@ mod tests {
         );
         w.close();
         assert!(w.submit(count).await.is_err(), "closed");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_call_that_panics_in_a_batch_is_rolled_back_alone() {
+        let dir = tempdir();
+        let w = writer(&dir);
+        w.submit(|c| c.batch_execute("CREATE TABLE t (n INTEGER NOT NULL)"))
+            .await
+            .unwrap()
+            .unwrap();
+        let calls = (0..100).map(|i| {
+            let w = w.clone();
+            tokio::spawn(async move {
+                w.submit(move |c| {
+                    write_tx(c, |c| {
+                        c.batch_execute("INSERT INTO t (n) VALUES (1)")?;
+                        assert!(i % 10 != 0, "a bug in a workflow");
+                        Ok::<_, Error>(())
+                    })
+                })
+                .await
+            })
+        });
+        let mut failed = 0;
+        for call in calls {
+            if call.await.unwrap().is_err() {
+                failed += 1;
+            }
+        }
+        assert_eq!(failed, 10, "only the calls that panicked");
+        assert_eq!(w.submit(count).await.unwrap().unwrap(), 90);
+        w.close();
     }
 
     #[tokio::test]

@@ -47,8 +47,8 @@ fn assemble(
     filings: Since<Vec<(NaiveDate, i64)>>,
 ) -> Result<Figures, Failure> {
     let open = &CaseStatus::OPEN;
-    let counted = stats::open_by_status(conn, open)?;
-    let (due_today, overdue) = stats::open_due(conn, open, today)?;
+    let counted = stats::open_by_status(conn)?;
+    let (due_today, overdue) = stats::open_due(conn, today)?;
     let decided = decisions(conn, today - Days::new(DASHBOARD_SERVICE_WINDOW_DAYS))?;
     let first_day = today - Days::new(DASHBOARD_CHART_DAYS - 1);
     let per_day = filings(conn, first_day)?;
@@ -73,7 +73,7 @@ fn assemble(
                 (day, n)
             })
             .collect(),
-        workload: stats::workload(conn, open)?,
-        unassigned: stats::unassigned_open(conn, open)?,
+        workload: stats::workload(conn)?,
+        unassigned: stats::unassigned_open(conn)?,
     })
 }

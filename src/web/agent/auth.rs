@@ -256,7 +256,9 @@ pub async fn login(
     let now = state.clock.now();
     let (email, password) = (form.email.clone(), form.password);
     let SignInOutcome { result, delay } = state
-        .write(move |conn| sign_in(conn, &email, &password, &address, now))
+        // Not `write`: the password hash (Argon2, tens of milliseconds) must not hold up the
+        // single SQLite writer; its writes borrow the writer in their turn.
+        .run(move |conn| sign_in(conn, &email, &password, &address, now))
         .await??;
     // An account guessed at lately answers slowly, right or wrong; a timer, not a thread.
     if !delay.is_zero() {

@@ -1,0 +1,1 @@
+CREATE INDEX cases_wechat_id ON cases (wechat_id);
