@@ -35,7 +35,7 @@ pub mod stats;
 pub mod types;
 mod writer;
 
-pub use writer::Writer;
+pub use writer::{WriteError, Writer};
 
 use std::time::Duration;
 

@@ -46,8 +46,19 @@ struct Loan {
     back: mpsc::Receiver<Option<DbConn>>,
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(
+        "{} writes are waiting for the SQLite writer already",
+        crate::domain::policy::SQLITE_WRITE_QUEUE_MAX
+    )]
+    Busy,
+    #[error(transparent)]
+    Failed(#[from] Error),
+}
+
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
     url: DatabaseUrl,
     thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -67,7 +78,7 @@ impl Writer {
             .connect()
             .with_context(|| format!("cannot open the database {url:?}"))?;
         warn_without_qpsg(&mut conn);
-        let (jobs, queue) = mpsc::channel();
+        let (jobs, queue) = mpsc::sync_channel(crate::domain::policy::SQLITE_WRITE_QUEUE_MAX);
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
             // Ends at `close`, or when the last handle is dropped and the queue is empty.
@@ -98,12 +109,13 @@ impl Writer {
     }
 
     /// Runs `work` on the writer thread inside a batch transaction, in a savepoint of its
-    /// own, and answers once the batch has committed. `Err` when the commit failed: then
-    /// nothing `work` wrote is kept, whatever it returned.
+    /// own, and answers once the batch has committed. `Err` when the commit failed (then
+    /// nothing `work` wrote is kept, whatever it returned), or at once when the queue is
+    /// full (`WriteError::Busy`).
     pub async fn submit<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut DbConn) -> T + Send + 'static,
-    ) -> Result<T, Error> {
+    ) -> Result<T, WriteError> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job = Job::Work(Box::new(move |conn| {
             let value = work(conn);
@@ -114,9 +126,12 @@ impl Writer {
                 });
             })
         }));
-        self.jobs.send(job).map_err(|_| gone())?;
-        // Dropped unanswered: the work panicked, and its batch was rolled back.
-        answered.await.map_err(|_| gone())?
+        self.jobs.try_send(job).map_err(|e| match e {
+            mpsc::TrySendError::Full(_) => WriteError::Busy,
+            mpsc::TrySendError::Disconnected(_) => WriteError::Failed(gone()),
+        })?;
+        // Dropped unanswered: the work panicked, and was rolled back.
+        Ok(answered.await.map_err(|_| gone())??)
     }
 
     /// Runs `work` on the writer's connection on this thread, when its turn comes.
@@ -442,6 +457,39 @@ mod tests {
         );
         w.close();
         assert!(w.submit(count).await.is_err(), "closed");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_refuses_at_once() {
+        let dir = tempdir();
+        let w = writer(&dir);
+        // One slow call holds the writer while the queue fills behind it.
+        let slow = {
+            let w = w.clone();
+            tokio::spawn(async move {
+                w.submit(|_| std::thread::sleep(std::time::Duration::from_millis(500)))
+                    .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let max = crate::domain::policy::SQLITE_WRITE_QUEUE_MAX;
+        let calls: Vec<_> = (0..max + 10)
+            .map(|_| {
+                let w = w.clone();
+                tokio::spawn(async move { w.submit(|_| ()).await })
+            })
+            .collect();
+        let mut busy = 0;
+        for call in calls {
+            match call.await.unwrap() {
+                Ok(()) => {}
+                Err(WriteError::Busy) => busy += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        slow.await.unwrap().unwrap();
+        assert!(busy >= 10, "{busy} refused");
+        w.close();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

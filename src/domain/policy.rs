@@ -96,6 +96,11 @@ pub const MAIL_LEASE_SECS: u64 = 60;
 /// On SIGTERM a server stops accepting and gives the requests under way this long to
 /// finish (an upload of the largest request over a slow phone link fits).
 pub const SHUTDOWN_GRACE_SECS: u64 = 30;
+
+/// Writes waiting for SQLite's single writer at most; past it a write is refused with 503
+/// at once instead of waiting in memory behind a backlog it cannot clear (at ~3,000
+/// filings a second, about a second and a half of work).
+pub const SQLITE_WRITE_QUEUE_MAX: usize = 4096;
 /// An agent opening the same case again within this many minutes is not recorded again.
 pub const VIEW_RECORD_MINUTES: i64 = 10;
 /// Receipt mails one mailbox gets from new filings per China-local day: a family filing

@@ -55,6 +55,8 @@ impl From<Failure> for AppError {
             Failure::Template(e) => Self::Internal(anyhow::anyhow!(e)),
             Failure::Blocking(e) => Self::Internal(e.into()),
             Failure::Panicked => Self::Internal(anyhow::anyhow!("a read panicked")),
+            // Load, like an exhausted pool: the client is asked to come back.
+            Failure::Busy => Self::Unavailable(f.to_string()),
             Failure::Reader(e) => Self::Internal(e.into()),
         }
     }

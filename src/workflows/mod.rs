@@ -19,7 +19,7 @@ pub mod working_days;
 
 use std::sync::Arc;
 
-use crate::db::{DbConn, Pool, Writer};
+use crate::db::{DbConn, Pool, WriteError, Writer};
 
 /// The connection a workflow runs on, as callers outside the database layer name it.
 pub type Conn = DbConn;
@@ -37,6 +37,8 @@ pub enum Failure {
     Blocking(#[from] tokio::task::JoinError),
     #[error("a read panicked")]
     Panicked,
+    #[error("too many writes waiting for the database")]
+    Busy,
     #[error("cannot open a read connection: {0}")]
     Reader(diesel::r2d2::Error),
 }
@@ -101,7 +103,10 @@ impl Store {
         E: Send + 'static,
     {
         match &self.writer {
-            Some(writer) => Ok(writer.submit(work).await?),
+            Some(writer) => writer.submit(work).await.map_err(|e| match e {
+                WriteError::Busy => Failure::Busy,
+                WriteError::Failed(e) => Failure::Database(e),
+            }),
             None => self.run(work).await,
         }
     }
