@@ -413,19 +413,20 @@ mod tests {
             .map(|c| c.n)
     }
 
-    fn writer(dir: &std::path::Path) -> Arc<Writer> {
-        let url = DatabaseUrl::Sqlite(dir.join("w.db"));
-        Writer::open(&url).unwrap().expect("a SQLite writer")
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn calls_committed_together_keep_their_own_rollbacks() {
-        let dir = tempdir();
-        let w = writer(&dir);
+    /// A writer on a new database with one table, `t`.
+    async fn writer() -> Arc<Writer> {
+        let url = DatabaseUrl::Sqlite(tempdir().join("w.db"));
+        let w = Writer::open(&url).unwrap().expect("a SQLite writer");
         w.submit(|c| c.batch_execute("CREATE TABLE t (n INTEGER NOT NULL)"))
             .await
             .unwrap()
             .unwrap();
+        w
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn calls_committed_together_keep_their_own_rollbacks() {
+        let w = writer().await;
         // 200 calls at once: batches form; every third writes, then refuses.
         let calls = (0..200).map(|i| {
             let w = w.clone();
@@ -461,8 +462,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_full_queue_refuses_at_once() {
-        let dir = tempdir();
-        let w = writer(&dir);
+        let w = writer().await;
         // One slow call holds the writer while the queue fills behind it.
         let slow = {
             let w = w.clone();
@@ -494,12 +494,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_call_that_panics_in_a_batch_is_rolled_back_alone() {
-        let dir = tempdir();
-        let w = writer(&dir);
-        w.submit(|c| c.batch_execute("CREATE TABLE t (n INTEGER NOT NULL)"))
-            .await
-            .unwrap()
-            .unwrap();
+        let w = writer().await;
         let calls = (0..100).map(|i| {
             let w = w.clone();
             tokio::spawn(async move {
@@ -526,12 +521,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_call_that_panics_is_answered_and_the_writer_goes_on() {
-        let dir = tempdir();
-        let w = writer(&dir);
-        w.submit(|c| c.batch_execute("CREATE TABLE t (n INTEGER NOT NULL)"))
-            .await
-            .unwrap()
-            .unwrap();
+        let w = writer().await;
         let panicked = w
             .submit(|c| -> Result<(), Error> {
                 c.batch_execute("INSERT INTO t (n) VALUES (1)")?;
