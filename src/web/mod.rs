@@ -48,42 +48,6 @@ impl AppState {
     pub fn links_base(&self) -> String {
         self.links_base.clone()
     }
-
-    /// Runs one workflow call on a pooled connection, off the async threads.
-    pub async fn run<T, E>(
-        &self,
-        work: impl FnOnce(&mut crate::workflows::Conn) -> Result<T, E> + Send + 'static,
-    ) -> AppResult<Result<T, E>>
-    where
-        T: Send + 'static,
-        E: Send + 'static,
-    {
-        Ok(self.store.run(work).await?)
-    }
-
-    /// Runs one workflow call that only reads (`Store::read`).
-    pub async fn read<T, E>(
-        &self,
-        work: impl FnOnce(&mut crate::workflows::Conn) -> Result<T, E> + Send + 'static,
-    ) -> AppResult<Result<T, E>>
-    where
-        T: Send + 'static,
-        E: Send + 'static,
-    {
-        Ok(self.store.read(work).await?)
-    }
-
-    /// Runs one workflow call that writes (`Store::write`).
-    pub async fn write<T, E>(
-        &self,
-        work: impl FnOnce(&mut crate::workflows::Conn) -> Result<T, E> + Send + 'static,
-    ) -> AppResult<Result<T, E>>
-    where
-        T: Send + 'static,
-        E: Send + 'static,
-    {
-        Ok(self.store.write(work).await?)
-    }
 }
 
 /// `hsts` when served over https: browsers then never try plain http again for a year.
@@ -159,6 +123,7 @@ async fn not_found() -> AppResult<HttpResponse> {
 /// 200 once the database answers a query.
 async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     state
+        .store
         .run(workflows::health::check)
         .await?
         .map_err(|e| AppError::Unavailable(e.to_string()))?;

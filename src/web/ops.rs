@@ -64,6 +64,7 @@ pub async fn metrics_listener(state: web::Data<AppState>) -> AppResult<HttpRespo
 async fn scrape(state: &AppState) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let gauges = state
+        .store
         .run(move |conn| health::gauges(conn, now))
         .await?
         .map_err(|e| AppError::Unavailable(e.to_string()))?;

@@ -188,6 +188,7 @@ pub async fn inspect_for_form(
 ) -> AppResult<(Vec<CleanFile>, Vec<String>)> {
     let key = form_key.to_owned();
     let kept = state
+        .store
         .read(move |conn| evidence::kept_for_form(conn, &key, now))
         .await??;
     let inspected = evidence::inspect(uploads, kept.len()).await?;
@@ -211,6 +212,7 @@ pub async fn keep(
 ) -> AppResult<Vec<PendingFile>> {
     let key = form_key.to_owned();
     let kept = state
+        .store
         .write(move |conn| {
             if let Some(file_key) = remove {
                 evidence::forget_for_form(conn, &key, &file_key)?;

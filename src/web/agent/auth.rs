@@ -139,6 +139,7 @@ async fn load(session: &Session, state: &AppState) -> AppResult<SignedIn> {
         agent,
         calendar_missing,
     }) = state
+        .store
         .read(move |conn| session_agent(conn, id, now))
         .await??
     else {
@@ -258,6 +259,7 @@ pub async fn login(
     let SignInOutcome { result, delay } = state
         // Not `write`: the password hash (Argon2, tens of milliseconds) must not hold up the
         // single SQLite writer; its writes borrow the writer in their turn.
+        .store
         .run(move |conn| sign_in(conn, &email, &password, &address, now))
         .await??;
     // An account guessed at lately answers slowly, right or wrong; a timer, not a thread.

@@ -61,7 +61,7 @@ async fn render(
     form: (String, String),
     said: Option<Said>,
 ) -> AppResult<HttpResponse> {
-    let years = state.read(calendar_admin::loaded_years).await??;
+    let years = state.store.read(calendar_admin::loaded_years).await??;
     let console = ConsolePage::new(req, who, lang);
     let page = CalendarPage {
         chrome: console.chrome,
@@ -175,6 +175,7 @@ pub async fn load_year(
     let source = format!("loaded by {}", v.who.agent.email);
     let (csv, y) = (form.csv.clone(), year.unwrap_or(0));
     let outcome = state
+        .store
         .run(move |conn| {
             calendar_admin::load_year(conn, y, ArrangementFile::Csv(&csv), &source, now)
         })
@@ -280,6 +281,7 @@ pub async fn load_ics(
     let source = format!("iCalendar file loaded by {}", who.agent.email);
     let ics = String::from_utf8_lossy(&form.ics).into_owned();
     let outcome = state
+        .store
         .run(move |conn| {
             calendar_admin::load_year(conn, year, ArrangementFile::Ics(&ics), &source, now)
         })

@@ -136,6 +136,7 @@ pub(super) async fn render_page(
         arrangements,
         contested_by,
     }) = state
+        .store
         .run(move |conn| case_page::open(conn, &number, &actor, record_view, now))
         .await??
     else {
@@ -256,6 +257,7 @@ pub async fn file(
     let (actor, now, thumbnail) = (who.actor(), state.clock.now(), query.thumbnail());
     let record = from_our_pages(&req);
     let served = state
+        .store
         .run(move |conn| {
             case_page::open_file(conn, &number, &file_key, thumbnail, &actor, record, now)
         })

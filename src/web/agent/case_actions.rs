@@ -47,6 +47,7 @@ pub async fn act<A: CaseAction>(
                 number.clone(),
             );
             match state
+                .store
                 .write(move |conn| review::perform(conn, &n, &actor, &step, &links, now))
                 .await?
             {

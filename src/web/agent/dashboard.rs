@@ -53,6 +53,7 @@ pub async fn show(state: web::Data<AppState>, console: ConsolePage) -> AppResult
         workload,
         unassigned,
     } = state
+        .store
         .read(move |conn| dashboard::figures(conn, today))
         .await??;
     let by_status: Vec<Figure> = open_by_status

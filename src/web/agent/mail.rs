@@ -28,7 +28,7 @@ struct MailPage {
 }
 
 pub async fn show(state: web::Data<AppState>, console: ConsolePage) -> AppResult<HttpResponse> {
-    let dead = state.read(mail_admin::dead_mail).await??;
+    let dead = state.store.read(mail_admin::dead_mail).await??;
     let page = MailPage {
         chrome: console.chrome,
         me: console.me,
@@ -54,6 +54,7 @@ pub async fn resend(
         state.clock.now(),
     );
     match state
+        .store
         .write(move |conn| mail_admin::resend(conn, id, &actor, now))
         .await??
     {

@@ -204,6 +204,7 @@ pub async fn show(
     let parsed = parse(&query, who, cst::local_date(now));
     let (filter, after) = (parsed.filter.clone(), parsed.after);
     let page = state
+        .store
         .read(move |conn| queue::page(conn, &filter, after, PAGE_SIZE, now))
         .await??;
     let next_url = page.next.map(|c| {
@@ -259,6 +260,7 @@ pub async fn export(
     let parsed = parse(&query, &who, cst::local_date(now));
     let filter = parsed.filter;
     let page = state
+        .store
         .run(move |conn| {
             queue::page(
                 conn,

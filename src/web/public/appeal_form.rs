@@ -200,6 +200,7 @@ pub async fn create(
     // Behind trusted proxies, the forwarded client (`web::client`), never the proxy.
     let client_ip = Some(crate::web::client::ClientAddr::of(&req).0);
     let outcome = state
+        .store
         .write(move |conn| {
             let filing = Filing {
                 appeal: &appeal,

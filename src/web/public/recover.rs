@@ -87,6 +87,7 @@ pub async fn send(
     };
     let (links, now) = (state.links_base(), state.clock.now());
     let reissued = state
+        .store
         .write(move |conn| recover_link::reissue(conn, &number, &email, &links, now))
         .await??;
     if reissued == Reissued::Mailed {

@@ -81,6 +81,7 @@ pub(super) async fn find(state: &AppState, token: String) -> AppResult<Tracked> 
         return Err(AppError::NotFound);
     }
     state
+        .store
         .read(move |conn| track_case(conn, &token))
         .await??
         .ok_or(AppError::NotFound)
@@ -185,6 +186,7 @@ async fn appellant_acts(
     let now = state.clock.now();
     let links = state.links_base();
     let result = state
+        .store
         .write(move |conn| review::act_as_appellant(conn, &token, &command, &links, now).map(drop))
         .await?;
     if matches!(result, Err(ReviewError::NotFound)) {
@@ -314,6 +316,7 @@ pub async fn file(
     }
     let (now, thumbnail) = (state.clock.now(), query.thumbnail());
     let served = state
+        .store
         .run(move |conn| track_case::open_file(conn, &token, &file_key, thumbnail, now))
         .await??
         .ok_or(AppError::NotFound)?;
