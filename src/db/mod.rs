@@ -21,6 +21,7 @@ pub mod calendar;
 pub mod cases;
 pub mod events;
 pub mod evidence;
+pub mod filing;
 pub mod gauges;
 pub mod outbox;
 pub mod queue;

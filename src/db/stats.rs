@@ -13,7 +13,7 @@ use crate::domain::ids::CaseId;
 
 /// Rows each day's counter is spread over (the migration's `id % 8`): concurrent
 /// filings on PostgreSQL update different rows instead of waiting for one another.
-const SHARDS: i64 = 8;
+pub(super) const SHARDS: i64 = 8;
 
 /// Counts a case entering `status` on `day`, in the caller's transaction.
 pub fn count_entry(
@@ -26,6 +26,7 @@ pub fn count_entry(
 ) -> QueryResult<()> {
     use daily_counts::dsl as d;
     use diesel::upsert::excluded;
+    let (within_target, within_deadline) = within(day, (target, deadline));
     let query = diesel::insert_into(daily_counts::table)
         .values((
             d::status.eq(status),
@@ -33,8 +34,8 @@ pub fn count_entry(
             d::packet_kind.eq(packet_kind),
             d::shard.eq((case_id.get() % SHARDS) as i32),
             d::entered.eq(1),
-            d::within_target.eq(i32::from(day <= target)),
-            d::within_deadline.eq(i32::from(day <= deadline)),
+            d::within_target.eq(within_target),
+            d::within_deadline.eq(within_deadline),
         ))
         .on_conflict((d::status, d::day, d::packet_kind, d::shard))
         .do_update()
@@ -49,6 +50,11 @@ pub fn count_entry(
         DbConn::Postgres(c) => query.execute(c),
     }
     .map(drop)
+}
+
+/// Whether an entry on `day` counts as within the case's target and deadline (1 or 0).
+pub(super) fn within(day: NaiveDate, (target, deadline): (NaiveDate, NaiveDate)) -> (i32, i32) {
+    (i32::from(day <= target), i32::from(day <= deadline))
 }
 
 /// Decisions taken since `from`, from the counters: (all, within target, within deadline).

@@ -42,23 +42,51 @@ pub fn enqueue<M: Message>(
     case_id: Option<CaseId>,
     now: DateTime<Utc>,
 ) -> Result<(), EnqueueError> {
-    let rendered = message
-        .render()
-        .map_err(|e| EnqueueError::Render(M::NAME, e))?;
-    db::outbox::enqueue(
-        conn,
-        &NewMail {
+    let prepared = Prepared::new(message)?;
+    db::outbox::enqueue(conn, &prepared.row(to, case_id, now))?;
+    Ok(())
+}
+
+/// A mail rendered before it is written: for a change that writes its mail in the
+/// same statement as itself.
+pub struct Prepared {
+    message: &'static str,
+    lang: Lang,
+    subject: String,
+    rendered: Rendered,
+}
+
+impl Prepared {
+    pub fn new<M: Message>(message: &M) -> Result<Self, EnqueueError> {
+        let rendered = message
+            .render()
+            .map_err(|e| EnqueueError::Render(M::NAME, e))?;
+        Ok(Self {
             message: M::NAME,
-            recipient: to,
             lang: message.lang(),
-            subject: &one_line(&rendered.subject),
-            body_text: &rendered.text,
-            body_html: &rendered.html,
+            subject: one_line(&rendered.subject),
+            rendered,
+        })
+    }
+
+    /// The outbox row for this mail to `to`.
+    pub fn row<'a>(
+        &'a self,
+        to: &'a str,
+        case_id: Option<CaseId>,
+        now: DateTime<Utc>,
+    ) -> NewMail<'a> {
+        NewMail {
+            message: self.message,
+            recipient: to,
+            lang: self.lang,
+            subject: &self.subject,
+            body_text: &self.rendered.text,
+            body_html: &self.rendered.html,
             case_id,
             created_at: now.naive_utc(),
-        },
-    )?;
-    Ok(())
+        }
+    }
 }
 
 /// A subject is one line: whatever a template or a value brings, no line break gets

@@ -9,7 +9,7 @@ use rand::Rng;
 use super::Failure;
 use super::evidence::{self, UploadProblem};
 use super::review::Actor;
-use crate::db::{self, DbConn, cases::NewCase, events::NewEvent};
+use crate::db::{self, DbConn, cases::NewCase};
 use crate::domain::Refusal;
 use crate::domain::appeal::{Appeal, Field};
 use crate::domain::case_number::case_number;
@@ -17,7 +17,7 @@ use crate::domain::case_status::CaseStatus;
 use crate::domain::client_ip::ClientIp;
 use crate::domain::timeline::EventKind;
 use crate::domain::{Lang, cst, policy};
-use crate::email::{self, MailDate, Receipt};
+use crate::email::{self, MailDate, Prepared, Receipt};
 use crate::evidence_files::CleanFile;
 use crate::keys::{self, Keys};
 
@@ -200,38 +200,62 @@ fn try_file(
     fingerprint: &str,
     now: DateTime<Utc>,
 ) -> Result<Filed, FileError> {
-    if let Some(earlier) = earlier_filing(conn, keys, filing, fingerprint)? {
-        return earlier;
+    let appeal = filing.appeal;
+    let key_hash = keys::digest(filing.submission_key);
+    let filed_on = cst::local_date(now);
+    let mailbox = appeal.email.mailbox();
+    let year = policy::quota_year(now);
+    let checks = db::filing::checks(
+        conn,
+        &db::filing::Lookup {
+            submission_key_hash: &key_hash,
+            transaction_id: appeal.transaction_id.as_str(),
+            mailbox: &mailbox,
+            day: filed_on,
+            wechat_id: appeal.wechat_id.as_str(),
+            year,
+            now: now.naive_utc(),
+        },
+    )?;
+    if let Some(earlier) = &checks.earlier {
+        return again(keys, filing, earlier == fingerprint);
     }
-    match file_new(conn, keys, filing, fingerprint, now) {
+    let new = New {
+        key_hash: &key_hash,
+        filed_on,
+        mailbox: &mailbox,
+        year,
+    };
+    match file_new(conn, keys, filing, fingerprint, &new, &checks, now) {
         // On PostgreSQL each statement sees what has committed before it: a concurrent
-        // send of this same form may have committed after the check above, and caused
+        // send of this same form may have committed after the checks above, and caused
         // this refusal. Its case is the answer.
-        Err(FileError::Refused(refused)) => earlier_filing(conn, keys, filing, fingerprint)?
-            .unwrap_or(Err(FileError::Refused(refused))),
+        Err(FileError::Refused(refused)) => match db::cases::by_submission_key(conn, &key_hash)? {
+            Some(case) => again(keys, filing, case.submission_fingerprint == fingerprint),
+            None => Err(FileError::Refused(refused)),
+        },
         other => other,
     }
 }
 
-/// The case this form has already filed, if any: the same filing again, or a refusal
-/// when the values now differ.
-fn earlier_filing(
-    conn: &mut DbConn,
-    keys: &Keys,
-    filing: &Filing<'_>,
-    fingerprint: &str,
-) -> Result<Option<Result<Filed, FileError>>, diesel::result::Error> {
-    let key_hash = keys::digest(filing.submission_key);
-    let Some(case) = db::cases::by_submission_key(conn, &key_hash)? else {
-        return Ok(None);
-    };
-    Ok(Some(if case.submission_fingerprint == fingerprint {
+/// The answer to a form that has already filed a case: the same filing again, or a
+/// refusal when the values now differ.
+fn again(keys: &Keys, filing: &Filing<'_>, same_values: bool) -> Result<Filed, FileError> {
+    if same_values {
         Ok(Filed::Again {
             tracking_token: keys.tracking_token(filing.submission_key),
         })
     } else {
         Err(FileError::Refused(Refused::FormAlreadyUsed))
-    }))
+    }
+}
+
+/// What the checks were made for.
+struct New<'a> {
+    key_hash: &'a str,
+    filed_on: NaiveDate,
+    mailbox: &'a str,
+    year: i32,
 }
 
 fn file_new(
@@ -239,90 +263,33 @@ fn file_new(
     keys: &Keys,
     filing: &Filing<'_>,
     fingerprint: &str,
+    new: &New<'_>,
+    checks: &db::filing::Checks,
     now: DateTime<Utc>,
 ) -> Result<Filed, FileError> {
     let appeal = filing.appeal;
-    if db::cases::transaction_id_taken(conn, appeal.transaction_id.as_str())? {
+    if checks.transaction_id_taken {
         return Err(FileError::Refused(Refused::TransactionIdTaken));
     }
-
     // Before the quota: a filing refused here must not use up one of the year's appeals.
-    let filed_on = cst::local_date(now);
-    let mailbox = appeal.email.mailbox();
-    let sent_today = db::receipt_slots::taken(conn, &mailbox, filed_on)?;
     let Some(receipt_slot) =
-        (1..=policy::RECEIPTS_PER_MAILBOX_PER_DAY).find(|s| !sent_today.contains(s))
+        (1..=policy::RECEIPTS_PER_MAILBOX_PER_DAY).find(|s| !checks.receipt_slots.contains(s))
     else {
         return Err(FileError::Refused(Refused::MailboxBusy));
     };
-
-    let year = policy::quota_year(now);
-    let taken = db::quota::taken_slots(conn, appeal.wechat_id.as_str(), year)?;
-    let Some(slot) = (1..=policy::APPEALS_PER_YEAR).find(|s| !taken.contains(s)) else {
+    let Some(slot) = (1..=policy::APPEALS_PER_YEAR).find(|s| !checks.quota_slots.contains(s))
+    else {
         return Err(FileError::Refused(Refused::QuotaUsed {
-            next_opening: policy::next_quota_opening(year),
+            next_opening: policy::next_quota_opening(new.year),
         }));
     };
 
-    let (dates, arrangements) = super::working_days::review_dates(conn, filed_on)?;
+    let (dates, arrangements) = super::working_days::review_dates(conn, new.filed_on)?;
     let tracking_token = keys.tracking_token(filing.submission_key);
-    let number = case_number(filed_on, rand::rng().random());
-    let case_id = db::cases::insert(
-        conn,
-        &NewCase {
-            case_number: &number,
-            status: CaseStatus::Submitted,
-            tracking_token_hash: &keys::digest(&tracking_token),
-            submission_key_hash: &keys::digest(filing.submission_key),
-            submission_fingerprint: fingerprint,
-            lang: filing.lang,
-            wechat_id: appeal.wechat_id.as_str(),
-            email: appeal.email.as_str(),
-            packet_kind: appeal.packet_kind,
-            amount_fen: appeal.amount.get(),
-            sent_at: appeal.sent_at.utc().naive_utc(),
-            transaction_id: appeal.transaction_id.as_str(),
-            counterparty_phone_suffix: appeal.counterparty_phone_suffix.as_str(),
-            card_last4: appeal.card_last4.as_str(),
-            account: appeal.account.as_str(),
-            filed_at: now.naive_utc(),
-            filed_on,
-            review_target: dates.target,
-            review_deadline: dates.deadline,
-            updated_at: now.naive_utc(),
-            quota_year: year,
-            client_addr: filing.client_ip.map(ClientIp::new),
-        },
-    )?;
-    db::quota::take(conn, appeal.wechat_id.as_str(), year, slot, case_id)?;
-    db::receipt_slots::take(conn, &mailbox, filed_on, receipt_slot, case_id)?;
-    db::events::append(
-        conn,
-        &NewEvent {
-            case_id,
-            at: now.naive_utc(),
-            actor: "appellant",
-            kind: EventKind::Filed,
-            from_status: None,
-            to_status: Some(CaseStatus::Submitted),
-            note: None,
-            agent_id: None,
-        },
-    )?;
-    let files = match evidence::attach(
-        conn,
-        case_id,
-        Some(filing.submission_key),
-        filing.files,
-        &Actor::Appellant,
-        now,
-    )? {
-        Ok(names) => names,
-        Err(problem) => return Err(FileError::Refused(Refused::Evidence(problem))),
-    };
-    let receipt = Receipt {
+    let number = case_number(new.filed_on, rand::rng().random());
+    let receipt = |files| Receipt {
         lang: filing.lang,
-        case_number: number,
+        case_number: number.clone(),
         packet_kind: appeal.packet_kind.label(filing.lang),
         amount: appeal.amount.to_string(),
         sent_at: cst::format_local(appeal.sent_at.utc()),
@@ -333,7 +300,70 @@ fn file_new(
         tracking_url: format!("{}/track/{tracking_token}", filing.links_base),
         files,
     };
-    email::enqueue(conn, &receipt, appeal.email.as_str(), Some(case_id), now)
+    // Without files to name, the receipt is written with the case.
+    let with_files = checks.pending_files || !filing.files.is_empty();
+    let mail = if with_files {
+        None
+    } else {
+        Some(Prepared::new(&receipt(Vec::new())).map_err(Failure::from)?)
+    };
+    let mail_row = mail
+        .as_ref()
+        .map(|m| m.row(appeal.email.as_str(), None, now));
+    let case_id = db::filing::insert(
+        conn,
+        &db::filing::Filed {
+            case: &NewCase {
+                case_number: &number,
+                status: CaseStatus::Submitted,
+                tracking_token_hash: &keys::digest(&tracking_token),
+                submission_key_hash: new.key_hash,
+                submission_fingerprint: fingerprint,
+                lang: filing.lang,
+                wechat_id: appeal.wechat_id.as_str(),
+                email: appeal.email.as_str(),
+                packet_kind: appeal.packet_kind,
+                amount_fen: appeal.amount.get(),
+                sent_at: appeal.sent_at.utc().naive_utc(),
+                transaction_id: appeal.transaction_id.as_str(),
+                counterparty_phone_suffix: appeal.counterparty_phone_suffix.as_str(),
+                card_last4: appeal.card_last4.as_str(),
+                account: appeal.account.as_str(),
+                filed_at: now.naive_utc(),
+                filed_on: new.filed_on,
+                review_target: dates.target,
+                review_deadline: dates.deadline,
+                updated_at: now.naive_utc(),
+                quota_year: new.year,
+                client_addr: filing.client_ip.map(ClientIp::new),
+            },
+            quota_slot: slot,
+            mailbox: new.mailbox,
+            receipt_slot,
+            event_kind: EventKind::Filed,
+            mail: mail_row.as_ref(),
+        },
+    )?;
+    if with_files {
+        let files = match evidence::attach(
+            conn,
+            case_id,
+            Some(filing.submission_key),
+            filing.files,
+            &Actor::Appellant,
+            now,
+        )? {
+            Ok(names) => names,
+            Err(problem) => return Err(FileError::Refused(Refused::Evidence(problem))),
+        };
+        email::enqueue(
+            conn,
+            &receipt(files),
+            appeal.email.as_str(),
+            Some(case_id),
+            now,
+        )
         .map_err(Failure::from)?;
+    }
     Ok(Filed::New { tracking_token })
 }
