@@ -216,6 +216,35 @@ async fn bare_route(dir: &Path, secs: u64) -> anyhow::Result<Wrk> {
     result
 }
 
+/// A bare actix-web `POST /appeals` that parses the same filing forms and answers 303:
+/// what the framework alone serves for a filing, with no storage.
+async fn bare_filing_route(dir: &Path, secs: u64) -> anyhow::Result<Wrk> {
+    use actix_web::{HttpResponse, web};
+    let bodies = dir.join("bare-filings.txt");
+    filing_bodies(&bodies, 15_000 * secs as usize, 0)?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    let server = actix_web::HttpServer::new(|| {
+        actix_web::App::new().route(
+            "/appeals",
+            web::post().to(|form: web::Form<Vec<(String, String)>>| async move {
+                HttpResponse::SeeOther()
+                    .insert_header(("Location", format!("/appeals/receipt/{}", form.len())))
+                    .finish()
+            }),
+        )
+    })
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    let url = format!("http://127.0.0.1:{port}/appeals");
+    let dir = dir.to_owned();
+    let result = tokio::task::spawn_blocking(move || wrk(&dir, &url, secs, Some(&bodies))).await?;
+    handle.stop(true).await;
+    result
+}
+
 diesel::table! {
     ceiling (id) {
         id -> BigInt,
@@ -575,6 +604,7 @@ async fn suite(
     url: &DatabaseUrl,
     label: &str,
     bare: &Wrk,
+    bare_post: &Wrk,
     rows: &mut Vec<Row>,
 ) -> anyhow::Result<()> {
     let settings = common::settings(url.clone(), dir);
@@ -723,7 +753,11 @@ async fn suite(
         format!("{label}: POST /appeals, mail worker off"),
         format!("{what} {ceiling:.0}/s"),
         format!("{}, {}", filing.rate(), filing.latency()),
-        ratio(filing.per_sec, ceiling),
+        format!(
+            "{} ({} of the bare POST)",
+            ratio(filing.per_sec, ceiling),
+            ratio(filing.per_sec, bare_post.per_sec)
+        ),
         goal,
     ));
     server.handle.stop(true).await;
@@ -790,10 +824,27 @@ async fn main() -> anyhow::Result<()> {
     let mut rows = Vec::new();
 
     let bare = bare_route(&dir, plan.secs).await?;
+    let bare_post = bare_filing_route(&dir, plan.secs).await?;
+    rows.push(row(
+        "bare actix-web POST /appeals: the same forms parsed, no storage",
+        format!("bare route {}", bare.rate()),
+        format!("{}, {}", bare_post.rate(), bare_post.latency()),
+        ratio(bare_post.per_sec, bare.per_sec),
+        "(reference)",
+    ));
     let sqlite_dir = dir.join("sqlite");
     std::fs::create_dir_all(&sqlite_dir)?;
     let sqlite = DatabaseUrl::Sqlite(sqlite_dir.join("bench.db"));
-    suite(&plan, &sqlite_dir, &sqlite, "SQLite", &bare, &mut rows).await?;
+    suite(
+        &plan,
+        &sqlite_dir,
+        &sqlite,
+        "SQLite",
+        &bare,
+        &bare_post,
+        &mut rows,
+    )
+    .await?;
 
     let postgres = std::env::var("BENCH_POSTGRES_URL")
         .ok()
@@ -803,7 +854,16 @@ async fn main() -> anyhow::Result<()> {
         let pg_dir = dir.join("postgres");
         std::fs::create_dir_all(&pg_dir)?;
         let url = DatabaseUrl::Postgres(database.url.clone());
-        suite(&plan, &pg_dir, &url, "PostgreSQL", &bare, &mut rows).await?;
+        suite(
+            &plan,
+            &pg_dir,
+            &url,
+            "PostgreSQL",
+            &bare,
+            &bare_post,
+            &mut rows,
+        )
+        .await?;
     } else {
         println!("BENCH_POSTGRES_URL unset: PostgreSQL rows skipped");
     }

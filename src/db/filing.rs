@@ -4,12 +4,12 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Nullable, Text};
+use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 
 use super::cases::NewCase;
 use super::events::NewEvent;
 use super::outbox::NewMail;
-use super::schema::{self, pending_files, quota_slots};
+use super::schema::{self, calendar_years, pending_files, quota_slots};
 use super::{DbConn, cases, events, outbox, quota, receipt_slots, stats};
 use crate::domain::ids::CaseId;
 use crate::domain::timeline::EventKind;
@@ -38,6 +38,9 @@ pub struct Checks {
     pub quota_slots: Vec<i32>,
     /// Files kept for this form from a refused attempt.
     pub pending_files: bool,
+    /// Each loaded year of the official calendar, with when it was loaded: every change
+    /// to the calendar (`calendar::replace_year`) changes this.
+    pub calendar_stamp: Vec<(i32, NaiveDateTime)>,
 }
 
 // What each row of the union answers.
@@ -46,11 +49,13 @@ const TRANSACTION: i32 = 1;
 const RECEIPT: i32 = 2;
 const QUOTA: i32 = 3;
 const PENDING: i32 = 4;
+const CALENDAR: i32 = 5;
 
-/// The checks, in one query: a union of (what, slot, fingerprint) rows, each part an
-/// index lookup.
+/// The checks, in one query: a union of (what, number, fingerprint, time) rows, each
+/// part an index lookup or the calendar's few years.
 pub fn checks(conn: &mut DbConn, at: &Lookup<'_>) -> QueryResult<Checks> {
     let no_text = || None::<String>.into_sql::<Nullable<Text>>();
+    let no_time = || None::<NaiveDateTime>.into_sql::<Nullable<Timestamp>>();
     let what = |w: i32| w.into_sql::<Integer>();
     use schema::{cases, receipt_slots};
     let earlier = cases::table
@@ -59,38 +64,52 @@ pub fn checks(conn: &mut DbConn, at: &Lookup<'_>) -> QueryResult<Checks> {
             what(EARLIER),
             what(0),
             cases::submission_fingerprint.nullable(),
+            no_time(),
         ));
     let transaction = cases::table
         .filter(cases::transaction_id.eq(at.transaction_id))
-        .select((what(TRANSACTION), what(0), no_text()));
+        .select((what(TRANSACTION), what(0), no_text(), no_time()));
     let receipt = receipt_slots::table
         .filter(receipt_slots::mailbox.eq(at.mailbox))
         .filter(receipt_slots::day.eq(at.day))
-        .select((what(RECEIPT), receipt_slots::slot, no_text()));
+        .select((what(RECEIPT), receipt_slots::slot, no_text(), no_time()));
     let quota = quota_slots::table
         .filter(quota_slots::wechat_id.eq(at.wechat_id))
         .filter(quota_slots::year.eq(at.year))
-        .select((what(QUOTA), quota_slots::slot, no_text()));
+        .select((what(QUOTA), quota_slots::slot, no_text(), no_time()));
     let pending = pending_files::table
         .filter(pending_files::form_key_hash.eq(at.submission_key_hash))
         .filter(pending_files::expires_at.gt(at.now))
-        .select((what(PENDING), what(0), no_text()));
+        .select((what(PENDING), what(0), no_text(), no_time()));
+    let calendar = calendar_years::table.select((
+        what(CALENDAR),
+        calendar_years::year,
+        no_text(),
+        calendar_years::loaded_at.nullable(),
+    ));
     let query = earlier
         .union_all(transaction)
         .union_all(receipt)
         .union_all(quota)
-        .union_all(pending);
-    let rows: Vec<(i32, i32, Option<String>)> = on_backend!(conn, |c| query.load(c))?;
+        .union_all(pending)
+        .union_all(calendar);
+    type Row = (i32, i32, Option<String>, Option<NaiveDateTime>);
+    let rows: Vec<Row> = on_backend!(conn, |c| query.load(c))?;
     let mut checks = Checks::default();
-    for (kind, slot, fingerprint) in rows {
+    for (kind, number, fingerprint, time) in rows {
         match kind {
             EARLIER => checks.earlier = fingerprint,
             TRANSACTION => checks.transaction_id_taken = true,
-            RECEIPT => checks.receipt_slots.push(slot),
-            QUOTA => checks.quota_slots.push(slot),
-            _ => checks.pending_files = true,
+            RECEIPT => checks.receipt_slots.push(number),
+            QUOTA => checks.quota_slots.push(number),
+            PENDING => checks.pending_files = true,
+            _ => checks
+                .calendar_stamp
+                .extend(time.map(|loaded_at| (number, loaded_at))),
         }
     }
+    // Union rows come in no promised order.
+    checks.calendar_stamp.sort_unstable();
     Ok(checks)
 }
 
@@ -150,7 +169,7 @@ fn first_event<'a>(case_id: CaseId, filed: &Filed<'a>) -> NewEvent<'a> {
 
 /// PostgreSQL: the same rows as SQLite's statements, in one statement.
 fn insert_at_once(c: &mut PgConnection, filed: &Filed<'_>) -> QueryResult<CaseId> {
-    use diesel::sql_types::{BigInt, Bool, Date, Timestamp};
+    use diesel::sql_types::{BigInt, Bool, Date};
     const SQL: &str = "\
 WITH c AS (
     INSERT INTO cases (case_number, status, tracking_token_hash, submission_key_hash,

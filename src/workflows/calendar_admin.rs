@@ -113,6 +113,9 @@ pub fn load_year(
     };
     let recomputed = db::write_tx(conn, |conn| {
         db::calendar::replace_year(conn, year, &days, source, now.naive_utc())?;
+        // The new stamp tells every instance; this one also forgets at once, for a
+        // clock that gave the same `now` to two loads.
+        super::working_days::forget_review_dates();
         recompute_open_cases(conn, year, now)
     })?;
     Ok(Ok(Loaded {

@@ -284,7 +284,8 @@ fn file_new(
         }));
     };
 
-    let (dates, arrangements) = super::working_days::review_dates(conn, new.filed_on)?;
+    let (dates, arrangements) =
+        super::working_days::review_dates(conn, new.filed_on, &checks.calendar_stamp)?;
     let tracking_token = keys.tracking_token(filing.submission_key);
     let number = case_number(new.filed_on, rand::rng().random());
     let receipt = |files| Receipt {

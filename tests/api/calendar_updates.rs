@@ -1,9 +1,10 @@
 //! Years without an official arrangement count the statutory holidays and say their dates are
 //! provisional; loading the arrangement recomputes open cases, on their timeline and by mail.
 
-use appealdesk::db::schema::outbox;
+use appealdesk::db::{self, schema::outbox};
 use appealdesk::domain::agent::Role;
-use chrono::Duration;
+use appealdesk::domain::calendar::{CalendarDay, DayKind};
+use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
 use reqwest::StatusCode;
 
@@ -86,6 +87,45 @@ async fn a_case_filed_on_24_december_skips_new_years_day_and_says_its_2027_dates
     boss.get("/lang/en?next=/agent").await;
     let page = boss.get_html(&format!("/agent/cases/{case}")).await;
     assert!(dd(&page, "review-deadline").contains(PROVISIONAL_EN));
+}
+
+/// A filing's review dates are remembered for its day while the calendar's stamp is the
+/// same: a year that another instance loads (written to the database beside this app,
+/// at the same moment by its clock) counts from the next filing on.
+#[tokio::test]
+async fn a_year_loaded_by_another_instance_counts_from_the_next_filing() {
+    let app = spawn_app_at("2026-12-24 10:00:00").await;
+    let (_, first) = app.filed_case(&AppealFields::valid(app.clock.now())).await;
+    let receipt = app.get_html(&format!("/appeals/receipt/{first}")).await;
+    assert_eq!(
+        time_field(&receipt, "review-deadline").as_deref(),
+        Some("2027-01-05")
+    );
+    assert!(dd(&receipt, "review-deadline").contains(PROVISIONAL_ZH));
+
+    let day_off = |day: &str| CalendarDay {
+        date: NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap(),
+        kind: DayKind::DayOff,
+        name_zh: "元旦".to_owned(),
+        name_en: "New Year's Day".to_owned(),
+    };
+    db::calendar::replace_year(
+        &mut app.conn(),
+        2027,
+        &[day_off("2027-01-01"), day_off("2027-01-04")],
+        "another instance",
+        app.clock.now().naive_utc(),
+    )
+    .unwrap();
+
+    // 25, 28, 29 Dec (target); 30, 31; 1 Jan off, the weekend, 4 Jan off; 5, 6 Jan.
+    let (_, second) = app.filed_case(&AppealFields::valid(app.clock.now())).await;
+    let receipt = app.get_html(&format!("/appeals/receipt/{second}")).await;
+    assert_eq!(
+        time_field(&receipt, "review-deadline").as_deref(),
+        Some("2027-01-06")
+    );
+    assert!(!dd(&receipt, "review-deadline").contains(PROVISIONAL_ZH));
 }
 
 #[tokio::test]
