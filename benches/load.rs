@@ -198,12 +198,25 @@ fn wrk(dir: &Path, url: &str, secs: u64, bodies: Option<&Path>) -> anyhow::Resul
 
 // ---------------------------------------------------------------- ceilings
 
-/// A bare actix-web route, served the way the application is (same worker count).
-async fn bare_route(dir: &Path, secs: u64) -> anyhow::Result<Wrk> {
+/// A bare actix-web server, served the way the application is (same worker count): `GET /`
+/// answers a fixed text, and `POST /appeals` parses a filing's form and answers 303, which
+/// is what the framework alone costs a filing, with no storage. With `bodies`, wrk sends
+/// each of those forms once; without, it gets `/`.
+async fn bare_route(dir: &Path, secs: u64, bodies: Option<PathBuf>) -> anyhow::Result<Wrk> {
+    use actix_web::{App, HttpResponse, HttpServer, web};
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
-    let server = actix_web::HttpServer::new(|| {
-        actix_web::App::new().route("/", actix_web::web::get().to(|| async { "a bare route" }))
+    let server = HttpServer::new(|| {
+        App::new()
+            .route("/", web::get().to(|| async { "a bare route" }))
+            .route(
+                "/appeals",
+                web::post().to(|form: web::Form<Vec<(String, String)>>| async move {
+                    HttpResponse::SeeOther()
+                        .insert_header(("Location", format!("/appeals/receipt/{}", form.len())))
+                        .finish()
+                }),
+            )
     })
     .listen(listener)?
     .run();
@@ -211,36 +224,8 @@ async fn bare_route(dir: &Path, secs: u64) -> anyhow::Result<Wrk> {
     tokio::spawn(server);
     let url = format!("http://127.0.0.1:{port}/");
     let dir = dir.to_owned();
-    let result = tokio::task::spawn_blocking(move || wrk(&dir, &url, secs, None)).await?;
-    handle.stop(true).await;
-    result
-}
-
-/// A bare actix-web `POST /appeals` that parses the same filing forms and answers 303:
-/// what the framework alone serves for a filing, with no storage.
-async fn bare_filing_route(dir: &Path, secs: u64) -> anyhow::Result<Wrk> {
-    use actix_web::{HttpResponse, web};
-    let bodies = dir.join("bare-filings.txt");
-    filing_bodies(&bodies, 15_000 * secs as usize, 0)?;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let port = listener.local_addr()?.port();
-    let server = actix_web::HttpServer::new(|| {
-        actix_web::App::new().route(
-            "/appeals",
-            web::post().to(|form: web::Form<Vec<(String, String)>>| async move {
-                HttpResponse::SeeOther()
-                    .insert_header(("Location", format!("/appeals/receipt/{}", form.len())))
-                    .finish()
-            }),
-        )
-    })
-    .listen(listener)?
-    .run();
-    let handle = server.handle();
-    tokio::spawn(server);
-    let url = format!("http://127.0.0.1:{port}/appeals");
-    let dir = dir.to_owned();
-    let result = tokio::task::spawn_blocking(move || wrk(&dir, &url, secs, Some(&bodies))).await?;
+    let result =
+        tokio::task::spawn_blocking(move || wrk(&dir, &url, secs, bodies.as_deref())).await?;
     handle.stop(true).await;
     result
 }
@@ -834,8 +819,10 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     let mut rows = Vec::new();
 
-    let bare = bare_route(&dir, plan.secs).await?;
-    let bare_post = bare_filing_route(&dir, plan.secs).await?;
+    let bare = bare_route(&dir, plan.secs, None).await?;
+    let bare_filings = dir.join("bare-filings.txt");
+    filing_bodies(&bare_filings, 15_000 * plan.secs as usize, 0)?;
+    let bare_post = bare_route(&dir, plan.secs, Some(bare_filings)).await?;
     rows.push(row(
         "bare actix-web POST /appeals: the same forms parsed, no storage",
         format!("bare route {}", bare.rate()),

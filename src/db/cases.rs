@@ -68,33 +68,6 @@ pub struct CaseRow {
     pub decided_on: Option<NaiveDate>,
 }
 
-/// Inserts the case, counts the filing for the dashboard, and returns the case's id.
-pub fn insert(conn: &mut DbConn, case: &NewCase<'_>) -> QueryResult<CaseId> {
-    let insert = diesel::insert_into(cases::table).values(case);
-    let id = match conn {
-        // One round trip fewer per filing.
-        DbConn::Postgres(c) => insert.returning(cases::id).get_result(c)?,
-        // In-process, where RETURNING would need a newer SQLite feature of diesel's: read
-        // back by a unique key.
-        DbConn::Sqlite(c) => {
-            insert.execute(c)?;
-            cases::table
-                .filter(cases::case_number.eq(case.case_number))
-                .select(cases::id)
-                .first(c)?
-        }
-    };
-    stats::count_entry(
-        conn,
-        id,
-        case.status,
-        case.packet_kind,
-        case.filed_on,
-        (case.review_target, case.review_deadline),
-    )?;
-    Ok(id)
-}
-
 pub fn by_submission_key(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<CaseRow>> {
     on_backend!(conn, |c| cases::table
         .filter(cases::submission_key_hash.eq(key_hash))

@@ -10,7 +10,7 @@ use super::cases::NewCase;
 use super::events::NewEvent;
 use super::outbox::NewMail;
 use super::schema::{self, calendar_years, pending_files, quota_slots};
-use super::{DbConn, cases, events, outbox, quota, receipt_slots, stats};
+use super::{DbConn, events, outbox, quota, receipt_slots, stats};
 use crate::domain::ids::CaseId;
 use crate::domain::timeline::EventKind;
 
@@ -135,8 +135,24 @@ pub fn insert(conn: &mut DbConn, filed: &Filed<'_>) -> QueryResult<CaseId> {
         DbConn::Postgres(c) => insert_at_once(c, filed),
         // In-process, where a statement costs no round trip (and SQLite has no
         // data-modifying WITH): one statement each.
-        DbConn::Sqlite(_) => {
-            let id = cases::insert(conn, case)?;
+        DbConn::Sqlite(c) => {
+            // Read back by a unique key: RETURNING would need a newer SQLite feature of
+            // diesel's.
+            diesel::insert_into(schema::cases::table)
+                .values(case)
+                .execute(c)?;
+            let id = schema::cases::table
+                .filter(schema::cases::case_number.eq(case.case_number))
+                .select(schema::cases::id)
+                .first(c)?;
+            stats::count_entry(
+                conn,
+                id,
+                case.status,
+                case.packet_kind,
+                case.filed_on,
+                (case.review_target, case.review_deadline),
+            )?;
             quota::take(conn, case.wechat_id, case.quota_year, filed.quota_slot, id)?;
             receipt_slots::take(conn, filed.mailbox, case.filed_on, filed.receipt_slot, id)?;
             events::append(conn, &first_event(id, filed))?;

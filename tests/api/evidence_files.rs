@@ -1,8 +1,10 @@
 //! Evidence files through the real server: filed with the form, cleaned before they are
 //! stored, kept when a form is refused, served only to whoever may see the case.
 
+use appealdesk::db::schema::outbox;
 use appealdesk::domain::agent::Role;
 use chrono::Utc;
+use diesel::prelude::*;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -213,6 +215,14 @@ async fn a_refused_filings_files_are_filed_with_the_corrected_form() {
         "the file not removed was filed"
     );
     assert_eq!(app.count("pending_files"), 0);
+    // The receipt, written after the kept file was attached, names it.
+    let mail: String = outbox::table
+        .filter(outbox::message.eq("receipt"))
+        .select(outbox::body_text)
+        .first(&mut *app.conn())
+        .expect("a receipt");
+    assert!(mail.contains("电子回单.pdf"), "{mail}");
+    assert!(!mail.contains("账单详情.png"), "{mail}");
 }
 
 #[tokio::test]
