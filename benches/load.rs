@@ -230,6 +230,44 @@ async fn bare_route(dir: &Path, secs: u64, bodies: Option<PathBuf>) -> anyhow::R
     result
 }
 
+/// A bare actix-web route that reads the case a tracking token opens (one indexed
+/// lookup by the token's digest, through the app's own `Store::read`) and answers a fixed
+/// text: what a single read costs a page on this backend, with nothing else around it.
+async fn bare_read(dir: &Path, secs: u64, url: &DatabaseUrl, token: String) -> anyhow::Result<Wrk> {
+    use actix_web::{App, HttpServer, web};
+    use appealdesk::workflows::Store;
+    let settings = common::settings(url.clone(), dir);
+    let store = Store::new(db::pool(url, settings.pool_size)?, db::Writer::open(url)?);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new().app_data(web::Data::new(store.clone())).route(
+            "/read/{token}",
+            web::get().to(
+                |store: web::Data<Store>, token: web::Path<String>| async move {
+                    let digest = appealdesk::keys::digest(&token);
+                    match store
+                        .read(move |c| db::cases::by_tracking_token(c, &digest))
+                        .await
+                    {
+                        Ok(Ok(Some(_))) => "a case",
+                        _ => "no case",
+                    }
+                },
+            ),
+        )
+    })
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    let url = format!("http://127.0.0.1:{port}/read/{token}");
+    let dir = dir.to_owned();
+    let result = tokio::task::spawn_blocking(move || wrk(&dir, &url, secs, None)).await?;
+    handle.stop(true).await;
+    result
+}
+
 diesel::table! {
     ceiling (id) {
         id -> BigInt,
@@ -706,6 +744,20 @@ async fn suite(
         .and_then(|l| l.to_str().ok())
         .unwrap_or_default()
         .replace("/appeals/receipt/", "/track/");
+    let one_read = bare_read(
+        dir,
+        plan.secs,
+        url,
+        receipt.trim_start_matches("/track/").to_owned(),
+    )
+    .await?;
+    rows.push(row(
+        format!("{label}: bare actix-web route + one read of the tracked case (reference)"),
+        format!("bare route {}", bare.rate()),
+        format!("{}, {}", one_read.rate(), one_read.latency()),
+        ratio(one_read.per_sec, bare.per_sec),
+        "(reference)",
+    ));
     let track = {
         let (dir, target, secs) = (
             dir.to_owned(),

@@ -30,17 +30,16 @@ pub struct RedactedSpans;
 
 impl tracing_actix_web::RootSpanBuilder for RedactedSpans {
     fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| "(no route)".to_owned());
-        let request_id = request
-            .extensions()
+        let extensions = request.extensions();
+        let route = extensions
+            .get::<crate::web::client::Route>()
+            .map_or("(no route)", |r| r.0.as_str());
+        let request_id = extensions
             .get::<tracing_actix_web::RequestId>()
             .map(ToString::to_string)
             .unwrap_or_default();
         // As `web::client::identify` found it: behind a trusted proxy, the real client.
-        let client = request
-            .extensions()
+        let client = extensions
             .get::<crate::web::client::ClientAddr>()
             .map_or_else(|| "unknown".to_owned(), ToString::to_string);
         tracing::info_span!(

@@ -136,15 +136,10 @@ pub fn insert(conn: &mut DbConn, filed: &Filed<'_>) -> QueryResult<CaseId> {
         // In-process, where a statement costs no round trip (and SQLite has no
         // data-modifying WITH): one statement each.
         DbConn::Sqlite(c) => {
-            // Read back by a unique key: RETURNING would need a newer SQLite feature of
-            // diesel's.
-            diesel::insert_into(schema::cases::table)
+            let id = diesel::insert_into(schema::cases::table)
                 .values(case)
-                .execute(c)?;
-            let id = schema::cases::table
-                .filter(schema::cases::case_number.eq(case.case_number))
-                .select(schema::cases::id)
-                .first(c)?;
+                .returning(schema::cases::id)
+                .get_result(c)?;
             stats::count_entry(
                 conn,
                 id,

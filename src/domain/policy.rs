@@ -101,6 +101,12 @@ pub const SHUTDOWN_GRACE_SECS: u64 = 30;
 /// at once instead of waiting in memory behind a backlog it cannot clear (at ~3,000
 /// filings a second, about a second and a half of work).
 pub const SQLITE_WRITE_QUEUE_MAX: usize = 4096;
+/// SQLite's checkpoints run beside the writer at most this often, so that a checkpoint
+/// copies the pages of many commits at once (a page written by each of them, once).
+pub const SQLITE_CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+/// WAL pages past which the writer checkpoints in its own commit: only when the
+/// checkpoints beside it fall behind (SQLite's default is 1,000).
+pub const SQLITE_WRITER_CHECKPOINT_PAGES: u32 = 10_000;
 /// An agent opening the same case again within this many minutes is not recorded again.
 pub const VIEW_RECORD_MINUTES: i64 = 10;
 /// Receipt mails one mailbox gets from new filings per China-local day: a family filing

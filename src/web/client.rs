@@ -84,7 +84,13 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
         .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
-/// Puts the `ClientAddr` into the request before anything else looks at it.
+/// The route pattern a request matches (`/track/{token}`: never the token), or
+/// "(no route)". Found once for the log and the metrics: each lookup walks the route
+/// table and its patterns.
+pub struct Route(pub String);
+
+/// Puts the `ClientAddr` and the `Route` into the request before anything else looks at
+/// them.
 pub async fn identify(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -96,7 +102,14 @@ pub async fn identify(
         Some(state) => ClientAddr::resolve(peer, req.headers(), &state.trusted_proxies),
         None => ClientAddr(canonical(peer)),
     };
-    req.extensions_mut().insert(client);
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "(no route)".to_owned());
+    {
+        let mut extensions = req.extensions_mut();
+        extensions.insert(client);
+        extensions.insert(Route(route));
+    }
     next.call(req).await
 }
 

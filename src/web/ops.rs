@@ -8,7 +8,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
 use super::AppState;
 use super::errors::{AppError, AppResult};
@@ -87,15 +87,15 @@ pub async fn count_requests(
         _ => "other",
     }
     .to_owned();
+    let route = req
+        .extensions()
+        .get::<crate::web::client::Route>()
+        .map_or_else(|| "(no route)".to_owned(), |r| r.0.clone());
     let answered = next.call(req).await;
-    let (route, status) = match &answered {
-        Ok(res) => (
-            res.request().match_pattern(),
-            res.response().status().as_u16(),
-        ),
-        Err(e) => (None, e.as_response_error().status_code().as_u16()),
+    let status = match &answered {
+        Ok(res) => res.response().status().as_u16(),
+        Err(e) => e.as_response_error().status_code().as_u16(),
     };
-    let route = route.unwrap_or_else(|| "(no route)".to_owned());
     crate::metrics::request(&method, &route, status, started.elapsed());
     answered
 }
