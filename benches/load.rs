@@ -2,7 +2,8 @@
 //! the same run on the same machine, and the ratio between them.
 //!
 //! - a bare actix-web route, and AppealDesk's `GET /appeals/new` and `GET /track/{token}`
-//!   under `wrk -t1 -c32`;
+//!   under `wrk -t1 -c32`; for reference, a bare route that makes one read of the tracked
+//!   case through `Store::read`, and a bare `POST /appeals` that stores nothing;
 //! - a raw one-row insert+commit loop (SQLite at the server's pragmas; PostgreSQL with 32
 //!   clients), and `POST /appeals` under `wrk -t1 -c32`, every request a new valid filing
 //!   (its own form token, WeChat ID and transaction ID), with the count of new cases checked;

@@ -203,8 +203,8 @@ impl Drop for Returning {
 
 /// The writer's connection.
 /// - Each call in a batch runs in a savepoint, which first copies each page it changes
-///   into a sub-journal. Past 64 KiB that went to a temporary file: a sixth of the
-///   writer's time. With `temp_store = MEMORY` it stays in memory (a batch's pages).
+///   into a sub-journal. Past 64 KiB that journal went to a temporary file, a sixth of
+///   the writer's time; with `temp_store = MEMORY` it stays in memory (a batch's pages).
 /// - Checkpoints run beside it (`checkpoints`); its own commits checkpoint only when
 ///   those fall far behind.
 fn connect(manager: &ConnectionManager) -> Result<DbConn, diesel::r2d2::Error> {
@@ -300,8 +300,8 @@ fn serve(manager: ConnectionManager, mut conn: Option<DbConn>, queue: mpsc::Rece
         .inspect_err(|e| tracing::error!(error = %e, "cannot start the SQLite checkpoints"))
         .ok();
     serve_jobs(&manager, &mut conn, &queue, &wake);
-    // The checkpoint connection is closed before the writer's: after `close` the file
-    // is free.
+    // Both connections are closed by the time this thread ends: after `close`, the
+    // file is free (for `restore`).
     drop(wake);
     if let Some(thread) = checkpointer
         && thread.join().is_err()
