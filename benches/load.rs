@@ -199,16 +199,37 @@ fn wrk(dir: &Path, url: &str, secs: u64, bodies: Option<&Path>) -> anyhow::Resul
 
 // ---------------------------------------------------------------- ceilings
 
-/// A bare actix-web server, served the way the application is (same worker count): `GET /`
-/// answers a fixed text, and `POST /appeals` parses a filing's form and answers 303, which
-/// is what the framework alone costs a filing, with no storage. With `bodies`, wrk sends
-/// each of those forms once; without, it gets `/`.
-async fn bare_route(dir: &Path, secs: u64, bodies: Option<PathBuf>) -> anyhow::Result<Wrk> {
+/// What wrk asks the bare server.
+enum Bare {
+    /// `GET /`: a fixed text.
+    Route,
+    /// `POST /appeals` with each of these filing forms once: the form parsed, 303, no
+    /// storage (what the framework alone costs a filing).
+    Post(PathBuf),
+    /// `GET /read/{token}`: one read of the case the token opens, through the app's own
+    /// `Store::read` on this database, and a fixed text (what a single read costs a page).
+    Read { url: DatabaseUrl, token: String },
+}
+
+/// A bare actix-web server, served the way the application is (same worker count), with
+/// nothing of AppealDesk around its routes; wrk asks it what `ask` says.
+async fn bare_route(dir: &Path, secs: u64, ask: Bare) -> anyhow::Result<Wrk> {
     use actix_web::{App, HttpResponse, HttpServer, web};
+    use appealdesk::workflows::Store;
+    let store = match &ask {
+        Bare::Read { url, .. } => {
+            let settings = common::settings(url.clone(), dir);
+            Some(Store::new(
+                db::pool(url, settings.pool_size)?,
+                db::Writer::open(url)?,
+            ))
+        }
+        _ => None,
+    };
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
-    let server = HttpServer::new(|| {
-        App::new()
+    let server = HttpServer::new(move || {
+        let app = App::new()
             .route("/", web::get().to(|| async { "a bare route" }))
             .route(
                 "/appeals",
@@ -218,53 +239,45 @@ async fn bare_route(dir: &Path, secs: u64, bodies: Option<PathBuf>) -> anyhow::R
                         .finish()
                 }),
             )
+            .route(
+                "/read/{token}",
+                web::get().to(
+                    |store: web::Data<Store>, token: web::Path<String>| async move {
+                        let digest = appealdesk::keys::digest(&token);
+                        match store
+                            .read(move |c| db::cases::by_tracking_token(c, &digest))
+                            .await
+                        {
+                            Ok(Ok(Some(_))) => "a case",
+                            _ => "no case",
+                        }
+                    },
+                ),
+            );
+        match &store {
+            Some(store) => app.app_data(web::Data::new(store.clone())),
+            None => app,
+        }
     })
     .listen(listener)?
     .run();
     let handle = server.handle();
     tokio::spawn(server);
-    let url = format!("http://127.0.0.1:{port}/");
+    let base = format!("http://127.0.0.1:{port}");
+    let checked = matches!(ask, Bare::Read { .. });
+    let (url, bodies) = match ask {
+        Bare::Route => (format!("{base}/"), None),
+        Bare::Post(bodies) => (format!("{base}/"), Some(bodies)),
+        Bare::Read { token, .. } => (format!("{base}/read/{token}"), None),
+    };
+    if checked {
+        // A token that found nothing would time a read that returns no row.
+        let answer = reqwest::get(&url).await?.text().await?;
+        anyhow::ensure!(answer == "a case", "the bare read found: {answer}");
+    }
     let dir = dir.to_owned();
     let result =
         tokio::task::spawn_blocking(move || wrk(&dir, &url, secs, bodies.as_deref())).await?;
-    handle.stop(true).await;
-    result
-}
-
-/// A bare actix-web route that reads the case a tracking token opens (one indexed
-/// lookup by the token's digest, through the app's own `Store::read`) and answers a fixed
-/// text: what a single read costs a page on this backend, with nothing else around it.
-async fn bare_read(dir: &Path, secs: u64, url: &DatabaseUrl, token: String) -> anyhow::Result<Wrk> {
-    use actix_web::{App, HttpServer, web};
-    use appealdesk::workflows::Store;
-    let settings = common::settings(url.clone(), dir);
-    let store = Store::new(db::pool(url, settings.pool_size)?, db::Writer::open(url)?);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let port = listener.local_addr()?.port();
-    let server = HttpServer::new(move || {
-        App::new().app_data(web::Data::new(store.clone())).route(
-            "/read/{token}",
-            web::get().to(
-                |store: web::Data<Store>, token: web::Path<String>| async move {
-                    let digest = appealdesk::keys::digest(&token);
-                    match store
-                        .read(move |c| db::cases::by_tracking_token(c, &digest))
-                        .await
-                    {
-                        Ok(Ok(Some(_))) => "a case",
-                        _ => "no case",
-                    }
-                },
-            ),
-        )
-    })
-    .listen(listener)?
-    .run();
-    let handle = server.handle();
-    tokio::spawn(server);
-    let url = format!("http://127.0.0.1:{port}/read/{token}");
-    let dir = dir.to_owned();
-    let result = tokio::task::spawn_blocking(move || wrk(&dir, &url, secs, None)).await?;
     handle.stop(true).await;
     result
 }
@@ -745,11 +758,13 @@ async fn suite(
         .and_then(|l| l.to_str().ok())
         .unwrap_or_default()
         .replace("/appeals/receipt/", "/track/");
-    let one_read = bare_read(
+    let one_read = bare_route(
         dir,
         plan.secs,
-        url,
-        receipt.trim_start_matches("/track/").to_owned(),
+        Bare::Read {
+            url: url.clone(),
+            token: receipt.trim_start_matches("/track/").to_owned(),
+        },
     )
     .await?;
     rows.push(row(
@@ -872,10 +887,10 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     let mut rows = Vec::new();
 
-    let bare = bare_route(&dir, plan.secs, None).await?;
+    let bare = bare_route(&dir, plan.secs, Bare::Route).await?;
     let bare_filings = dir.join("bare-filings.txt");
     filing_bodies(&bare_filings, 15_000 * plan.secs as usize, 0)?;
-    let bare_post = bare_route(&dir, plan.secs, Some(bare_filings)).await?;
+    let bare_post = bare_route(&dir, plan.secs, Bare::Post(bare_filings)).await?;
     rows.push(row(
         "bare actix-web POST /appeals: the same forms parsed, no storage",
         format!("bare route {}", bare.rate()),

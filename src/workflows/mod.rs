@@ -177,7 +177,7 @@ impl Readers {
 
 /// The whole call in one read transaction: one snapshot, so a page's statements agree,
 /// and the WAL's read lock taken once instead of at each statement (that lock goes
-/// through a mutex the process's connections share: a tenth of the tracking page's time).
+/// through a mutex the process's connections share: 7% of the tracking page's time).
 fn in_snapshot<T, E>(
     conn: &mut DbConn,
     work: impl FnOnce(&mut DbConn) -> Result<T, E>,
