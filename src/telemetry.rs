@@ -33,7 +33,7 @@ impl tracing_actix_web::RootSpanBuilder for RedactedSpans {
         let extensions = request.extensions();
         let route = extensions
             .get::<crate::web::client::Route>()
-            .map_or("(no route)", |r| r.0.as_str());
+            .map_or("(no route)", |r| &*r.0);
         let request_id = extensions
             .get::<tracing_actix_web::RequestId>()
             .map(ToString::to_string)

@@ -87,7 +87,7 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 /// The route pattern a request matches (`/track/{token}`: never the token), or
 /// "(no route)". Found once for the log and the metrics: each lookup walks the route
 /// table and its patterns.
-pub struct Route(pub String);
+pub struct Route(pub std::rc::Rc<str>);
 
 /// Puts the `ClientAddr` and the `Route` into the request before anything else looks at
 /// them.
@@ -104,7 +104,7 @@ pub async fn identify(
     };
     let route = req
         .match_pattern()
-        .unwrap_or_else(|| "(no route)".to_owned());
+        .map_or_else(|| "(no route)".into(), std::rc::Rc::from);
     {
         let mut extensions = req.extensions_mut();
         extensions.insert(client);

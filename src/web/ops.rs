@@ -95,7 +95,7 @@ pub async fn count_requests(
     let route = req
         .extensions()
         .get::<crate::web::client::Route>()
-        .map_or_else(|| "(no route)".to_owned(), |r| r.0.clone());
+        .map_or_else(|| "(no route)".into(), |r| r.0.clone());
     let answered = next.call(req).await;
     let status = match &answered {
         Ok(res) => res.response().status().as_u16(),
