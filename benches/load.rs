@@ -215,14 +215,11 @@ enum Bare {
 /// nothing of AppealDesk around its routes; wrk asks it what `ask` says.
 async fn bare_route(dir: &Path, secs: u64, ask: Bare) -> anyhow::Result<Wrk> {
     use actix_web::{App, HttpResponse, HttpServer, web};
-    use appealdesk::workflows::Store;
+    use appealdesk::storage::Store;
     let store = match &ask {
         Bare::Read { url, .. } => {
             let settings = common::settings(url.clone(), dir);
-            Some(Store::new(
-                db::pool(url, settings.pool_size)?,
-                db::Writer::open(url)?,
-            ))
+            Some(Store::open(url, settings.pool_size)?)
         }
         _ => None,
     };
@@ -656,7 +653,10 @@ async fn suite(
     rows: &mut Vec<Row>,
 ) -> anyhow::Result<()> {
     let settings = common::settings(url.clone(), dir);
-    let pool = appealdesk::startup::prepare_database(&settings)?;
+    // Migrated by the app's own start; then seeded and timed beside the server, as a
+    // tool would.
+    appealdesk::startup::prepare_database(&settings)?.close();
+    let pool = db::pool(url, settings.pool_size)?;
     let today = appealdesk::domain::cst::local_date(Utc::now());
     {
         let mut conn = pool.get()?;

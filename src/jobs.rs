@@ -8,9 +8,10 @@ use std::time::Duration;
 use chrono::Duration as Span;
 use tokio::sync::oneshot;
 
-use crate::config::Clock;
-use crate::db::{self, Pool};
+use crate::clock::Clock;
+use crate::db;
 use crate::domain::cst;
+use crate::storage::Store;
 use crate::workflows::digest::{self, Sent};
 use crate::workflows::{evidence, review};
 
@@ -53,7 +54,7 @@ impl Jobs {
 }
 
 /// Runs the jobs every `EVERY` on a thread named `name` (Linux shows 15 bytes of it).
-pub fn spawn(pool: Pool, clock: Clock, duties: Duties, name: String) -> std::io::Result<Jobs> {
+pub fn spawn(store: Store, clock: Clock, duties: Duties, name: String) -> std::io::Result<Jobs> {
     let (stop, stopped) = mpsc::channel::<()>();
     let (ending, ended) = oneshot::channel::<()>();
     let thread = std::thread::Builder::new().name(name).spawn(move || {
@@ -61,7 +62,7 @@ pub fn spawn(pool: Pool, clock: Clock, duties: Duties, name: String) -> std::io:
         let _ending = ending;
         // Nothing is ever sent: the sender's drop is the signal.
         while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
-            if let Err(e) = run_once(&pool, clock, &duties) {
+            if let Err(e) = run_once(&store, clock, &duties) {
                 tracing::error!(error = %e, "periodic job failed");
             }
         }
@@ -76,22 +77,25 @@ pub fn spawn(pool: Pool, clock: Clock, duties: Duties, name: String) -> std::io:
 /// Closes unanswered requests for evidence, sends the digest, deletes evidence and sent
 /// mail past their retention, and forgets expired sessions, old sign-in failures, past
 /// days' receipt counts and kept form files.
-pub fn run_once(pool: &Pool, clock: Clock, duties: &Duties) -> anyhow::Result<()> {
-    let mut conn = pool.get()?;
+pub fn run_once(store: &Store, clock: Clock, duties: &Duties) -> anyhow::Result<()> {
     let now = clock.now();
     let links_base = duties.links_base.as_str();
-    let closed = review::close_unanswered(&mut conn, links_base, now)?;
+    // Each step is a write of its own, through the store like every other write.
+    let closed = store.write_blocking(|conn| review::close_unanswered(conn, links_base, now))??;
     if closed > 0 {
         tracing::info!(
             closed,
             "closed cases with no reply to a request for evidence"
         );
     }
-    if let Sent::Mailed { supervisors } = digest::send_if_due(&mut conn, links_base, now)? {
+    if let Sent::Mailed { supervisors } =
+        store.write_blocking(|conn| digest::send_if_due(conn, links_base, now))??
+    {
         tracing::info!(supervisors, "sent the supervisors' digest");
     }
+    let retention = i64::from(duties.evidence_retention_days);
     let deleted =
-        evidence::delete_past_retention(&mut conn, i64::from(duties.evidence_retention_days), now)?;
+        store.write_blocking(|conn| evidence::delete_past_retention(conn, retention, now))??;
     if deleted > 0 {
         tracing::info!(
             deleted,
@@ -99,18 +103,23 @@ pub fn run_once(pool: &Pool, clock: Clock, duties: &Duties) -> anyhow::Result<()
         );
     }
     let retention = Span::days(i64::from(duties.outbox_retention_days));
-    let purged = db::outbox::delete_sent_before(&mut conn, (now - retention).naive_utc())?;
+    let purged = store.write_blocking(|conn| {
+        db::outbox::delete_sent_before(conn, (now - retention).naive_utc())
+    })??;
     if purged > 0 {
         tracing::info!(purged, "deleted sent mail past its retention period");
     }
-    // Yesterday's counts no longer limit anything (China's day has ended everywhere).
-    db::receipt_slots::delete_before(&mut conn, cst::local_date(now) - Span::days(1))?;
-    db::sessions::delete_expired(&mut conn, now.naive_utc())?;
-    db::sign_in::delete_older_than(&mut conn, (now - Span::days(1)).naive_utc())?;
-    if let db::DbConn::Sqlite(c) = &mut *conn {
-        // Keeps the planner's statistics fresh, so the queue keeps reading its index.
-        use diesel::connection::SimpleConnection;
-        c.batch_execute("PRAGMA optimize")?;
-    }
+    store.write_blocking(|conn| {
+        // Yesterday's counts no longer limit anything (China's day has ended everywhere).
+        db::receipt_slots::delete_before(conn, cst::local_date(now) - Span::days(1))?;
+        db::sessions::delete_expired(conn, now.naive_utc())?;
+        db::sign_in::delete_older_than(conn, (now - Span::days(1)).naive_utc())?;
+        if let db::DbConn::Sqlite(c) = conn {
+            // Keeps the planner's statistics fresh, so the queue keeps reading its index.
+            use diesel::connection::SimpleConnection;
+            c.batch_execute("PRAGMA optimize")?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })??;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! Imports point one way: `web` → `workflows` → `email` → `db` → `domain`; `metrics`
 //! (what `/metrics` shows) is a leaf any of them may count into.
 
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -12,6 +13,7 @@ pub mod jobs;
 pub mod keys;
 pub mod metrics;
 pub mod startup;
+pub mod storage;
 pub mod telemetry;
 pub mod web;
 pub mod workflows;

@@ -121,13 +121,13 @@ fn main() -> anyhow::Result<()> {
             anyhow::ensure!(db.exists(), "there is no database at {}", db.display());
             let mut conn = diesel::SqliteConnection::establish(&db.to_string_lossy())?;
             conn.batch_execute("PRAGMA busy_timeout = 10000")?;
-            appealdesk::db::sqlite_file::backup(&mut conn, &path)?;
+            appealdesk::storage::sqlite_file::backup(&mut conn, &path)?;
             println!("backed up {} to {}", db.display(), path.display());
             Ok(())
         }
         Command::Restore { path } => {
             let db = embedded(&settings.database, "pg_restore")?;
-            appealdesk::db::sqlite_file::restore(&path, db)?;
+            appealdesk::storage::sqlite_file::restore(&path, db)?;
             println!("restored {} from {}", db.display(), path.display());
             Ok(())
         }
@@ -136,9 +136,10 @@ fn main() -> anyhow::Result<()> {
             command: CalendarCommand::Due { from, working_days },
         } => {
             let from = parse_local(&from)?;
-            let pool = prepare_database(&settings)?;
-            let mut conn = pool.get()?;
-            let due = working_days::due_date(&mut conn, cst::local_date(from), working_days)?;
+            let store = prepare_database(&settings)?;
+            let due = store.run_here(|s| {
+                working_days::due_date(s.conn(), cst::local_date(from), working_days)
+            })??;
             println!("{}", due.date.format("%Y-%m-%d"));
             for year in due.provisional_years {
                 eprintln!(
@@ -162,8 +163,7 @@ fn embedded<'a>(database: &'a DatabaseUrl, tool: &str) -> anyhow::Result<&'a std
 }
 
 fn agent(settings: &Settings, command: AgentCommand) -> anyhow::Result<()> {
-    let pool = prepare_database(settings)?;
-    let mut conn = pool.get()?;
+    let store = prepare_database(settings)?;
     let now = settings.clock.now();
     match command {
         AgentCommand::Create {
@@ -183,21 +183,22 @@ fn agent(settings: &Settings, command: AgentCommand) -> anyhow::Result<()> {
                 anyhow::ensure!(first == again, "the two passwords differ");
                 first
             };
-            agents::create_agent(&mut conn, &email, &name, role, &password, now)
+            store
+                .write_blocking(|conn| {
+                    agents::create_agent(conn, &email, &name, role, &password, now)
+                })?
                 .map_err(|e| anyhow::anyhow!("cannot create {email}: {e}"))?;
             println!("created {} {email}", role.as_str());
         }
         AgentCommand::Disable { email } => {
-            let found = appealdesk::db::agents::disable(
-                &mut conn,
-                &email.trim().to_lowercase(),
-                now.naive_utc(),
-            )?;
+            let found = store.write_blocking(|conn| {
+                appealdesk::db::agents::disable(conn, &email.trim().to_lowercase(), now.naive_utc())
+            })??;
             anyhow::ensure!(found, "no account {email}");
             println!("disabled {email}; its sessions are ended");
         }
         AgentCommand::List => {
-            for a in appealdesk::db::agents::all(&mut conn)? {
+            for a in store.run_here(|s| appealdesk::db::agents::all(s.conn()))?? {
                 let state = if a.disabled_at.is_some() {
                     "disabled"
                 } else {
@@ -232,13 +233,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 fn worker(settings: Settings, once: bool) -> anyhow::Result<()> {
-    let pool = prepare_database(&settings)?;
+    let store = prepare_database(&settings)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
         // Inside the runtime: the SMTP pool starts a task of its own.
-        let worker = Worker::new(pool, &settings.mail, settings.clock, Wake::default())?;
+        let worker = Worker::new(store, &settings.mail, settings.clock, Wake::default())?;
         if once {
             let handled = worker.drain().await?;
             tracing::info!(handled, "outbox drained");

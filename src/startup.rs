@@ -12,10 +12,11 @@ use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
-use crate::db::{self, Pool};
+use crate::db;
 use crate::email::{Wake, Worker, worker::Running};
 use crate::jobs::{self, Jobs};
 use crate::keys::{self, Keys};
+use crate::storage::Store;
 use crate::web::{self, AppState};
 
 pub struct Application {
@@ -27,8 +28,8 @@ pub struct Application {
     /// The in-process outbox worker, unless workers run apart (`MAIL_WORKER=off`).
     worker: Option<Running>,
     jobs: Jobs,
-    /// SQLite's writer, closed last: what the others queued is written first.
-    writer: Option<Arc<db::Writer>>,
+    /// Closed last: what the others queued is written first.
+    store: Store,
 }
 
 impl Application {
@@ -45,28 +46,24 @@ impl Application {
         let local = listener.local_addr()?;
         let port = local.port();
         let links_base = settings.links_base(local);
-        let pool = prepare_database(&settings)?;
-        let keys = server_keys(&settings, &pool)?;
-        let writer = db::Writer::open(&settings.database)?;
+        let store = prepare_database(&settings)?;
+        let keys = server_keys(&settings, &store)?;
         let wake = Wake::default();
         // Built before serving so that a bad mail setting stops the start.
         let worker = settings
             .mail
             .run_worker
-            .then(|| {
-                Worker::new(pool.clone(), &settings.mail, settings.clock, wake.clone())
-                    .map(|w| w.with_writer(writer.clone()))
-            })
+            .then(|| Worker::new(store.clone(), &settings.mail, settings.clock, wake.clone()))
             .transpose()?;
         let jobs = jobs::spawn(
-            pool.clone(),
+            store.clone(),
             settings.clock,
-            settings.duties(links_base.clone()),
+            duties(&settings, links_base.clone()),
             jobs_thread_name(port),
         )
         .context("cannot start the periodic jobs")?;
         let state = AppState {
-            store: crate::workflows::Store::new(pool, writer.clone()),
+            store: store.clone(),
             keys,
             clock: settings.clock,
             secure_cookies: settings.secure_cookies(),
@@ -114,7 +111,7 @@ impl Application {
             metrics_server,
             worker,
             jobs,
-            writer,
+            store,
         })
     }
 
@@ -148,9 +145,8 @@ impl Application {
         if let Some(worker) = self.worker {
             worker.stop().await;
         }
-        if let Some(writer) = self.writer {
-            let _ = tokio::task::spawn_blocking(move || writer.close()).await;
-        }
+        let store = self.store;
+        let _ = tokio::task::spawn_blocking(move || store.close()).await;
         served
     }
 }
@@ -188,23 +184,33 @@ pub fn jobs_thread_name(port: u16) -> String {
     format!("jobs-{port}")
 }
 
-/// Opens the pool, runs migrations and loads the shipped calendar.
-pub fn prepare_database(settings: &Settings) -> anyhow::Result<Pool> {
-    let pool = db::pool(&settings.database, settings.pool_size)?;
-    let mut conn = pool
-        .get()
-        .with_context(|| format!("cannot connect to the database {:?}", settings.database))?;
-    db::migrate(&mut conn, settings.clock.now().naive_utc())?;
-    Ok(pool)
+/// Opens the store, runs migrations and loads the shipped calendar.
+pub fn prepare_database(settings: &Settings) -> anyhow::Result<Store> {
+    let store = Store::open(&settings.database, settings.pool_size)?;
+    let now = settings.clock.now().naive_utc();
+    store
+        .write_blocking(|conn| db::migrate(conn, now))
+        .with_context(|| format!("cannot connect to the database {:?}", settings.database))??;
+    Ok(store)
+}
+
+/// What the periodic jobs need of the settings, with the links' base.
+pub fn duties(settings: &Settings, links_base: String) -> jobs::Duties {
+    jobs::Duties {
+        links_base,
+        evidence_retention_days: settings.evidence_retention_days,
+        outbox_retention_days: settings.outbox_retention_days,
+    }
 }
 
 /// `SECRET_KEY` when set; otherwise one kept in the database, so every instance on
 /// the same database agrees without configuration.
-fn server_keys(settings: &Settings, pool: &Pool) -> anyhow::Result<Keys> {
+fn server_keys(settings: &Settings, store: &Store) -> anyhow::Result<Keys> {
     if let Some(secret) = &settings.secret_key {
         return Ok(Keys::new(secret.clone()));
     }
-    let mut conn = pool.get()?;
-    let secret = db::secrets::get_or_create(&mut conn, "server_key", keys::random_secret)?;
+    let secret = store.write_blocking(|conn| {
+        db::secrets::get_or_create(conn, "server_key", keys::random_secret)
+    })??;
     Ok(Keys::new(secret.into_bytes()))
 }

@@ -1,6 +1,6 @@
-//! A filing's statements, shaped for few round trips: what a new filing must know before
-//! it writes comes back from one query, and on PostgreSQL what it writes goes in as one
-//! statement. Each PostgreSQL round trip is a hand-off between two processes.
+//! A filing's statements: what a new filing must know before it writes comes back from
+//! one query (each PostgreSQL round trip is a hand-off between two processes), and what
+//! it writes is typed statements both backends share.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -127,42 +127,36 @@ pub struct Filed<'a> {
 }
 
 /// Writes the case, its quota and receipt slots, its first timeline entry, the
-/// dashboard's counters and the receipt. A slot taken concurrently fails the whole
+/// dashboard's counters and the receipt: typed statements, the same on both backends, so
+/// a column added to `NewCase` reaches both. A slot taken concurrently fails the whole
 /// write with a unique violation.
 pub fn insert(conn: &mut DbConn, filed: &Filed<'_>) -> QueryResult<CaseId> {
     let case = filed.case;
-    match conn {
-        DbConn::Postgres(c) => insert_at_once(c, filed),
-        // In-process, where a statement costs no round trip (and SQLite has no
-        // data-modifying WITH): one statement each.
-        DbConn::Sqlite(c) => {
-            let id = diesel::insert_into(schema::cases::table)
-                .values(case)
-                .returning(schema::cases::id)
-                .get_result(c)?;
-            stats::count_entry(
-                conn,
-                id,
-                case.status,
-                case.packet_kind,
-                case.filed_on,
-                (case.review_target, case.review_deadline),
-            )?;
-            quota::take(conn, case.wechat_id, case.quota_year, filed.quota_slot, id)?;
-            receipt_slots::take(conn, filed.mailbox, case.filed_on, filed.receipt_slot, id)?;
-            events::append(conn, &first_event(id, filed))?;
-            if let Some(mail) = filed.mail {
-                outbox::enqueue(
-                    conn,
-                    &NewMail {
-                        case_id: Some(id),
-                        ..*mail
-                    },
-                )?;
-            }
-            Ok(id)
-        }
+    let insert = diesel::insert_into(schema::cases::table)
+        .values(case)
+        .returning(schema::cases::id);
+    let id = on_backend!(conn, |c| insert.get_result(c))?;
+    stats::count_entry(
+        conn,
+        id,
+        case.status,
+        case.packet_kind,
+        case.filed_on,
+        (case.review_target, case.review_deadline),
+    )?;
+    quota::take(conn, case.wechat_id, case.quota_year, filed.quota_slot, id)?;
+    receipt_slots::take(conn, filed.mailbox, case.filed_on, filed.receipt_slot, id)?;
+    events::append(conn, &first_event(id, filed))?;
+    if let Some(mail) = filed.mail {
+        outbox::enqueue(
+            conn,
+            &NewMail {
+                case_id: Some(id),
+                ..*mail
+            },
+        )?;
     }
+    Ok(id)
 }
 
 fn first_event<'a>(case_id: CaseId, filed: &Filed<'a>) -> NewEvent<'a> {
@@ -176,91 +170,4 @@ fn first_event<'a>(case_id: CaseId, filed: &Filed<'a>) -> NewEvent<'a> {
         note: None,
         agent_id: None,
     }
-}
-
-/// PostgreSQL: the same rows as SQLite's statements, in one statement.
-fn insert_at_once(c: &mut PgConnection, filed: &Filed<'_>) -> QueryResult<CaseId> {
-    use diesel::sql_types::{BigInt, Bool, Date};
-    const SQL: &str = "\
-WITH c AS (
-    INSERT INTO cases (case_number, status, tracking_token_hash, submission_key_hash,
-        submission_fingerprint, lang, wechat_id, email, packet_kind, amount_fen, sent_at,
-        transaction_id, counterparty_phone_suffix, card_last4, account, filed_at, filed_on,
-        review_target, review_deadline, updated_at, quota_year, client_addr)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-        $18, $19, $20, $21, $22)
-    RETURNING id
-), quota AS (
-    INSERT INTO quota_slots (wechat_id, year, slot, case_id) SELECT $7, $21, $23, id FROM c
-), receipt AS (
-    INSERT INTO receipt_slots (mailbox, day, slot, case_id) SELECT $24, $17, $25, id FROM c
-), filed AS (
-    INSERT INTO case_events (case_id, at, actor, kind, to_status)
-    SELECT id, $16, $26, $27, $2 FROM c
-), counted AS (
-    INSERT INTO daily_counts (status, day, packet_kind, shard, entered, within_target,
-        within_deadline)
-    SELECT $2, $17, $9, (id % $28)::integer, 1, $29, $30 FROM c
-    ON CONFLICT (status, day, packet_kind, shard) DO UPDATE SET
-        entered = daily_counts.entered + excluded.entered,
-        within_target = daily_counts.within_target + excluded.within_target,
-        within_deadline = daily_counts.within_deadline + excluded.within_deadline
-), mail AS (
-    INSERT INTO outbox (message, recipient, lang, subject, body_text, body_html, case_id,
-        created_at, next_attempt_at)
-    SELECT $31, $32, $33, $34, $35, $36, id, $37, $37 FROM c WHERE $38
-)
-SELECT id FROM c";
-
-    #[derive(QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = BigInt)]
-        id: CaseId,
-    }
-    let case = filed.case;
-    let event = first_event(CaseId::new(0), filed);
-    let (within_target, within_deadline) =
-        stats::within(case.filed_on, (case.review_target, case.review_deadline));
-    let mail = filed.mail;
-    let row: Id = diesel::sql_query(SQL)
-        .bind::<Text, _>(case.case_number)
-        .bind::<Text, _>(case.status)
-        .bind::<Text, _>(case.tracking_token_hash)
-        .bind::<Text, _>(case.submission_key_hash)
-        .bind::<Text, _>(case.submission_fingerprint)
-        .bind::<Text, _>(case.lang)
-        .bind::<Text, _>(case.wechat_id)
-        .bind::<Text, _>(case.email)
-        .bind::<Text, _>(case.packet_kind)
-        .bind::<BigInt, _>(case.amount_fen)
-        .bind::<Timestamp, _>(case.sent_at)
-        .bind::<Text, _>(case.transaction_id)
-        .bind::<Text, _>(case.counterparty_phone_suffix)
-        .bind::<Text, _>(case.card_last4)
-        .bind::<Text, _>(case.account)
-        .bind::<Timestamp, _>(case.filed_at)
-        .bind::<Date, _>(case.filed_on)
-        .bind::<Date, _>(case.review_target)
-        .bind::<Date, _>(case.review_deadline)
-        .bind::<Timestamp, _>(case.updated_at)
-        .bind::<Integer, _>(case.quota_year)
-        .bind::<Nullable<Text>, _>(case.client_addr)
-        .bind::<Integer, _>(filed.quota_slot)
-        .bind::<Text, _>(filed.mailbox)
-        .bind::<Integer, _>(filed.receipt_slot)
-        .bind::<Text, _>(event.actor)
-        .bind::<Text, _>(event.kind)
-        .bind::<BigInt, _>(stats::SHARDS)
-        .bind::<Integer, _>(within_target)
-        .bind::<Integer, _>(within_deadline)
-        .bind::<Text, _>(mail.map_or("", |m| m.message))
-        .bind::<Text, _>(mail.map_or("", |m| m.recipient))
-        .bind::<Text, _>(mail.map_or(case.lang, |m| m.lang))
-        .bind::<Text, _>(mail.map_or("", |m| m.subject))
-        .bind::<Text, _>(mail.map_or("", |m| m.body_text))
-        .bind::<Text, _>(mail.map_or("", |m| m.body_html))
-        .bind::<Timestamp, _>(mail.map_or(case.filed_at, |m| m.created_at))
-        .bind::<Bool, _>(mail.is_some())
-        .get_result(c)?;
-    Ok(row.id)
 }

@@ -12,7 +12,6 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::sqlite::Sqlite;
 
-use super::MultiBackend;
 use crate::domain::Lang;
 use crate::domain::agent::Role;
 use crate::domain::calendar::DayKind;
@@ -24,6 +23,7 @@ use crate::domain::ids::{AgentId, CaseId, OutboxId};
 use crate::domain::mail_status::MailStatus;
 use crate::domain::stored::Stored;
 use crate::domain::timeline::EventKind;
+use crate::storage::MultiBackend;
 
 /// Reads a stored form, refusing anything that is not one of `T`'s.
 pub fn decode<T: Stored>(stored: &str) -> deserialize::Result<T> {

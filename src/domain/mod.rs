@@ -2,6 +2,7 @@
 //! mistake. Pure: no I/O, no database, no web; only std, chrono, validator, zxcvbn (a
 //! password's strength is a rule too), parsers (csv, iCalendar) and ICU4X's calendars.
 
+pub mod actor;
 pub mod agent;
 pub mod appeal;
 pub mod calendar;
@@ -26,6 +27,7 @@ pub mod text;
 pub mod throttle;
 pub mod timeline;
 
+pub use actor::Actor;
 pub use lang::Lang;
 
 /// A refusal a user can meet: a message in each language, shown next to the field.

@@ -14,8 +14,9 @@ use tokio::task::JoinHandle;
 use super::compose::compose;
 use super::transport::{SMTP_TIMEOUT, SendError, Transport};
 use crate::config::{Clock, MailSettings};
-use crate::db::{self, DbConn, Pool, Writer, outbox::MailRow};
+use crate::db::{self, DbConn, outbox::MailRow};
 use crate::domain::ids::OutboxId;
+use crate::storage::Store;
 
 /// Wakes the worker of this process at once, e.g. after a filing committed mail.
 #[derive(Clone, Default)]
@@ -28,9 +29,8 @@ impl Wake {
 }
 
 pub struct Worker {
-    pool: Pool,
-    /// SQLite's single writer (`db::Writer`), which claims and outcomes queue for.
-    writer: Option<Arc<Writer>>,
+    /// Claims and outcomes are writes like any other (on SQLite, queued for its writer).
+    store: Store,
     transport: Transport,
     from: Mailbox,
     settings: MailSettings,
@@ -62,25 +62,19 @@ struct Held {
 
 impl Worker {
     pub fn new(
-        pool: Pool,
+        store: Store,
         settings: &MailSettings,
         clock: Clock,
         wake: Wake,
     ) -> anyhow::Result<Self> {
         Ok(Self {
-            pool,
-            writer: None,
+            store,
             transport: Transport::from_settings(settings)?,
             from: settings.from.clone(),
             settings: settings.clone(),
             clock,
             wake,
         })
-    }
-
-    /// Writes through the server's single SQLite writer instead of a pooled connection.
-    pub fn with_writer(self, writer: Option<Arc<Writer>>) -> Self {
-        Self { writer, ..self }
     }
 
     pub fn spawn(self) -> Running {
@@ -283,15 +277,7 @@ impl Worker {
         &self,
         work: impl FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
     ) -> anyhow::Result<T> {
-        if let Some(writer) = &self.writer {
-            return Ok(writer.submit(work).await??);
-        }
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
-            Ok(work(&mut conn)?)
-        })
-        .await?
+        Ok(self.store.write(work).await??)
     }
 }
 

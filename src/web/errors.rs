@@ -9,6 +9,7 @@ use askama::Template;
 use std::sync::LazyLock;
 
 use crate::domain::policy;
+use crate::storage::Failure as Unavailable;
 use crate::workflows::Failure;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,15 +50,20 @@ pub enum Denied {
 impl From<Failure> for AppError {
     fn from(f: Failure) -> Self {
         match f {
-            // An exhausted pool is load, not a bug: ask the client to come back.
-            Failure::Pool(e) => Self::Unavailable(e.to_string()),
             Failure::Database(e) => Self::Internal(e.into()),
             Failure::Template(e) => Self::Internal(anyhow::anyhow!(e)),
-            Failure::Blocking(e) => Self::Internal(e.into()),
-            Failure::Panicked => Self::Internal(anyhow::anyhow!("a read panicked")),
-            // Load, like an exhausted pool: the client is asked to come back.
-            Failure::Busy => Self::Unavailable(f.to_string()),
-            Failure::Reader(e) => Self::Internal(e.into()),
+            Failure::Storage(e) => e.into(),
+        }
+    }
+}
+
+impl From<Unavailable> for AppError {
+    fn from(f: Unavailable) -> Self {
+        match f {
+            // An exhausted pool, a full write queue: load, not a bug. The client is
+            // asked to come back.
+            Unavailable::Pool(_) | Unavailable::Busy => Self::Unavailable(f.to_string()),
+            other => Self::Internal(other.into()),
         }
     }
 }

@@ -23,7 +23,8 @@ use std::sync::Arc;
 use crate::config::{Clock, TrustedProxies};
 use crate::email::Wake;
 use crate::keys::Keys;
-use crate::workflows::{self, Store};
+use crate::storage::Store;
+use crate::workflows;
 use errors::{AppError, AppResult};
 
 #[derive(Clone)]
@@ -124,7 +125,7 @@ async fn not_found() -> AppResult<HttpResponse> {
 async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     state
         .store
-        .run(workflows::health::check)
+        .read(workflows::health::check)
         .await?
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
     Ok(HttpResponse::Ok()

@@ -17,7 +17,7 @@ use crate::workflows::health::{self, Readiness};
 /// 200 when the database answers and has every migration of this build; 503 otherwise,
 /// saying which.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let answer = match state.store.run(health::readiness).await {
+    let answer = match state.store.read(health::readiness).await {
         Ok(Ok(Readiness::Ready)) => Ok("ready".to_owned()),
         Ok(Ok(Readiness::MigrationsPending(n))) => Err(format!(
             "{n} migration(s) pending: run `appealdesk migrate`"
@@ -65,7 +65,7 @@ async fn scrape(state: &AppState) -> AppResult<HttpResponse> {
     let now = state.clock.now();
     let gauges = state
         .store
-        .run(move |conn| health::gauges(conn, now))
+        .read(move |conn| health::gauges(conn, now))
         .await?
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
     Ok(HttpResponse::Ok()

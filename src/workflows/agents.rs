@@ -11,6 +11,7 @@ use super::Failure;
 use crate::db::{self, DbConn};
 use crate::domain::ids::AgentId;
 use crate::domain::{Lang, Refusal, cst, policy};
+use crate::storage::Session;
 
 pub use crate::db::agents::AgentRow;
 use crate::domain::agent::{PasswordError, Role, check_password};
@@ -149,7 +150,7 @@ pub struct SignInOutcome {
 /// alone: a guesser elsewhere cannot keep the owner out. Only attempts whose password
 /// was checked count.
 pub fn sign_in(
-    conn: &mut DbConn,
+    session: &mut Session<'_>,
     email: &str,
     password: &str,
     client_address: &str,
@@ -167,35 +168,52 @@ pub fn sign_in(
     let pair = format!("pair:{client_address}:{email}");
     let address = format!("address:{client_address}");
     let since = (now - Duration::minutes(policy::SIGN_IN_WINDOW_MINUTES)).naive_utc();
-    let delay = policy::sign_in_delay(db::sign_in::failures_since(conn, &account, since)?);
+    let delay = policy::sign_in_delay(db::sign_in::failures_since(
+        session.conn(),
+        &account,
+        since,
+    )?);
 
     // Counted as failures before the check, so that a burst of parallel guesses sees
     // itself; a refusal without a check and a success take them back.
     let at = now.naive_utc();
-    for subject in [&account, &pair, &address] {
-        db::sign_in::record_failure(conn, subject, at)?;
-    }
+    // Committed before the count, so that each guess of a parallel burst sees the others.
+    session.write(|conn| -> Result<(), Failure> {
+        for subject in [&account, &pair, &address] {
+            db::sign_in::record_failure(conn, subject, at)?;
+        }
+        Ok(())
+    })?;
+    let mut throttled = None;
     for (subject, limit) in [
         (&pair, policy::SIGN_IN_MAX_FAILURES_PER_PAIR),
         (&address, policy::SIGN_IN_MAX_FAILURES_PER_ADDRESS),
     ] {
-        if db::sign_in::failures_since(conn, subject, since)? > limit {
-            for subject in [&account, &pair, &address] {
-                db::sign_in::forget_one(conn, subject, at)?;
-            }
-            let oldest = db::sign_in::oldest_since(conn, subject, since)?.unwrap_or(since);
+        if db::sign_in::failures_since(session.conn(), subject, since)? > limit {
+            session.write(|conn| -> Result<(), Failure> {
+                for subject in [&account, &pair, &address] {
+                    db::sign_in::forget_one(conn, subject, at)?;
+                }
+                Ok(())
+            })?;
+            let oldest =
+                db::sign_in::oldest_since(session.conn(), subject, since)?.unwrap_or(since);
             let opens = oldest + Duration::minutes(policy::SIGN_IN_WINDOW_MINUTES);
-            let minutes = (opens - at).num_minutes().max(0) + 1;
-            return Ok(SignInOutcome {
-                result: Err(SignInRefused::TooManyAttempts {
-                    retry_after_minutes: minutes,
-                }),
-                delay: std::time::Duration::ZERO,
-            });
+            throttled = Some((opens - at).num_minutes().max(0) + 1);
+            break;
         }
     }
+    if let Some(minutes) = throttled {
+        return Ok(SignInOutcome {
+            result: Err(SignInRefused::TooManyAttempts {
+                retry_after_minutes: minutes,
+            }),
+            delay: std::time::Duration::ZERO,
+        });
+    }
 
-    let agent = db::agents::by_email(conn, &email)?;
+    // The hash is checked off the writer: it takes tens of milliseconds.
+    let agent = db::agents::by_email(session.conn(), &email)?;
     let matches = match &agent {
         Some(a) => verify_password(password, &a.password_hash),
         None => {
@@ -205,9 +223,12 @@ pub fn sign_in(
     };
     let result = match agent {
         Some(agent) if matches && agent.disabled_at.is_none() => {
-            db::sign_in::forget_one(conn, &account, at)?;
-            db::sign_in::forget_one(conn, &address, at)?;
-            db::sign_in::clear(conn, &pair)?;
+            session.write(|conn| -> Result<(), Failure> {
+                db::sign_in::forget_one(conn, &account, at)?;
+                db::sign_in::forget_one(conn, &address, at)?;
+                db::sign_in::clear(conn, &pair)?;
+                Ok(())
+            })?;
             Ok(agent)
         }
         _ => Err(SignInRefused::Invalid),

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 
 use super::Failure;
-use super::review::{self, Actor};
 use crate::db::{self, DbConn};
+use crate::domain::Actor;
 use crate::domain::calendar::{
     CalendarCsvError, CalendarDay, CalendarIcsError, ReviewDates, parse_csv, parse_ics,
 };
@@ -14,6 +14,7 @@ use crate::domain::text::{CaseTextError, has_control};
 use crate::domain::timeline::EventKind;
 use crate::domain::{Lang, Refusal, cst};
 use crate::email::{self, DatesMoved, MailDate};
+use crate::storage::Session;
 
 /// A year's arrangement as a supervisor brings it.
 #[derive(Clone, Copy, Debug)]
@@ -76,7 +77,7 @@ impl Refusal for LoadRefused {
 /// Replaces `year` with the days in `file`, then counts again the dates of every open case
 /// the year can move (each move a timeline entry, and a mail when the deadline moves).
 pub fn load_year(
-    conn: &mut DbConn,
+    session: &mut Session<'_>,
     year: i32,
     file: ArrangementFile<'_>,
     source: &str,
@@ -111,7 +112,7 @@ pub fn load_year(
             days
         }
     };
-    let recomputed = db::write_tx(conn, |conn| {
+    let recomputed = session.write(|conn| {
         db::calendar::replace_year(conn, year, &days, source, now.naive_utc())?;
         // The new stamp tells every instance; this one also forgets at once, for a
         // clock that gave the same `now` to two loads.
@@ -186,7 +187,7 @@ fn recompute_open_cases(
             after.deadline,
             change.reply_due.map(|(_, new)| new),
         )?;
-        review::record(
+        super::timeline::record(
             conn,
             case.id,
             &Actor::System,

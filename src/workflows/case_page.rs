@@ -6,11 +6,13 @@ use diesel::Connection;
 
 use super::Failure;
 use super::evidence;
-use super::review::{self, Actor};
+use super::review;
 use super::working_days;
 use crate::db::{self, DbConn};
+use crate::domain::Actor;
 use crate::domain::calendar::Arrangements;
 use crate::domain::{cst, review_clock};
+use crate::storage::Session;
 
 pub use crate::db::agents::AgentRow;
 pub use crate::db::cases::CaseRow;
@@ -61,7 +63,7 @@ fn contested_by(conn: &mut DbConn, case: &CaseRow) -> Result<Vec<Sibling>, Failu
 /// The case, or `None` when there is no such case. `record_view`: the agent opened the
 /// page themselves (not a re-render after an action, nor a link from another site).
 pub fn open(
-    conn: &mut DbConn,
+    session: &mut Session<'_>,
     case_number: &str,
     actor: &Actor,
     record_view: bool,
@@ -94,16 +96,16 @@ pub fn open(
         }))
     };
     if record_view {
-        db::write_tx(conn, read)
+        session.write(read)
     } else {
-        conn.transaction(read)
+        session.conn().transaction(read)
     }
 }
 
 /// One of the case's files, for an agent; opening the full file is recorded when `record`
 /// (the agent opened it from our own pages).
 pub fn open_file(
-    conn: &mut DbConn,
+    session: &mut Session<'_>,
     case_number: &str,
     file_key: &str,
     thumbnail: bool,
@@ -119,8 +121,8 @@ pub fn open_file(
     };
     // A thumbnail is part of the page; opening the file is recorded, so it writes.
     if thumbnail || !record {
-        open(conn)
+        open(session.conn())
     } else {
-        db::write_tx(conn, open)
+        session.write(open)
     }
 }

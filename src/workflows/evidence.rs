@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::Semaphore;
 
 use super::Failure;
-use super::review::{self, Actor};
 use crate::db::{self, DbConn};
+use crate::domain::Actor;
 use crate::domain::evidence_file::FileKind;
 use crate::domain::ids::CaseId;
 use crate::domain::policy::{
@@ -98,7 +98,8 @@ pub async fn inspect(uploads: Vec<Upload>, already: usize) -> Result<Inspected, 
             .map_err(|e| Failure::Template(format!("decode limiter closed: {e}")))?;
         let checked =
             tokio::task::spawn_blocking(move || files::inspect(&upload.name, &upload.bytes))
-                .await?;
+                .await
+                .map_err(crate::storage::Failure::from)?;
         match checked {
             Ok(file) => inspected.files.push(file),
             Err(refused) => inspected.problems.push(UploadProblem::File(refused)),
@@ -202,7 +203,7 @@ pub(super) fn attach(
         .iter()
         .map(|f| display_name(&f.name, f.kind))
         .collect();
-    review::record(
+    super::timeline::record(
         conn,
         case_id,
         actor,
@@ -347,7 +348,7 @@ pub fn open(
             Some(&note),
         )?;
         if !seen {
-            review::record(
+            super::timeline::record(
                 conn,
                 case_id,
                 actor,
@@ -386,7 +387,7 @@ pub fn delete_past_retention(
         deleted += db::write_tx(conn, |conn| -> Result<usize, Failure> {
             let n = db::evidence::delete_for_case(conn, case_id)?;
             if n > 0 {
-                review::record(
+                super::timeline::record(
                     conn,
                     case_id,
                     &Actor::System,

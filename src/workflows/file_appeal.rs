@@ -8,8 +8,8 @@ use rand::Rng;
 
 use super::Failure;
 use super::evidence::{self, UploadProblem};
-use super::review::Actor;
 use crate::db::{self, DbConn, cases::NewCase};
+use crate::domain::Actor;
 use crate::domain::Refusal;
 use crate::domain::appeal::{Appeal, Field};
 use crate::domain::case_number::case_number;

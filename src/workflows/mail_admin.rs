@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::Failure;
-use super::review::{self, Actor};
 use crate::db::{self, DbConn};
+use crate::domain::Actor;
 use crate::domain::ids::OutboxId;
 use crate::domain::timeline::EventKind;
 
@@ -41,7 +41,7 @@ pub fn resend(
         }
         if let Some(case_id) = db::outbox::case_of(conn, id)? {
             let note = format!("outbox #{id}");
-            review::record(
+            super::timeline::record(
                 conn,
                 case_id,
                 actor,

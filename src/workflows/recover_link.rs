@@ -8,8 +8,8 @@
 use chrono::{DateTime, NaiveTime, Utc};
 
 use super::Failure;
-use super::review::{self, Actor};
 use crate::db::{self, DbConn};
+use crate::domain::Actor;
 use crate::domain::case_number::TypedCaseNumber;
 use crate::domain::evidence::Email;
 use crate::domain::timeline::EventKind;
@@ -67,7 +67,7 @@ pub fn reissue(
             return Ok(Reissued::NoMatch);
         };
         db::cases::set_tracking_token_hash(conn, case.id, &token_hash)?;
-        review::record(
+        super::timeline::record(
             conn,
             case.id,
             &Actor::Appellant,

@@ -7,7 +7,8 @@ use super::Failure;
 use super::evidence::{self, UploadProblem};
 use super::working_days;
 use crate::db::{self, DbConn, cases::CaseRow, events::NewEvent};
-use crate::domain::agent::{self, Role};
+use crate::domain::Actor;
+use crate::domain::agent;
 use crate::domain::calendar::ReviewDates;
 use crate::domain::case_status::{Action, CaseStatus, IllegalTransition};
 use crate::domain::decision::{Decision, Outcome};
@@ -16,36 +17,6 @@ use crate::domain::text::CaseText;
 use crate::domain::timeline::EventKind;
 use crate::domain::{Lang, Refusal, cst, policy, review_clock};
 use crate::email::{self, Assigned, Closed, EvidenceRequested, MailDate, Voided, Withdrawn};
-
-/// Who acts on a case.
-#[derive(Clone, Debug)]
-pub enum Actor {
-    Agent {
-        id: AgentId,
-        email: String,
-        role: Role,
-    },
-    Appellant,
-    /// The periodic job.
-    System,
-}
-
-impl Actor {
-    fn name(&self) -> &str {
-        match self {
-            Actor::Agent { email, .. } => email,
-            Actor::Appellant => "appellant",
-            Actor::System => "system",
-        }
-    }
-
-    pub fn agent_id(&self) -> Option<AgentId> {
-        match self {
-            Actor::Agent { id, .. } => Some(*id),
-            _ => None,
-        }
-    }
-}
 
 /// A step in a case's review, its texts already parsed: a command cannot carry a text
 /// the rules refuse.
@@ -343,7 +314,7 @@ pub fn add_note(
 ) -> Result<(), ReviewError> {
     db::write_tx(conn, |conn| {
         let case = db::cases::by_number(conn, case_number)?.ok_or(ReviewError::NotFound)?;
-        record(
+        super::timeline::record(
             conn,
             case.id,
             actor,
@@ -368,33 +339,8 @@ pub fn record_view(
     };
     let since = (now - chrono::Duration::minutes(policy::VIEW_RECORD_MINUTES)).naive_utc();
     if !db::events::recorded_since(conn, case_id, agent, EventKind::ViewedCase, since, None)? {
-        record(conn, case_id, actor, EventKind::ViewedCase, None, now)?;
+        super::timeline::record(conn, case_id, actor, EventKind::ViewedCase, None, now)?;
     }
-    Ok(())
-}
-
-/// Appends an event that changes no status (a note, a view of the case, a resent mail).
-pub fn record(
-    conn: &mut DbConn,
-    case_id: CaseId,
-    actor: &Actor,
-    kind: EventKind,
-    note: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<(), Failure> {
-    db::events::append(
-        conn,
-        &NewEvent {
-            case_id,
-            at: now.naive_utc(),
-            actor: actor.name(),
-            kind,
-            from_status: None,
-            to_status: None,
-            note,
-            agent_id: actor.agent_id(),
-        },
-    )?;
     Ok(())
 }
 

@@ -4,10 +4,11 @@ use chrono::{DateTime, Utc};
 
 use super::Failure;
 use super::evidence::{self, Served};
-use super::review::Actor;
 use crate::db::{self, DbConn};
+use crate::domain::Actor;
 use crate::domain::calendar::Arrangements;
 use crate::keys;
+use crate::storage::Session;
 
 pub use crate::db::cases::CaseRow;
 pub use crate::db::events::EventRow;
@@ -39,12 +40,14 @@ pub fn track_case(conn: &mut DbConn, token: &str) -> Result<Option<Tracked>, Fai
 
 /// One of the token's case's files; any other file is no file.
 pub fn open_file(
-    conn: &mut DbConn,
+    session: &mut Session<'_>,
     token: &str,
     file_key: &str,
     thumbnail: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<Served>, Failure> {
+    // The appellant's own opening is not recorded: a read.
+    let conn = session.conn();
     let Some(case) = db::cases::by_tracking_token(conn, &keys::digest(token))? else {
         return Ok(None);
     };

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use appealdesk::config::{Clock, Settings};
-use appealdesk::db;
 use appealdesk::email::{Wake, Worker};
 use tokio::time::sleep;
 
@@ -23,8 +22,8 @@ async fn app_and_worker_settings(smtp: &SmtpServer, lease: Duration) -> (TestApp
 }
 
 fn worker(settings: &Settings) -> appealdesk::email::worker::Running {
-    let pool = db::pool(&settings.database, 2).expect("worker pool");
-    Worker::new(pool, &settings.mail, Clock::System, Wake::default())
+    let store = appealdesk::storage::Store::open(&settings.database, 2).expect("worker store");
+    Worker::new(store, &settings.mail, Clock::System, Wake::default())
         .expect("worker")
         .spawn()
 }

@@ -1,8 +1,8 @@
 use std::collections::HashSet;
 
+use appealdesk::domain::Actor;
 use appealdesk::domain::ids::OutboxId;
 use appealdesk::workflows::mail_admin::{self, Resend};
-use appealdesk::workflows::review::Actor;
 use chrono::Utc;
 use reqwest::StatusCode;
 

@@ -6,10 +6,11 @@
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
+use appealdesk::domain::Actor;
 use appealdesk::domain::agent::Role;
 use appealdesk::domain::decision::Decision;
 use appealdesk::domain::timeline::EventKind;
-use appealdesk::workflows::review::{self, Actor, Command};
+use appealdesk::workflows::review::{self, Command};
 use chrono::Utc;
 
 use crate::helpers::*;

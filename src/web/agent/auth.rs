@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 
 use super::Access;
 use super::session_store::{AGENT_ID, DbSessionStore};
+use crate::domain::Actor;
 use crate::domain::Refusal;
 use crate::domain::agent::Role;
 use crate::domain::ids::AgentId;
@@ -30,7 +31,6 @@ use crate::web::{AppState, csrf};
 use crate::workflows::agents::{
     AgentRow, SessionAgent, SignInOutcome, SignInRefused, session_agent, sign_in,
 };
-use crate::workflows::review::Actor;
 
 const SIGNED_IN_AT: &str = "signed_in_at";
 const CSRF: &str = "csrf";
@@ -260,7 +260,7 @@ pub async fn login(
         // Not `write`: the password hash (Argon2, tens of milliseconds) must not hold up the
         // single SQLite writer; its writes borrow the writer in their turn.
         .store
-        .run(move |conn| sign_in(conn, &email, &password, &address, now))
+        .run(move |session| sign_in(session, &email, &password, &address, now))
         .await??;
     // An account guessed at lately answers slowly, right or wrong; a timer, not a thread.
     if !delay.is_zero() {

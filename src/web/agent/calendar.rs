@@ -176,8 +176,8 @@ pub async fn load_year(
     let (csv, y) = (form.csv.clone(), year.unwrap_or(0));
     let outcome = state
         .store
-        .run(move |conn| {
-            calendar_admin::load_year(conn, y, ArrangementFile::Csv(&csv), &source, now)
+        .run(move |session| {
+            calendar_admin::load_year(session, y, ArrangementFile::Csv(&csv), &source, now)
         })
         .await??;
     let problem = match outcome {
@@ -282,8 +282,8 @@ pub async fn load_ics(
     let ics = String::from_utf8_lossy(&form.ics).into_owned();
     let outcome = state
         .store
-        .run(move |conn| {
-            calendar_admin::load_year(conn, year, ArrangementFile::Ics(&ics), &source, now)
+        .run(move |session| {
+            calendar_admin::load_year(session, year, ArrangementFile::Ics(&ics), &source, now)
         })
         .await??;
     let problem = match outcome {

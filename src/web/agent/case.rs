@@ -137,7 +137,7 @@ pub(super) async fn render_page(
         contested_by,
     }) = state
         .store
-        .run(move |conn| case_page::open(conn, &number, &actor, record_view, now))
+        .run(move |session| case_page::open(session, &number, &actor, record_view, now))
         .await??
     else {
         return Err(AppError::NotFound);
@@ -258,8 +258,8 @@ pub async fn file(
     let record = from_our_pages(&req);
     let served = state
         .store
-        .run(move |conn| {
-            case_page::open_file(conn, &number, &file_key, thumbnail, &actor, record, now)
+        .run(move |session| {
+            case_page::open_file(session, &number, &file_key, thumbnail, &actor, record, now)
         })
         .await??
         .ok_or(AppError::NotFound)?;

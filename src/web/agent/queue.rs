@@ -261,9 +261,9 @@ pub async fn export(
     let filter = parsed.filter;
     let page = state
         .store
-        .run(move |conn| {
+        .run(move |session| {
             queue::page(
-                conn,
+                session.conn(),
                 &filter,
                 None,
                 crate::domain::policy::EXPORT_MAX_ROWS,

@@ -8,10 +8,11 @@ use actix_web::cookie::time::Duration;
 use chrono::NaiveDateTime;
 use rand::distr::{Alphanumeric, SampleString};
 
-use crate::config::Clock;
+use crate::clock::Clock;
 use crate::domain::ids::AgentId;
 use crate::keys::digest;
-use crate::workflows::{Conn, Failure, Store, sessions};
+use crate::storage::{Failure as Unavailable, Store};
+use crate::workflows::{Failure, sessions};
 
 #[derive(Clone)]
 pub struct DbSessionStore {
@@ -29,13 +30,11 @@ impl DbSessionStore {
         let ttl = chrono::Duration::seconds(ttl.whole_seconds());
         (self.clock.now() + ttl).naive_utc()
     }
+}
 
-    async fn write<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&mut Conn) -> Result<T, Failure> + Send + 'static,
-    ) -> anyhow::Result<T> {
-        Ok(self.store.write(work).await??)
-    }
+/// What a write of the store answered, as the session middleware takes errors.
+fn written<T>(answer: Result<Result<T, Failure>, Unavailable>) -> anyhow::Result<T> {
+    Ok(answer??)
 }
 
 fn agent_id(state: &State) -> Option<AgentId> {
@@ -67,9 +66,12 @@ impl SessionStore for DbSessionStore {
         let key = new_key().map_err(SaveError::Other)?;
         let hash = digest(key.as_ref());
         let expires = self.expires(ttl);
-        self.write(move |conn| sessions::start(conn, &hash, agent_id(&state), &json, expires))
-            .await
-            .map_err(SaveError::Other)?;
+        written(
+            self.store
+                .write(move |conn| sessions::start(conn, &hash, agent_id(&state), &json, expires))
+                .await,
+        )
+        .map_err(SaveError::Other)?;
         Ok(key)
     }
 
@@ -86,9 +88,10 @@ impl SessionStore for DbSessionStore {
         let now = self.clock.now().naive_utc();
         let id = agent_id(&state);
         let updated = self
+            .store
             .write(move |conn| sessions::update(conn, &hash, id, &json, expires, now))
-            .await
-            .map_err(UpdateError::Other)?;
+            .await;
+        let updated = written(updated).map_err(UpdateError::Other)?;
         if updated {
             return Ok(key);
         }
@@ -104,12 +107,19 @@ impl SessionStore for DbSessionStore {
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
         let hash = digest(key.as_ref());
         let expires = self.expires(ttl);
-        self.write(move |conn| sessions::touch(conn, &hash, expires))
-            .await
+        written(
+            self.store
+                .write(move |conn| sessions::touch(conn, &hash, expires))
+                .await,
+        )
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         let hash = digest(key.as_ref());
-        self.write(move |conn| sessions::end(conn, &hash)).await
+        written(
+            self.store
+                .write(move |conn| sessions::end(conn, &hash))
+                .await,
+        )
     }
 }

@@ -317,7 +317,7 @@ pub async fn file(
     let (now, thumbnail) = (state.clock.now(), query.thumbnail());
     let served = state
         .store
-        .run(move |conn| track_case::open_file(conn, &token, &file_key, thumbnail, now))
+        .run(move |session| track_case::open_file(session, &token, &file_key, thumbnail, now))
         .await??
         .ok_or(AppError::NotFound)?;
     Ok(crate::web::evidence::respond(served))

@@ -8,6 +8,7 @@ use appealdesk::config::{Clock, EdgeSettings, MailSettings, RateLimits, Settings
 use appealdesk::db::{self, DbConn};
 use appealdesk::domain::throttle::RateLimit;
 use appealdesk::startup::Application;
+use appealdesk::storage::Store;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use reqwest::StatusCode;
@@ -26,6 +27,7 @@ pub struct TestApp {
     pub clock: Clock,
     duties: appealdesk::jobs::Duties,
     pool: db::Pool,
+    store: appealdesk::storage::Store,
     handle: actix_web::dev::ServerHandle,
     serving: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -104,7 +106,7 @@ impl TestApp {
         let app = Application::build_on(settings, listener)
             .await
             .expect("the application starts");
-        let duties = retention.duties(app.links_base().to_owned());
+        let duties = appealdesk::startup::duties(&retention, app.links_base().to_owned());
         let address = format!("http://127.0.0.1:{}", app.port());
         let metrics_address = app
             .metrics_port()
@@ -112,6 +114,8 @@ impl TestApp {
         let handle = app.handle();
         let serving = tokio::spawn(app.run_until_stopped());
         let pool = db::pool(&database.url, 2).expect("test pool");
+        // The jobs run by a test go through a store like the server's own.
+        let store = Store::open(&database.url, 2).expect("test store");
         TestApp {
             address,
             metrics_address,
@@ -120,6 +124,7 @@ impl TestApp {
             clock,
             duties,
             pool,
+            store,
             handle,
             serving,
         }
@@ -170,7 +175,7 @@ impl TestApp {
 
     /// One run of the periodic jobs, at the app's own time, as its jobs thread would do.
     pub fn run_jobs(&self) {
-        appealdesk::jobs::run_once(&self.pool, self.clock, &self.duties)
+        appealdesk::jobs::run_once(&self.store, self.clock, &self.duties)
             .expect("the periodic jobs run");
     }
 

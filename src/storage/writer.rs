@@ -9,9 +9,9 @@
 //!   refusal or rollback stays its own), and one commit answers them all: group commit.
 //!   No call learns its result before that commit.
 //! - [`Writer::lend`]: the connection is lent to the calling thread for one transaction,
-//!   in its turn, for work that borrows from its caller (`write_tx` under `Writer::bind`).
+//!   in its turn, for work that borrows from its caller (`Session::write`, the jobs and
+//!   the commands: `Store::write_blocking`).
 
-use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -155,35 +155,6 @@ impl Writer {
         };
         let conn = loan.conn.as_mut().expect("just lent");
         work(conn)
-    }
-
-    /// Runs `f` with the writer bound on this thread: `write_tx` inside borrows the
-    /// writer's connection (`lend`).
-    pub fn bind<T>(writer: Option<&Arc<Writer>>, f: impl FnOnce() -> T) -> T {
-        let previous = BOUND_WRITER.with(|w| w.replace(writer.cloned()));
-        let _restore = Rebind(previous);
-        f()
-    }
-
-    /// The writer bound on this thread, taken out of its slot while in use (the work's own
-    /// nested transactions then run on the lent connection), and put back when dropped.
-    pub(super) fn take_bound() -> Option<(Arc<Writer>, Rebind)> {
-        let writer = BOUND_WRITER.with(|w| w.borrow_mut().take())?;
-        Some((writer.clone(), Rebind(Some(writer))))
-    }
-}
-
-thread_local! {
-    static BOUND_WRITER: RefCell<Option<Arc<Writer>>> = const { RefCell::new(None) };
-}
-
-/// Puts a writer back in the thread's slot when dropped (also when the work panics).
-pub(super) struct Rebind(Option<Arc<Writer>>);
-
-impl Drop for Rebind {
-    fn drop(&mut self) {
-        let writer = self.0.take();
-        BOUND_WRITER.with(|w| *w.borrow_mut() = writer);
     }
 }
 
@@ -468,7 +439,7 @@ mod tests {
     use diesel::sql_types::BigInt;
 
     use super::*;
-    use crate::db::write_tx;
+    use crate::storage::write_tx;
 
     #[derive(diesel::QueryableByName)]
     struct Count {
@@ -607,7 +578,7 @@ mod tests {
             1,
             "the panicked write is gone"
         );
-        // A loan, as `write_tx` under `Writer::bind` takes it.
+        // A loan, as `Session::write` takes it.
         let lent = std::thread::scope(|s| {
             s.spawn(|| w.lend(|c| write_tx(c, |c| c.batch_execute("INSERT INTO t (n) VALUES (3)"))))
                 .join()
