@@ -21,6 +21,7 @@ pub mod mail_status;
 pub mod money;
 pub mod normalize;
 pub mod policy;
+pub mod queue;
 pub mod review_clock;
 pub mod stored;
 pub mod text;

@@ -48,6 +48,13 @@ pub enum Failure {
     Reader(r2d2::Error),
 }
 
+impl Failure {
+    /// Load, not a bug (an exhausted pool, a full write queue): the client may come back.
+    pub fn is_load(&self) -> bool {
+        matches!(self, Failure::Pool(_) | Failure::Busy)
+    }
+}
+
 /// Opens the backend named by the URL. (The derived `DbConn::establish` would try each
 /// backend in turn and hide the real error.)
 #[derive(Debug)]

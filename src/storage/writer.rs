@@ -503,22 +503,47 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_full_queue_refuses_at_once() {
         let w = writer().await;
-        // One slow call holds the writer while the queue fills behind it.
+        // One call holds the writer, until told, while the queue fills behind it.
+        let (started, holding) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
         let slow = {
             let w = w.clone();
             tokio::spawn(async move {
-                w.submit(|_| std::thread::sleep(std::time::Duration::from_millis(500)))
-                    .await
+                w.submit(move |_| {
+                    started.send(()).unwrap();
+                    let _ = released.recv();
+                })
+                .await
             })
         };
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        tokio::task::spawn_blocking(move || holding.recv().unwrap())
+            .await
+            .unwrap();
         let max = crate::domain::policy::SQLITE_WRITE_QUEUE_MAX;
+        let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let calls: Vec<_> = (0..max + 10)
             .map(|_| {
-                let w = w.clone();
-                tokio::spawn(async move { w.submit(|_| ()).await })
+                let (w, refused) = (w.clone(), refused.clone());
+                tokio::spawn(async move {
+                    let answer = w.submit(|_| ()).await;
+                    if matches!(answer, Err(WriteError::Busy)) {
+                        refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    answer
+                })
             })
             .collect();
+        // The calls past the queue's room are refused while the writer is still held:
+        // at once, not after it.
+        let waited = std::time::Instant::now();
+        while refused.load(std::sync::atomic::Ordering::SeqCst) < 10 {
+            assert!(
+                waited.elapsed() < std::time::Duration::from_secs(10),
+                "no call was refused while the queue was full"
+            );
+            tokio::task::yield_now().await;
+        }
+        release.send(()).unwrap();
         let mut busy = 0;
         for call in calls {
             match call.await.unwrap() {

@@ -59,11 +59,11 @@ impl From<Failure> for AppError {
 
 impl From<Unavailable> for AppError {
     fn from(f: Unavailable) -> Self {
-        match f {
-            // An exhausted pool, a full write queue: load, not a bug. The client is
-            // asked to come back.
-            Unavailable::Pool(_) | Unavailable::Busy => Self::Unavailable(f.to_string()),
-            other => Self::Internal(other.into()),
+        // Load: the client is asked to come back.
+        if f.is_load() {
+            Self::Unavailable(f.to_string())
+        } else {
+            Self::Internal(f.into())
         }
     }
 }

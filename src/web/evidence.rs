@@ -9,7 +9,8 @@ use actix_web::http::header::{
 use crate::domain::Lang;
 use crate::domain::cst;
 use crate::domain::evidence_file::FileKind;
-use crate::workflows::evidence::{FileRow, Served, display_name};
+use crate::workflows::evidence::{Served, display_name};
+use crate::workflows::views::EvidenceFile;
 
 /// `?thumb=1` asks for a file's thumbnail.
 #[derive(serde::Deserialize, Default)]
@@ -37,14 +38,14 @@ pub struct FileView {
 
 /// `base` is where the case's files are served from (`/track/{token}/files`, or the
 /// console's `/agent/cases/{number}/files`).
-pub fn views(base: &str, files: &[FileRow], lang: Lang) -> Vec<FileView> {
+pub fn views(base: &str, files: &[EvidenceFile], lang: Lang) -> Vec<FileView> {
     files
         .iter()
         .map(|f| {
             let url = format!("{base}/{}", f.file_key);
             FileView {
                 name: display_name(&f.name, f.kind),
-                thumb_url: f.thumb_sha256.as_ref().map(|_| format!("{url}?thumb=1")),
+                thumb_url: f.has_thumbnail.then(|| format!("{url}?thumb=1")),
                 url,
                 size: size_label(f.size),
                 is_pdf: f.kind == FileKind::Pdf,

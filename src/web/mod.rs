@@ -70,6 +70,44 @@ pub fn security_headers(hsts: bool) -> DefaultHeaders {
         .add((header::REFERRER_POLICY, "no-referrer"))
 }
 
+/// A public route: its method and pattern, and what answers it.
+pub struct PublicRoute {
+    pub method: &'static str,
+    pub path: &'static str,
+    handler: fn() -> actix_web::Route,
+}
+
+macro_rules! public_routes {
+    ($($method:ident $path:literal => $handler:path;)*) => {
+        /// Every route outside the console, as registered, in matching order.
+        pub const PUBLIC_ROUTES: &[PublicRoute] = &[$(PublicRoute {
+            method: stringify!($method),
+            path: $path,
+            handler: || web::$method().to($handler),
+        }),*];
+    };
+}
+
+public_routes! {
+    get "/" => public::landing::show;
+    get "/healthz" => healthz;
+    get "/readyz" => ops::readyz;
+    get "/metrics" => ops::metrics;
+    get "/lang/{code}" => i18n::switch;
+    get "/static/{file}" => assets::serve;
+    get "/appeals/new" => public::appeal_form::new;
+    post "/appeals" => public::appeal_form::create;
+    get "/appeals/receipt/{token}" => public::receipt::show;
+    // Before `/{token}`, which would take "recover" for a token.
+    get "/track/recover" => public::recover::show;
+    post "/track/recover" => public::recover::send;
+    get "/track/{token}" => public::track::show;
+    post "/track/{token}/reply" => public::track::reply;
+    get "/track/{token}/files/{file_key}" => public::track::file;
+    get "/track/{token}/withdraw" => public::track::confirm_withdraw;
+    post "/track/{token}/withdraw" => public::track::withdraw;
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
     cfg.app_data(
         web::FormConfig::default()
@@ -80,41 +118,34 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
     .app_data(
         web::QueryConfig::default()
             .error_handler(|e, _| AppError::BadRequest(e.to_string()).into()),
-    )
-    .route("/", web::get().to(public::landing::show))
-    .route("/healthz", web::get().to(healthz))
-    .route("/readyz", web::get().to(ops::readyz))
-    .route("/metrics", web::get().to(ops::metrics))
+    );
     // Scopes by first segment: a static prefix is a string comparison, and only the
     // matching scope's patterns are tried (each `{param}` pattern is a regex match, which
     // was a tenth of the tracking page's time when every route was tried in turn).
-    .service(web::scope("/lang").route("/{code}", web::get().to(i18n::switch)))
-    .service(web::scope("/static").route("/{file}", web::get().to(assets::serve)))
-    .service(
-        web::scope("/appeals")
-            .route("/new", web::get().to(public::appeal_form::new))
-            .route("", web::post().to(public::appeal_form::create))
-            .route("/receipt/{token}", web::get().to(public::receipt::show)),
-    )
-    .service(
-        web::scope("/track")
-            // Before `/{token}`, which would take "recover" for a token.
-            .route("/recover", web::get().to(public::recover::show))
-            .route("/recover", web::post().to(public::recover::send))
-            .route("/{token}", web::get().to(public::track::show))
-            .route("/{token}/reply", web::post().to(public::track::reply))
-            .route(
-                "/{token}/files/{file_key}",
-                web::get().to(public::track::file),
-            )
-            .route(
-                "/{token}/withdraw",
-                web::get().to(public::track::confirm_withdraw),
-            )
-            .route("/{token}/withdraw", web::post().to(public::track::withdraw)),
-    )
-    .service(agent::scope(state))
-    .default_service(web::to(not_found));
+    let mut scopes: Vec<(&str, actix_web::Scope)> = Vec::new();
+    for route in PUBLIC_ROUTES {
+        let Some((first, tail)) = route.path[1..].split_once('/') else {
+            cfg.route(route.path, (route.handler)());
+            continue;
+        };
+        let at = scopes
+            .iter()
+            .position(|(f, _)| *f == first)
+            .unwrap_or_else(|| {
+                scopes.push((first, web::scope(&format!("/{first}"))));
+                scopes.len() - 1
+            });
+        let (first, scope) = scopes.remove(at);
+        scopes.insert(
+            at,
+            (first, scope.route(&format!("/{tail}"), (route.handler)())),
+        );
+    }
+    for (_, scope) in scopes {
+        cfg.service(scope);
+    }
+    cfg.service(agent::scope(state))
+        .default_service(web::to(not_found));
 }
 
 async fn not_found() -> AppResult<HttpResponse> {

@@ -13,7 +13,7 @@ use crate::domain::ids::AgentId;
 use crate::domain::{Lang, Refusal, cst, policy};
 use crate::storage::Session;
 
-pub use crate::db::agents::AgentRow;
+use super::views::AgentView;
 use crate::domain::agent::{PasswordError, Role, check_password};
 use crate::domain::evidence::Email;
 use crate::domain::text::has_control;
@@ -86,7 +86,7 @@ pub fn create_agent(
 /// A signed-in account as the console needs it on every request.
 #[derive(Clone, Debug)]
 pub struct SessionAgent {
-    pub agent: AgentRow,
+    pub agent: AgentView,
     /// Next year, when its working-day calendar is missing from `policy::CALENDAR_WARNING_FROM_MONTH` on.
     pub calendar_missing: Option<i32>,
 }
@@ -105,7 +105,7 @@ pub fn session_agent(
     let warn = today.month() >= policy::CALENDAR_WARNING_FROM_MONTH;
     let missing = warn && !db::calendar::is_loaded(conn, next_year)?;
     Ok(Some(SessionAgent {
-        agent,
+        agent: agent.into(),
         calendar_missing: missing.then_some(next_year),
     }))
 }
@@ -142,7 +142,7 @@ impl Refusal for SignInRefused {
 /// nothing), never more than `policy::SIGN_IN_DELAY_MAX_MS`.
 #[derive(Debug)]
 pub struct SignInOutcome {
-    pub result: Result<AgentRow, SignInRefused>,
+    pub result: Result<AgentView, SignInRefused>,
     pub delay: std::time::Duration,
 }
 
@@ -233,5 +233,8 @@ pub fn sign_in(
         }
         _ => Err(SignInRefused::Invalid),
     };
-    Ok(SignInOutcome { result, delay })
+    Ok(SignInOutcome {
+        result: result.map(AgentView::from),
+        delay,
+    })
 }

@@ -14,17 +14,15 @@ use crate::domain::calendar::Arrangements;
 use crate::domain::{cst, review_clock};
 use crate::storage::Session;
 
-pub use crate::db::agents::AgentRow;
-pub use crate::db::cases::CaseRow;
-pub use crate::db::events::EventRow;
-pub use crate::db::evidence::FileRow;
+use super::views::{self, AgentView, CaseView, EventView, EvidenceFile};
+use crate::db::cases::CaseRow;
 
 pub struct CaseFile {
-    pub case: CaseRow,
-    pub timeline: Vec<EventRow>,
-    pub files: Vec<FileRow>,
+    pub case: CaseView,
+    pub timeline: Vec<EventView>,
+    pub files: Vec<EvidenceFile>,
     /// Every account, for the assignee's name and the assign form.
-    pub agents: Vec<AgentRow>,
+    pub agents: Vec<AgentView>,
     /// Negative when overdue, 0 when due today.
     pub working_days_left: i64,
     /// Which years' arrangements are loaded: dates in others are provisional.
@@ -87,10 +85,10 @@ pub fn open(
         let contested_by = contested_by(conn, &case)?;
         Ok(Some(CaseFile {
             contested_by,
-            case,
-            timeline,
-            files,
-            agents,
+            case: case.into(),
+            timeline: views::all(timeline),
+            files: views::all(files),
+            agents: views::all(agents),
             working_days_left,
             arrangements,
         }))

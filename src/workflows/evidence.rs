@@ -21,7 +21,7 @@ use crate::domain::{Lang, Refusal};
 use crate::evidence_files::{self as files, CleanFile, FileRefusal};
 use crate::keys;
 
-pub use crate::db::evidence::{FileRow, PendingRow};
+use super::views::{self, EvidenceFile, KeptFile};
 
 /// A file as it arrived: the name the sender's device gave it, and its bytes.
 pub struct Upload {
@@ -263,12 +263,12 @@ pub fn kept_for_form(
     conn: &mut DbConn,
     form_key: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<PendingRow>, Failure> {
-    Ok(db::evidence::pending_for_form(
+) -> Result<Vec<KeptFile>, Failure> {
+    Ok(views::all(db::evidence::pending_for_form(
         conn,
         &keys::digest(form_key),
         now.naive_utc(),
-    )?)
+    )?))
 }
 
 /// Could be a key we made (`keys::random_token`, URL-safe base64): anything else, a NUL
@@ -291,7 +291,7 @@ pub fn forget_for_form(conn: &mut DbConn, form_key: &str, file_key: &str) -> Res
 
 /// A file's bytes as served: the full file, or its thumbnail.
 pub struct Served {
-    pub file: FileRow,
+    pub file: EvidenceFile,
     pub bytes: Vec<u8>,
     /// The thumbnail's kind when one was asked for (JPEG or PNG).
     pub kind: FileKind,
@@ -358,7 +358,11 @@ pub fn open(
             )?;
         }
     }
-    Ok(Some(Served { file, bytes, kind }))
+    Ok(Some(Served {
+        file: file.into(),
+        bytes,
+        kind,
+    }))
 }
 
 /// Thumbnails are JPEG, or PNG for images with transparency: their first bytes say which.

@@ -9,14 +9,14 @@ use crate::domain::Actor;
 use crate::domain::ids::OutboxId;
 use crate::domain::timeline::EventKind;
 
-pub use crate::db::outbox::DeadMail;
+use super::views::{self, DeadMailView};
 
 /// The most a page lists at once.
 const LIST_LIMIT: i64 = 200;
 
 /// Dead mail, newest first.
-pub fn dead_mail(conn: &mut DbConn) -> Result<Vec<DeadMail>, Failure> {
-    Ok(db::outbox::list_dead(conn, LIST_LIMIT)?)
+pub fn dead_mail(conn: &mut DbConn) -> Result<Vec<DeadMailView>, Failure> {
+    Ok(views::all(db::outbox::list_dead(conn, LIST_LIMIT)?))
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -16,6 +16,7 @@ pub mod review;
 pub mod sessions;
 pub mod timeline;
 pub mod track_case;
+pub mod views;
 pub mod working_days;
 
 /// What went wrong below the rules: the caller logs it once and shows an opaque error.

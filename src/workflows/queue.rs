@@ -6,7 +6,8 @@ use super::Failure;
 use crate::db::{self, DbConn};
 use crate::domain::calendar::Arrangements;
 
-pub use crate::db::queue::{Assignee, Cursor, Filter, QueueRow, Search, Statuses};
+use super::views::QueueLine;
+use crate::domain::queue::{Cursor, Filter};
 use crate::domain::{Lang, Refusal, cst, review_clock};
 
 pub const PAGE_SIZE: i64 = 50;
@@ -31,7 +32,7 @@ impl Refusal for FilterProblem {
 }
 
 pub struct QueueItem {
-    pub row: QueueRow,
+    pub row: QueueLine,
     /// How many evidence files the case holds.
     pub evidence_files: i64,
     /// Negative when overdue, 0 when due today.
@@ -91,7 +92,7 @@ pub fn page(
                 today,
                 row.review_deadline,
             ),
-            row,
+            row: row.into(),
         })
         .collect();
     let arrangements = db::calendar::arrangements(conn)?;

@@ -10,14 +10,12 @@ use crate::domain::calendar::Arrangements;
 use crate::keys;
 use crate::storage::Session;
 
-pub use crate::db::cases::CaseRow;
-pub use crate::db::events::EventRow;
-pub use crate::db::evidence::FileRow;
+use super::views::{self, CaseView, EventView, EvidenceFile};
 
 pub struct Tracked {
-    pub case: CaseRow,
-    pub timeline: Vec<EventRow>,
-    pub files: Vec<FileRow>,
+    pub case: CaseView,
+    pub timeline: Vec<EventView>,
+    pub files: Vec<EvidenceFile>,
     /// Which years' arrangements are loaded: dates in others are provisional.
     pub arrangements: Arrangements,
 }
@@ -31,9 +29,9 @@ pub fn track_case(conn: &mut DbConn, token: &str) -> Result<Option<Tracked>, Fai
     let files = db::evidence::for_case(conn, case.id)?;
     let arrangements = db::calendar::arrangements(conn)?;
     Ok(Some(Tracked {
-        case,
-        timeline,
-        files,
+        case: case.into(),
+        timeline: views::all(timeline),
+        files: views::all(files),
         arrangements,
     }))
 }

@@ -91,14 +91,17 @@ async fn violations(browser: &Browser) -> Vec<String> {
         )
         .await
         .expect("run axe-core");
-    found
+    // Anything but a list of strings means axe did not answer: never "no violations".
+    let list = found
         .as_array()
-        .map(|list| {
-            list.iter()
-                .map(|v| v.as_str().unwrap_or_default().to_owned())
-                .collect()
+        .unwrap_or_else(|| panic!("axe-core answered {found}, not a list of violations"));
+    list.iter()
+        .map(|v| {
+            v.as_str()
+                .unwrap_or_else(|| panic!("axe-core listed {v}, not a violation's text"))
+                .to_owned()
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// A refused form (errors next to fields, a kept file with its remove button) is a page of

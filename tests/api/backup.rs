@@ -83,12 +83,14 @@ async fn a_backup_under_a_stream_of_filings_is_whole_and_restores_only_when_noth
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    stop.store(true, Ordering::Relaxed);
-    let acknowledged = filer.await.expect("the filing task");
-
     appealdesk::db::sqlite_file::integrity(&copy).expect("the copy passes integrity_check");
     let copied = transaction_ids(&copy);
+    // Filings go on after the copy was taken.
+    while app.count("cases") <= copied.len() as i64 + 1 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let acknowledged = filer.await.expect("the filing task");
     let missing: Vec<_> = before.iter().filter(|t| !copied.contains(t)).collect();
     assert!(
         missing.is_empty(),

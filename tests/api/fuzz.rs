@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use appealdesk::config::Clock;
 use appealdesk::domain::agent::Role;
+use appealdesk::web::PUBLIC_ROUTES;
 use appealdesk::web::agent::ROUTES;
 use chrono::Utc;
 use rand::rngs::StdRng;
@@ -23,23 +24,6 @@ use crate::helpers::*;
 
 const TASKS: u64 = 8;
 const REQUESTS_PER_TASK: usize = 750;
-
-const PUBLIC_ROUTES: &[(&str, &str)] = &[
-    ("GET", "/"),
-    ("GET", "/healthz"),
-    ("GET", "/lang/{code}"),
-    ("GET", "/static/{file}"),
-    ("GET", "/appeals/new"),
-    ("POST", "/appeals"),
-    ("GET", "/appeals/receipt/{token}"),
-    ("GET", "/track/{token}"),
-    ("POST", "/track/{token}/reply"),
-    ("GET", "/track/{token}/files/{file_key}"),
-    ("GET", "/track/{token}/withdraw"),
-    ("POST", "/track/{token}/withdraw"),
-    ("GET", "/track/recover"),
-    ("POST", "/track/recover"),
-];
 
 /// What a request may carry to get past the first checks.
 #[derive(Clone)]
@@ -225,8 +209,8 @@ fn malformed(rng: &mut StdRng, known: &Known) -> Vec<u8> {
         let route = ROUTES.choose(rng).unwrap();
         (route.method.to_ascii_uppercase(), route.path)
     } else {
-        let (m, p) = PUBLIC_ROUTES.choose(rng).unwrap();
-        ((*m).to_owned(), *p)
+        let route = PUBLIC_ROUTES.choose(rng).unwrap();
+        (route.method.to_ascii_uppercase(), route.path)
     };
     let method = match rng.random_range(0..10) {
         0 => [

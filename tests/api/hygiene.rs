@@ -83,15 +83,38 @@ async fn the_receipts_link_ignores_the_host_the_request_names() {
 
 #[tokio::test]
 async fn links_start_at_the_public_base_url_and_https_brings_hsts() {
-    let app = spawn_app_configured(Clock::System, |s| {
-        s.public_base_url = Some("https://appeals.example.cn".to_owned());
-    })
-    .await;
+    let smtp = crate::smtp::SmtpServer::start();
+    let database = std::sync::Arc::new(TestDatabase::fresh());
+    let mut settings = crate::mail_helpers::mail_settings(&database, &smtp);
+    settings.public_base_url = Some("https://appeals.example.cn".to_owned());
+    let app = TestApp::start_with(database, settings).await;
     let home = app.get("/").await;
     assert_eq!(
         home.headers()["strict-transport-security"],
         "max-age=31536000"
     );
+    // The receipt's tracking link, sent to a request whose Host says otherwise.
+    let token = app.open_form().await;
+    let response = app
+        .client
+        .post(app.url("/appeals"))
+        .header("Host", "attacker.example")
+        .header("X-Forwarded-Host", "attacker.example")
+        .form(&AppealFields::valid(Utc::now()).with_token(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let token = location(&response).replace("/appeals/receipt/", "");
+    let mail = smtp.wait_for(1).await.remove(0);
+    for body in [mail.text(), mail.html()] {
+        assert!(
+            body.contains(&format!("https://appeals.example.cn/track/{token}")),
+            "{body}"
+        );
+        assert!(!body.contains("attacker.example"), "{body}");
+        assert!(!body.contains("127.0.0.1"), "{body}");
+    }
 
     let plain = spawn_app().await;
     let home = plain.get("/").await;

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use appealdesk::config::{Clock, Settings};
 use appealdesk::email::{Wake, Worker};
-use tokio::time::sleep;
 
 use crate::helpers::*;
 use crate::mail_helpers::mail_settings;
@@ -40,21 +39,26 @@ async fn a_send_longer_than_the_lease_keeps_its_claim_and_goes_out_once() {
         (app.outbox()[0].attempts == 1).then_some(())
     })
     .await;
+    let claimed = app.lease_until(0).expect("a claim holds a lease");
     let second = worker(&settings);
 
-    // Three leases long: without renewal the second worker would claim it again.
-    sleep(lease * 3).await;
+    // Until the lease has been renewed past three leases from the claim: without
+    // renewal the second worker would have claimed it again meanwhile.
+    let long = chrono::Duration::from_std(lease * 3).unwrap();
+    eventually("the lease renewed past three leases", || {
+        (app.lease_until(0)? > claimed + long).then_some(())
+    })
+    .await;
     let row = &app.outbox()[0];
     assert_eq!(row.attempts, 1, "nobody else claimed the mail being sent");
     assert_eq!(row.status, "pending");
 
     smtp.resume();
     app.all_mail_sent().await;
-    // Time for a second copy to arrive, if one were on its way.
-    sleep(Duration::from_millis(500)).await;
-    assert_eq!(smtp.mails().len(), 1, "one mail, sent once");
+    // Both stopped: nothing is under way any more, so what arrived is all there is.
     first.stop().await;
     second.stop().await;
+    assert_eq!(smtp.mails().len(), 1, "one mail, sent once");
 }
 
 #[tokio::test]
@@ -70,14 +74,19 @@ async fn a_stopping_worker_sends_the_mail_it_began_and_gives_back_the_rest() {
         app.outbox().iter().all(|r| r.attempts == 1).then_some(())
     })
     .await;
-    // Claimed is not yet sending: give the worker time to open its connection to the
-    // paused server (the kernel accepts it; the greeting never comes) on a loaded machine.
-    sleep(Duration::from_secs(1)).await;
+    // Claimed is not yet sending: wait for the worker's connection to the paused server
+    // (the kernel accepts it; the greeting never comes).
+    eventually("the worker's connection to the mail server", || {
+        (smtp.connections() >= 1).then_some(())
+    })
+    .await;
 
-    let stopping = tokio::spawn(running.stop());
-    sleep(Duration::from_millis(300)).await;
+    let mut stopping = tokio::spawn(running.stop());
+    // The stop waits for the send under way, which waits for the paused server.
     assert!(
-        !stopping.is_finished(),
+        tokio::time::timeout(Duration::from_millis(300), &mut stopping)
+            .await
+            .is_err(),
         "the mail being sent is finished first"
     );
     smtp.resume();

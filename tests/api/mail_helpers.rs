@@ -64,6 +64,18 @@ impl TestApp {
             .expect("outbox rows")
     }
 
+    /// The lease on the `n`th outbox row, if it is claimed.
+    pub fn lease_until(&self, n: usize) -> Option<chrono::NaiveDateTime> {
+        outbox::table
+            .order(outbox::id)
+            .select(outbox::lease_until)
+            .load::<Option<chrono::NaiveDateTime>>(&mut *self.conn())
+            .expect("outbox leases")
+            .get(n)
+            .copied()
+            .flatten()
+    }
+
     /// Waits until every mail in the outbox is sent: nothing more will go out.
     pub async fn all_mail_sent(&self) -> Vec<OutboxRow> {
         eventually("every outbox row to be sent", || {

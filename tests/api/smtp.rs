@@ -108,6 +108,15 @@ impl SmtpServer {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
+    /// Connections the system has accepted for the server, answered or not (a paused
+    /// server's kernel still completes the handshake): read from `/proc/net/tcp`.
+    pub fn connections(&self) -> usize {
+        tcp_sockets(self.port)
+            .iter()
+            .filter(|s| s.state == ESTABLISHED)
+            .count()
+    }
+
     /// From now on the server accepts the recipients it used to refuse.
     pub fn accept_all(&self) {
         std::fs::write(self.dir.join("accept-all"), "").expect("flag file");
@@ -249,4 +258,38 @@ impl Mail {
             _ => panic!("no text/html part"),
         }
     }
+}
+
+/// TCP's state number for an established connection, as `/proc/net/tcp` shows it.
+pub const ESTABLISHED: u8 = 0x01;
+
+/// A loopback socket whose local port is the one asked for.
+#[derive(Debug)]
+pub struct TcpSocket {
+    pub state: u8,
+    pub remote_port: u16,
+    /// Bytes received and not yet read by the process that owns the socket.
+    pub unread: u64,
+}
+
+/// The IPv4 sockets listening or connected on `port` on this machine.
+pub fn tcp_sockets(port: u16) -> Vec<TcpSocket> {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let local = fields.get(1)?;
+            let local_port = u16::from_str_radix(local.rsplit(':').next()?, 16).ok()?;
+            let remote_port = u16::from_str_radix(fields.get(2)?.rsplit(':').next()?, 16).ok()?;
+            let state = u8::from_str_radix(fields.get(3)?, 16).ok()?;
+            let unread = u64::from_str_radix(fields.get(4)?.rsplit(':').next()?, 16).ok()?;
+            (local_port == port).then_some(TcpSocket {
+                state,
+                remote_port,
+                unread,
+            })
+        })
+        .collect()
 }

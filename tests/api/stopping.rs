@@ -94,7 +94,18 @@ async fn sigterm_finishes_the_request_under_way_then_exits_0() {
               Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 20\r\n\r\nwechat_id=",
         )
         .expect("the first half");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Under way once the server has read what was sent (its socket holds nothing unread).
+    let (server_port, client_port) = (
+        under_way.peer_addr().expect("peer").port(),
+        under_way.local_addr().expect("local").port(),
+    );
+    eventually("the server to read the first half", || {
+        crate::smtp::tcp_sockets(server_port)
+            .iter()
+            .any(|s| s.remote_port == client_port && s.unread == 0)
+            .then_some(())
+    })
+    .await;
 
     let pid = libc::pid_t::try_from(server.id()).expect("pid");
     // SAFETY: signals the child we started.

@@ -188,33 +188,3 @@ async fn a_database_filled_by_the_previous_version_migrates_and_its_rows_read_as
         assert!(path.exists());
     }
 }
-
-/// The layer rule: pages and handlers reach the database only through workflows.
-#[test]
-fn the_web_layer_never_imports_the_database_layer() {
-    fn walk(dir: &std::path::Path, offenders: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).expect("src/web") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                walk(&path, offenders);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&path).expect("source");
-                for (n, line) in text.lines().enumerate() {
-                    if line.contains("crate::db") || line.contains("appealdesk::db") {
-                        offenders.push(format!("{}:{}: {line}", path.display(), n + 1));
-                    }
-                }
-            }
-        }
-    }
-    let mut offenders = Vec::new();
-    walk(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web"),
-        &mut offenders,
-    );
-    assert!(
-        offenders.is_empty(),
-        "src/web imports the database layer:\n{}",
-        offenders.join("\n")
-    );
-}

@@ -29,8 +29,9 @@ use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
 use crate::web::{AppState, csrf};
 use crate::workflows::agents::{
-    AgentRow, SessionAgent, SignInOutcome, SignInRefused, session_agent, sign_in,
+    SessionAgent, SignInOutcome, SignInRefused, session_agent, sign_in,
 };
+use crate::workflows::views::AgentView;
 
 const SIGNED_IN_AT: &str = "signed_in_at";
 const CSRF: &str = "csrf";
@@ -63,7 +64,7 @@ pub fn session_middleware(state: &AppState) -> SessionMiddleware<DbSessionStore>
 /// request (`require`); a handler only reads it.
 #[derive(Clone, Debug)]
 pub struct SignedIn {
-    pub agent: AgentRow,
+    pub agent: AgentView,
     pub role: Role,
     pub csrf: String,
     /// Next year, when its working-day calendar is missing from 1 November on.

@@ -19,7 +19,8 @@ use crate::web::errors::{AppError, AppResult};
 use crate::web::evidence::FileView;
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome, DateView};
-use crate::workflows::case_page::{self, CaseFile, CaseRow, EventRow, Sibling};
+use crate::workflows::case_page::{self, CaseFile, Sibling};
+use crate::workflows::views::{CaseView, EventView};
 
 struct Event {
     at: String,
@@ -64,7 +65,7 @@ struct ReasonChoice {
 struct CasePage {
     chrome: Chrome,
     me: Me,
-    case: CaseRow,
+    case: CaseView,
     status: &'static str,
     kind: &'static str,
     amount: Fen,
@@ -103,7 +104,7 @@ impl CasePage {
     }
 }
 
-fn status_change(e: &EventRow, lang: Lang) -> Option<String> {
+fn status_change(e: &EventView, lang: Lang) -> Option<String> {
     match (e.from_status, e.to_status) {
         (Some(from), Some(to)) if from != to => {
             Some(format!("{} → {}", from.label(lang), to.label(lang)))
@@ -174,7 +175,7 @@ pub(super) async fn render_page(
             .map(|a| a.name.clone()),
         timeline: events
             .iter()
-            .map(|e: &EventRow| Event {
+            .map(|e: &EventView| Event {
                 at: cst::format_local(e.at.and_utc()),
                 actor: e.actor.clone(),
                 what: e.kind.for_agent(lang),

@@ -12,10 +12,11 @@ use crate::domain::ids::OutboxId;
 use crate::web::AppState;
 use crate::web::errors::AppResult;
 use crate::web::page::{self, Chrome};
-use crate::workflows::mail_admin::{self, DeadMail, Resend};
+use crate::workflows::mail_admin::{self, Resend};
+use crate::workflows::views::DeadMailView;
 
 struct Row {
-    mail: DeadMail,
+    mail: DeadMailView,
     created_at: String,
 }
 

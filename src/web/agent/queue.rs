@@ -13,15 +13,14 @@ use crate::domain::case_status::CaseStatus;
 use crate::domain::evidence::PacketKind;
 use crate::domain::money::Fen;
 use crate::domain::normalize::ascii_fold;
+use crate::domain::queue::{Assignee, Cursor, Filter, Search, Statuses};
 use crate::domain::stored::Stored;
 use crate::domain::{Lang, Refusal, cst};
 use crate::web::AppState;
 use crate::web::errors::AppResult;
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
-use crate::workflows::queue::{
-    self, Assignee, Cursor, Filter, FilterProblem, PAGE_SIZE, QueueItem, Search, Statuses,
-};
+use crate::workflows::queue::{self, FilterProblem, PAGE_SIZE, QueueItem};
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]

@@ -18,7 +18,8 @@ use crate::web::public::fields;
 use crate::web::upload::{PendingFile, WithFiles, inspect_for_form, keep};
 use crate::web::{AppState, csrf};
 use crate::workflows::review::{self, Command, ReviewError};
-use crate::workflows::track_case::{self, EventRow, Tracked, track_case};
+use crate::workflows::track_case::{self, Tracked, track_case};
+use crate::workflows::views::EventView;
 
 #[derive(Template)]
 #[template(path = "public/track.html")]
@@ -66,7 +67,7 @@ struct Entry {
 }
 
 /// What the appellant sees of the trail: never internal notes, views or who handled it.
-fn entry(lang: Lang, event: &EventRow) -> Option<Entry> {
+fn entry(lang: Lang, event: &EventView) -> Option<Entry> {
     let seen = event.kind.for_appellant(lang)?;
     Some(Entry {
         at: cst::format_local(event.at.and_utc()),

@@ -139,6 +139,11 @@ impl TestApp {
             .await
             .expect("the serving task")
             .expect("a clean stop");
+        // This test's own writer lets go of the file too (a restore needs it free).
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.close())
+            .await
+            .expect("the test store closes");
     }
 
     /// Files an appeal and returns (case number, tracking token).
