@@ -69,7 +69,7 @@ fn seed(conn: &mut DbConn, today: NaiveDate) -> AgentId {
         "INSERT INTO cases ({columns}) SELECT \
          'AD-P' || i, {status}, 't' || i, 's' || i, 'plans', 'zh-CN', 'wxid_plans' || i, \
          'plans@example.com', 'transfer', 60000, '2026-01-01 00:00:00', \
-         '10' || (1000000000000000000 + i), '1234', '5678', 'plans', '2026-01-01 00:00:00', \
+         '10' || (10000000000000000 + i), '1234', '5678', 'plans', '2026-01-01 00:00:00', \
          filed, {filed}, '2026-01-01 00:00:00', \
          CASE WHEN i < {OPEN} THEN NULL ELSE filed END, 2026, \
          CASE WHEN i % 2 = 0 THEN {agent} END \
@@ -224,7 +224,7 @@ async fn console_and_dashboard_queries_never_scan_the_history() {
             Filter {
                 search: Some(Search {
                     case_number: "AD-P7".into(),
-                    transaction_id: "1000000000000000007".into(),
+                    transaction_id: "1010000000000000007".into(),
                     wechat_id: "wxid_plans7".into(),
                 }),
                 statuses: Statuses::All,
