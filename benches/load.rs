@@ -649,7 +649,7 @@ fn filing_bodies(path: &Path, n: usize, tag: u32) -> anyhow::Result<()> {
             out,
             "wechat_id=wxid_load{tag}x{i}&email=load{tag}x{i}%40example.com&packet_kind=transfer&amount=888.00\
              &sent_at={sent}&transaction_id=10{tag}{i:016}&counterparty_phone_suffix=1234\
-             &card_last4=5678&account=I+sent+it+to+the+wrong+chat+by+mistake.&csrf_token={}",
+             &card_last4=5678&account=I+sent+it+to+the+wrong+chat+by+mistake.&claim_status=unclaimed&csrf_token={}",
             form_urlencoded(&csrf)
         )?;
     }

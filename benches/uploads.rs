@@ -30,6 +30,7 @@ fn fields(n: u64, token: &str) -> Vec<(String, String)> {
         ("transaction_id", format!("10{n:017}")),
         ("counterparty_phone_suffix", "1234".to_owned()),
         ("card_last4", "5678".to_owned()),
+        ("claim_status", "unclaimed".to_owned()),
         ("account", "Sent to the wrong chat by mistake.".to_owned()),
         ("csrf_token", token.to_owned()),
     ]

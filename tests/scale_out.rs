@@ -289,6 +289,7 @@ fn appeal(wechat_id: &str) -> Vec<(String, String)> {
         ("transaction_id", format!("10{n:017}")),
         ("counterparty_phone_suffix", "1234".to_owned()),
         ("card_last4", "5678".to_owned()),
+        ("claim_status", "unclaimed".to_owned()),
         (
             "account",
             "I meant to send this to my sister but tapped the wrong chat.".to_owned(),

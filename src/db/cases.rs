@@ -5,6 +5,7 @@ use super::schema::cases;
 use super::{DbConn, stats};
 use crate::domain::case_number::looks_like_case_number;
 use crate::domain::case_status::CaseStatus;
+use crate::domain::claim::ClaimStatus;
 use crate::domain::client_ip::ClientIp;
 use crate::domain::evidence::PacketKind;
 use crate::domain::ids::{AgentId, CaseId};
@@ -35,6 +36,8 @@ pub struct NewCase<'a> {
     pub updated_at: NaiveDateTime,
     pub quota_year: i32,
     pub client_addr: Option<ClientIp>,
+    pub claim_status: Option<ClaimStatus>,
+    pub claim_acknowledged: bool,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -66,6 +69,9 @@ pub struct CaseRow {
     pub evidence_request: Option<String>,
     pub decision_reason: Option<String>,
     pub decided_on: Option<NaiveDate>,
+    /// `None`: filed before the form asked.
+    pub claim_status: Option<ClaimStatus>,
+    pub claim_acknowledged: bool,
 }
 
 pub fn by_submission_key(conn: &mut DbConn, key_hash: &str) -> QueryResult<Option<CaseRow>> {

@@ -25,6 +25,7 @@ pub mod events;
 pub mod evidence;
 pub mod filing;
 pub mod gauges;
+pub mod guidance_counts;
 pub mod outbox;
 pub mod queue;
 pub mod quota;

@@ -93,6 +93,9 @@ pub fn page(
                 .or(cases::wechat_id.eq(search.wechat_id.clone())),
         );
     }
+    if let Some(claim) = filter.claim {
+        query = query.filter(cases::claim_status.eq(claim));
+    }
     if filter.contested {
         query = query.filter(contested());
     }

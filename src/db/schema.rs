@@ -33,6 +33,17 @@ diesel::table! {
         open_deadline -> Nullable<Date>,
         client_addr -> Nullable<Text>,
         quota_year -> Integer,
+        claim_status -> Nullable<Text>,
+        claim_acknowledged -> Bool,
+    }
+}
+
+diesel::table! {
+    guidance_counts (day, reason, filed) {
+        day -> Date,
+        reason -> Text,
+        filed -> Bool,
+        submissions -> Integer,
     }
 }
 

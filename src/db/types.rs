@@ -16,9 +16,11 @@ use crate::domain::Lang;
 use crate::domain::agent::Role;
 use crate::domain::calendar::DayKind;
 use crate::domain::case_status::CaseStatus;
+use crate::domain::claim::ClaimStatus;
 use crate::domain::client_ip::ClientIp;
 use crate::domain::evidence::PacketKind;
 use crate::domain::evidence_file::FileKind;
+use crate::domain::guidance::Reason;
 use crate::domain::ids::{AgentId, CaseId, OutboxId};
 use crate::domain::mail_status::MailStatus;
 use crate::domain::stored::Stored;
@@ -141,7 +143,16 @@ macro_rules! id_bigint {
 }
 
 stored_text!(
-    CaseStatus, PacketKind, Lang, EventKind, Role, DayKind, MailStatus, FileKind
+    CaseStatus,
+    PacketKind,
+    Lang,
+    EventKind,
+    Role,
+    DayKind,
+    MailStatus,
+    FileKind,
+    ClaimStatus,
+    Reason,
 );
 id_bigint!(CaseId, AgentId, OutboxId);
 

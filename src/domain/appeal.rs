@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Refusal;
+use super::claim::{ClaimRefusal, ClaimStatus};
 use super::evidence::{
     Account, CardLast4, Email, PacketKind, PhoneSuffix, SentAt, TransactionId, WechatId,
 };
@@ -21,11 +22,13 @@ pub enum Field {
     CounterpartyPhoneSuffix,
     CardLast4,
     Account,
+    /// Whether the recipient has claimed the payment (and, if so, the acknowledgement).
+    ClaimStatus,
 }
 
 impl Field {
-    /// In form order.
-    pub const ALL: [Field; 9] = [
+    /// In form order. (The fingerprint takes the first nine: the evidence.)
+    pub const ALL: [Field; 10] = [
         Field::WechatId,
         Field::Email,
         Field::PacketKind,
@@ -35,6 +38,7 @@ impl Field {
         Field::CounterpartyPhoneSuffix,
         Field::CardLast4,
         Field::Account,
+        Field::ClaimStatus,
     ];
 
     /// The form field's name.
@@ -49,6 +53,7 @@ impl Field {
             Field::CounterpartyPhoneSuffix => "counterparty_phone_suffix",
             Field::CardLast4 => "card_last4",
             Field::Account => "account",
+            Field::ClaimStatus => "claim_status",
         }
     }
 }
@@ -65,6 +70,35 @@ pub struct RawAppeal {
     pub counterparty_phone_suffix: String,
     pub card_last4: String,
     pub account: String,
+    pub claim_status: String,
+    /// `acknowledge_claimed` was ticked.
+    pub acknowledge_claimed: bool,
+}
+
+/// What the appellant says of the payment when filing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClaimAnswer {
+    pub status: ClaimStatus,
+    /// Claimed, and they said they understand it cannot be intercepted.
+    pub acknowledged: bool,
+}
+
+impl ClaimAnswer {
+    /// The answer a filing may go ahead with: claimed only when acknowledged, never
+    /// returned.
+    pub fn parse(raw: &RawAppeal) -> Result<ClaimAnswer, ClaimRefusal> {
+        let status = ClaimStatus::parse(&raw.claim_status)?;
+        match status {
+            ClaimStatus::Returned => Err(ClaimRefusal::AlreadyReturned),
+            ClaimStatus::Claimed if !raw.acknowledge_claimed => {
+                Err(ClaimRefusal::ClaimedNotAcknowledged)
+            }
+            _ => Ok(ClaimAnswer {
+                status,
+                acknowledged: status == ClaimStatus::Claimed,
+            }),
+        }
+    }
 }
 
 /// A filing whose every field passed, eligibility included.
@@ -79,6 +113,7 @@ pub struct Appeal {
     pub counterparty_phone_suffix: PhoneSuffix,
     pub card_last4: CardLast4,
     pub account: Account,
+    pub claim: ClaimAnswer,
 }
 
 #[derive(Debug)]
@@ -140,6 +175,7 @@ impl Appeal {
             ),
             r.check(Field::CardLast4, CardLast4::parse(&raw.card_last4)),
             r.check(Field::Account, Account::parse(&raw.account)),
+            r.check(Field::ClaimStatus, ClaimAnswer::parse(raw)),
         );
         match parsed {
             (
@@ -152,6 +188,7 @@ impl Appeal {
                 Some(counterparty_phone_suffix),
                 Some(card_last4),
                 Some(account),
+                Some(claim),
             ) => Ok(Appeal {
                 wechat_id,
                 email,
@@ -162,6 +199,7 @@ impl Appeal {
                 counterparty_phone_suffix,
                 card_last4,
                 account,
+                claim,
             }),
             _ => Err(refusals),
         }

@@ -8,6 +8,7 @@ pub mod appeal;
 pub mod calendar;
 pub mod case_number;
 pub mod case_status;
+pub mod claim;
 pub mod client_ip;
 pub mod cst;
 pub mod date_format;

@@ -23,6 +23,11 @@ pub const CLOCK_SKEW_MINUTES: i64 = 5;
 /// An unclaimed red packet (or the unclaimed part of a lucky one) returns to its sender by
 /// itself this long after it was sent (WeChat Pay's rule): guidance, never a refusal.
 pub const UNCLAIMED_RETURN_HOURS: i64 = 24;
+/// While a payment is this fresh, its instruction is still being verified and the paying
+/// bank can revoke it.
+pub const BANK_REVOKE_MINUTES: i64 = 5;
+/// The dashboard counts guidance shown on submissions over this many days.
+pub const GUIDANCE_WINDOW_DAYS: u64 = 28;
 /// The largest iCalendar file a supervisor loads (a subscription feed of many years is ~100 KiB).
 pub const CALENDAR_FILE_MAX_BYTES: usize = 1024 * 1024;
 /// From this month on, the console warns while next year's working-day calendar is missing.

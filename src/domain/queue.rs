@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 
 use super::case_status::CaseStatus;
+use super::claim::ClaimStatus;
 use super::evidence::PacketKind;
 use super::ids::{AgentId, CaseId};
 
@@ -38,6 +39,8 @@ pub struct Filter {
     /// Only cases whose WeChat ID filed another case that quota year from a different
     /// email or client address (someone may be using up another person's appeals).
     pub contested: bool,
+    /// Only cases whose appellant gave this answer to the claim question.
+    pub claim: Option<ClaimStatus>,
 }
 
 #[derive(Clone, Debug, Default)]

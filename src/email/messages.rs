@@ -224,6 +224,8 @@ pub struct Decision {
     pub case_number: String,
     pub approved: bool,
     pub reason: String,
+    /// A rejection of a payment the appellant said was claimed: what works instead.
+    pub what_works: Option<crate::domain::guidance::Guidance>,
 }
 
 mail_templates!(

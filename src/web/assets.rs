@@ -31,6 +31,18 @@ pub fn unclaimed_return_js_url() -> &'static str {
     &UNCLAIMED_RETURN_URL
 }
 
+/// The appeal form's triage script: shows the guidance its answers call for.
+const TRIAGE_JS: &str = include_str!("../../static/js/triage.js");
+
+static TRIAGE_URL: LazyLock<String> = LazyLock::new(|| {
+    let digest = crate::keys::digest(TRIAGE_JS);
+    format!("/static/triage.js?v={}", &digest[..12])
+});
+
+pub fn triage_js_url() -> &'static str {
+    &TRIAGE_URL
+}
+
 pub async fn serve(file: web::Path<String>) -> Result<HttpResponse, AppError> {
     match file.as_str() {
         "app.css" => Ok(HttpResponse::Ok()
@@ -41,6 +53,10 @@ pub async fn serve(file: web::Path<String>) -> Result<HttpResponse, AppError> {
             .content_type("text/javascript; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
             .body(UNCLAIMED_RETURN_JS)),
+        "triage.js" => Ok(HttpResponse::Ok()
+            .content_type("text/javascript; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+            .body(TRIAGE_JS)),
         _ => Err(AppError::NotFound),
     }
 }

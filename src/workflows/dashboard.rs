@@ -6,7 +6,10 @@ use chrono::{Days, NaiveDate};
 use super::Failure;
 use crate::db::{DbConn, stats};
 use crate::domain::case_status::CaseStatus;
-use crate::domain::policy::{DASHBOARD_CHART_DAYS, DASHBOARD_SERVICE_WINDOW_DAYS};
+use crate::domain::guidance::Reason;
+use crate::domain::policy::{
+    DASHBOARD_CHART_DAYS, DASHBOARD_SERVICE_WINDOW_DAYS, GUIDANCE_WINDOW_DAYS,
+};
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Figures {
@@ -20,6 +23,9 @@ pub struct Figures {
     pub filings_per_day: Vec<(NaiveDate, i64)>,
     pub workload: Vec<(String, i64)>,
     pub unassigned: i64,
+    /// Over the last `GUIDANCE_WINDOW_DAYS`, per reason: submissions the guidance stopped,
+    /// and submissions filed after seeing it.
+    pub guided: Vec<(Reason, i64, i64)>,
 }
 
 /// The figures, read from the per-day counters where they span history: the page costs
@@ -75,5 +81,9 @@ fn assemble(
             .collect(),
         workload: stats::workload(conn)?,
         unassigned: stats::unassigned_open(conn)?,
+        guided: crate::db::guidance_counts::since(
+            conn,
+            today - Days::new(GUIDANCE_WINDOW_DAYS - 1),
+        )?,
     })
 }

@@ -15,6 +15,7 @@ use crate::domain::appeal::{Appeal, Field};
 use crate::domain::case_number::case_number;
 use crate::domain::case_status::CaseStatus;
 use crate::domain::client_ip::ClientIp;
+use crate::domain::guidance::Reason;
 use crate::domain::timeline::EventKind;
 use crate::domain::{Lang, cst, policy};
 use crate::email::{self, MailDate, Prepared, Receipt};
@@ -34,6 +35,8 @@ pub struct Filing<'a> {
     /// The address the filing came from, when known: supervisors compare it across the
     /// filings of one WeChat ID.
     pub client_ip: Option<IpAddr>,
+    /// The guidance this submission was shown: counted as filed after it (no one named).
+    pub guidance: &'a [Reason],
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -337,6 +340,8 @@ fn file_new(
                 updated_at: now.naive_utc(),
                 quota_year: new.year,
                 client_addr: filing.client_ip.map(ClientIp::new),
+                claim_status: Some(appeal.claim.status),
+                claim_acknowledged: appeal.claim.acknowledged,
             },
             quota_slot: slot,
             mailbox: new.mailbox,
@@ -345,6 +350,9 @@ fn file_new(
             mail: mail_row.as_ref(),
         },
     )?;
+    for reason in filing.guidance {
+        db::guidance_counts::count(conn, new.filed_on, *reason, true)?;
+    }
     if with_files {
         let files = match evidence::attach(
             conn,
@@ -367,4 +375,17 @@ fn file_new(
         .map_err(Failure::from)?;
     }
     Ok(Filed::New { tracking_token })
+}
+
+/// A submission the guidance stopped (claimed without the acknowledgement, or already
+/// returned): counted, nothing else written.
+pub fn stopped_by_guidance(
+    conn: &mut DbConn,
+    reason: Reason,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    db::write_tx(conn, |conn| {
+        db::guidance_counts::count(conn, cst::local_date(now), reason, false)
+    })?;
+    Ok(())
 }

@@ -11,7 +11,9 @@ use crate::domain::Actor;
 use crate::domain::agent;
 use crate::domain::calendar::ReviewDates;
 use crate::domain::case_status::{Action, CaseStatus, IllegalTransition};
+use crate::domain::claim::ClaimStatus;
 use crate::domain::decision::{Decision, Outcome};
+use crate::domain::guidance;
 use crate::domain::ids::{AgentId, CaseId};
 use crate::domain::text::CaseText;
 use crate::domain::timeline::EventKind;
@@ -402,6 +404,9 @@ fn notify(
                 case_number: number,
                 approved: done.to == CaseStatus::Approved,
                 reason: case.decision_reason.clone().unwrap_or_default(),
+                what_works: (done.to == CaseStatus::Rejected
+                    && case.claim_status == Some(ClaimStatus::Claimed))
+                .then(|| guidance::what_works_when_claimed(lang)),
             };
             email::enqueue(conn, &mail, &case.email, Some(case.id), now)
         }

@@ -13,6 +13,7 @@ use crate::db::queue::QueueRow;
 use crate::domain::Lang;
 use crate::domain::agent::Role;
 use crate::domain::case_status::CaseStatus;
+use crate::domain::claim::ClaimStatus;
 use crate::domain::client_ip::ClientIp;
 use crate::domain::evidence::PacketKind;
 use crate::domain::evidence_file::FileKind;
@@ -47,6 +48,20 @@ pub struct CaseView {
     pub evidence_request: Option<String>,
     pub decision_reason: Option<String>,
     pub decided_on: Option<NaiveDate>,
+    /// What the appellant said of the payment; `None`: not asked (filed before).
+    pub claim_status: Option<ClaimStatus>,
+    pub claim_acknowledged: bool,
+}
+
+impl CaseView {
+    /// "The appellant says: …", in `lang`.
+    pub fn claim_said(&self, lang: &Lang) -> &'static str {
+        let lang = *lang;
+        match self.claim_status {
+            Some(status) => status.said(self.claim_acknowledged, lang),
+            None => crate::domain::claim::not_asked(lang),
+        }
+    }
 }
 
 impl From<CaseRow> for CaseView {
@@ -77,6 +92,8 @@ impl From<CaseRow> for CaseView {
             evidence_request: r.evidence_request,
             decision_reason: r.decision_reason,
             decided_on: r.decided_on,
+            claim_status: r.claim_status,
+            claim_acknowledged: r.claim_acknowledged,
         }
     }
 }

@@ -101,6 +101,16 @@ impl Browser {
                     .select_by_value(value)
                     .await
                     .unwrap();
+            } else if name == "claim_status" {
+                self.client
+                    .find(Locator::Css(&format!(
+                        "input[name='claim_status'][value='{value}']"
+                    )))
+                    .await
+                    .unwrap()
+                    .click()
+                    .await
+                    .unwrap();
             } else {
                 self.fill(name, value).await;
             }

@@ -38,4 +38,5 @@ mod sign_in;
 mod smtp;
 mod stopping;
 mod tracking;
+mod triage;
 mod typed_storage;

@@ -18,6 +18,8 @@ fn valid() -> RawAppeal {
         counterparty_phone_suffix: "0123".into(),
         card_last4: "6789".into(),
         account: "我想给妈妈转账，却误转给了同名的陌生人。".into(),
+        claim_status: "unclaimed".into(),
+        acknowledge_claimed: false,
     }
 }
 
@@ -99,7 +101,8 @@ fn field_names_are_the_form_names() {
             "transaction_id",
             "counterparty_phone_suffix",
             "card_last4",
-            "account"
+            "account",
+            "claim_status"
         ]
     );
 }
@@ -128,4 +131,42 @@ fn the_same_filing_gives_the_same_fingerprint() {
     )
     .expect("valid");
     assert_ne!(first.fingerprint_source(), other.fingerprint_source());
+}
+
+#[test]
+fn the_claim_question_lets_a_filing_through_only_when_it_can_help() {
+    let with = |status: &str, ack: bool| RawAppeal {
+        claim_status: status.into(),
+        acknowledge_claimed: ack,
+        ..valid()
+    };
+    let claim = |raw: &RawAppeal| Appeal::parse(raw, now()).map(|a| a.claim);
+    assert_eq!(
+        claim(&with("unclaimed", false)).unwrap().status,
+        ClaimStatus::Unclaimed
+    );
+    assert_eq!(
+        claim(&with("unknown", true)).unwrap(),
+        ClaimAnswer {
+            status: ClaimStatus::Unknown,
+            acknowledged: false
+        }
+    );
+    assert_eq!(refused_fields(&with("", false)), [Field::ClaimStatus]);
+    assert_eq!(
+        refused_fields(&with("claimed", false)),
+        [Field::ClaimStatus]
+    );
+    assert_eq!(
+        claim(&with("claimed", true)).unwrap(),
+        ClaimAnswer {
+            status: ClaimStatus::Claimed,
+            acknowledged: true
+        }
+    );
+    // Back already: nothing to file, acknowledged or not.
+    assert_eq!(
+        refused_fields(&with("returned", true)),
+        [Field::ClaimStatus]
+    );
 }

@@ -31,6 +31,15 @@ struct Dashboard {
     status_chart: String,
     workload: Vec<(String, i64)>,
     unassigned: i64,
+    guided: Vec<Guided>,
+}
+
+/// A reason's row of "guided before filing".
+struct Guided {
+    reason: &'static str,
+    title: &'static str,
+    stopped: i64,
+    filed: i64,
 }
 
 fn percent(part: i64, whole: i64) -> String {
@@ -52,6 +61,7 @@ pub async fn show(state: web::Data<AppState>, console: ConsolePage) -> AppResult
         filings_per_day,
         workload,
         unassigned,
+        guided,
     } = state
         .store
         .read(move |conn| dashboard::figures(conn, today))
@@ -98,6 +108,15 @@ pub async fn show(state: web::Data<AppState>, console: ConsolePage) -> AppResult
         within_deadline: percent(on_deadline, decided),
         workload,
         unassigned,
+        guided: guided
+            .into_iter()
+            .map(|(reason, stopped, filed)| Guided {
+                reason: reason.as_str(),
+                title: reason.title(lang),
+                stopped,
+                filed,
+            })
+            .collect(),
     };
     page::render(StatusCode::OK, &page)
 }

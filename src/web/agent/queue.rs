@@ -10,6 +10,7 @@ use super::auth::SignedIn;
 use super::layout::{ConsolePage, Me};
 use crate::domain::calendar::Arrangements;
 use crate::domain::case_status::CaseStatus;
+use crate::domain::claim::ClaimStatus;
 use crate::domain::evidence::PacketKind;
 use crate::domain::money::Fen;
 use crate::domain::normalize::ascii_fold;
@@ -29,6 +30,8 @@ pub struct QueueQuery {
     assignee: String,
     overdue: String,
     kind: String,
+    /// The appellant's answer to the claim question.
+    claim: String,
     from: String,
     to: String,
     q: String,
@@ -82,6 +85,7 @@ fn parse(query: &QueueQuery, who: &SignedIn, today: NaiveDate) -> Parsed {
     let filed_from = date("from", &query.from);
     let filed_to = date("to", &query.to);
     let packet_kind = PacketKind::parse(&query.kind).ok();
+    let claim = ClaimStatus::parse(&query.claim).ok();
     let search = Some(query.q.trim()).filter(|q| !q.is_empty()).map(|q| {
         // Case numbers, IDs and WeChat IDs have no blanks and no control characters.
         let folded: String = ascii_fold(q)
@@ -110,6 +114,7 @@ fn parse(query: &QueueQuery, who: &SignedIn, today: NaiveDate) -> Parsed {
             filed_to,
             search,
             contested: query.contested == "1",
+            claim,
         },
         after,
         problems,
@@ -162,6 +167,7 @@ struct QueuePage {
     problems: Vec<(&'static str, String)>,
     statuses: Vec<Choice>,
     kinds: Vec<Choice>,
+    claims: Vec<Choice>,
 }
 
 impl QueuePage {
@@ -179,6 +185,7 @@ fn encode(query: &QueueQuery) -> String {
         ("assignee", &query.assignee),
         ("overdue", &query.overdue),
         ("kind", &query.kind),
+        ("claim", &query.claim),
         ("from", &query.from),
         ("to", &query.to),
         ("q", &query.q),
@@ -233,6 +240,13 @@ pub async fn show(
             .map(|s| Choice {
                 value: s.as_str(),
                 label: s.label(lang),
+            })
+            .collect(),
+        claims: ClaimStatus::ALL
+            .iter()
+            .map(|c| Choice {
+                value: c.as_str(),
+                label: c.said(true, lang),
             })
             .collect(),
         kinds: PacketKind::ALL

@@ -6,8 +6,12 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::fields::{self, Choice, FieldView, Input};
-use crate::domain::appeal::{Appeal, Field, RawAppeal};
-use crate::domain::evidence::PacketKind;
+use chrono::{DateTime, Utc};
+
+use crate::domain::appeal::{Appeal, ClaimAnswer, Field, RawAppeal};
+use crate::domain::claim::{self, ClaimRefusal, ClaimStatus};
+use crate::domain::evidence::{PacketKind, SentAt};
+use crate::domain::guidance::{Guidance, Reason};
 use crate::domain::{Lang, Refusal, guidance, policy};
 use crate::web::csrf;
 use crate::web::errors::{AppError, AppResult, Denied};
@@ -15,7 +19,9 @@ use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
 use crate::web::upload::{PendingFile, WithFiles, inspect_for_form, keep};
 use crate::web::{AppState, assets};
-use crate::workflows::file_appeal::{FileError, Filed, Filing, Refused, file_appeal};
+use crate::workflows::file_appeal::{
+    FileError, Filed, Filing, Refused, file_appeal, stopped_by_guidance,
+};
 
 /// The form as sent; every field optional so that a missing one is refused next to
 /// the field rather than with a bare 400.
@@ -31,6 +37,8 @@ pub struct AppealForm {
     counterparty_phone_suffix: String,
     card_last4: String,
     account: String,
+    claim_status: String,
+    acknowledge_claimed: String,
     csrf_token: String,
     /// A kept file the appellant removed from the form (its remove button).
     remove_file: String,
@@ -48,6 +56,8 @@ impl AppealForm {
             counterparty_phone_suffix: self.counterparty_phone_suffix,
             card_last4: self.card_last4,
             account: self.account,
+            claim_status: self.claim_status,
+            acknowledge_claimed: !self.acknowledge_claimed.is_empty(),
         }
     }
 }
@@ -71,6 +81,43 @@ struct FormPage {
     eligibility: &'static str,
     /// Shown by the form's script while the send time is less than a day ago.
     unclaimed_return: UnclaimedReturn,
+    claim_choices: Vec<Choice>,
+    acknowledged: bool,
+    acknowledgement: &'static str,
+    /// Every piece of guidance: those the answers call for shown, the rest hidden for the
+    /// form's script to show as the answers change.
+    guidance: Vec<GuidanceView>,
+    triage: TriageScript,
+}
+
+struct GuidanceView {
+    reason: &'static str,
+    lead: String,
+    steps: Vec<String>,
+    shown: bool,
+}
+
+impl GuidanceView {
+    fn is_claimed(&self) -> bool {
+        self.reason == Reason::Claimed.as_str()
+    }
+}
+
+/// What the triage script needs: its address and the rules' numbers.
+struct TriageScript {
+    script: &'static str,
+    bank_minutes: i64,
+}
+
+/// The guidance the answers so far call for (each answer taken if it parses).
+fn shown_guidance(raw: &RawAppeal, lang: Lang, now: DateTime<Utc>) -> Vec<Guidance> {
+    guidance::triage(
+        PacketKind::parse(&raw.packet_kind).ok(),
+        SentAt::parse(&raw.sent_at, now).ok().map(|s| s.utc()),
+        ClaimStatus::parse(&raw.claim_status).ok(),
+        now,
+        lang,
+    )
 }
 
 /// What the form's script needs to say when a red packet would still return by itself.
@@ -93,8 +140,22 @@ impl FormPage {
         csrf_token: String,
         error: impl Fn(Field) -> Option<String>,
         notice: Option<String>,
+        shown: Vec<Guidance>,
     ) -> Self {
         let fields = fields::views(lang, raw, error);
+        let guidance = guidance::all_pieces(lang)
+            .into_iter()
+            .map(|piece| {
+                let here = shown.iter().find(|g| g.reason == piece.reason);
+                let g = here.unwrap_or(&piece);
+                GuidanceView {
+                    reason: g.reason.as_str(),
+                    lead: g.lead.clone(),
+                    steps: g.steps.clone(),
+                    shown: here.is_some(),
+                }
+            })
+            .collect();
         Self {
             chrome: Chrome::new(req, lang),
             refused_count: fields.iter().filter(|f| f.error.is_some()).count(),
@@ -117,6 +178,14 @@ impl FormPage {
                     .collect::<Vec<_>>()
                     .join(" "),
                 text: guidance::before_return_template(lang),
+            },
+            claim_choices: fields::claim_choices(lang, &raw.claim_status),
+            acknowledged: raw.acknowledge_claimed,
+            acknowledgement: claim::acknowledgement(lang),
+            guidance,
+            triage: TriageScript {
+                script: assets::triage_js_url(),
+                bank_minutes: policy::BANK_REVOKE_MINUTES,
             },
         }
     }
@@ -142,6 +211,7 @@ pub async fn new(
         form.token.clone(),
         |_| None,
         None,
+        Vec::new(),
     );
     Ok(form.respond(StatusCode::OK, page.render()?))
 }
@@ -170,17 +240,31 @@ pub async fn create(
     // Removing a kept file re-renders the form; nothing is filed.
     if !remove.is_empty() {
         let files = keep(&state, &form_key, files, Some(remove), now).await?;
-        let page =
-            FormPage::new(&req, lang, &raw, csrf_token, |_| None, None).with_files(files, problems);
+        let shown = shown_guidance(&raw, lang, now);
+        let page = FormPage::new(&req, lang, &raw, csrf_token, |_| None, None, shown)
+            .with_files(files, problems);
         return page::render_private(StatusCode::OK, &page);
     }
     let appeal = match Appeal::parse(&raw, now) {
         Ok(appeal) if problems.is_empty() => appeal,
         parsed => {
             crate::metrics::filing(crate::metrics::FilingOutcome::Refused("invalid_form"));
+            let refusals = parsed.err().unwrap_or_default();
+            // Stopped by the guidance alone (every other answer was right): counted.
+            let stopped = match ClaimAnswer::parse(&raw) {
+                Err(ClaimRefusal::ClaimedNotAcknowledged) => Some(Reason::Claimed),
+                Err(ClaimRefusal::AlreadyReturned) => Some(Reason::AlreadyReturned),
+                _ => None,
+            }
+            .filter(|_| refusals.0.len() == 1 && problems.is_empty());
+            if let Some(reason) = stopped {
+                state
+                    .store
+                    .write(move |conn| stopped_by_guidance(conn, reason, now))
+                    .await??;
+            }
             // Nothing that came is lost: the good files wait for the corrected form.
             let files = keep(&state, &form_key, files, None, now).await?;
-            let refusals = parsed.err().unwrap_or_default();
             let page = FormPage::new(
                 &req,
                 lang,
@@ -188,6 +272,7 @@ pub async fn create(
                 csrf_token,
                 |f| fields::message(refusals.get(f), lang),
                 None,
+                shown_guidance(&raw, lang, now),
             )
             .with_files(files, problems);
             return page::render_private(StatusCode::UNPROCESSABLE_ENTITY, &page);
@@ -197,6 +282,10 @@ pub async fn create(
     let keys = state.keys.clone();
     let links_base = state.links_base();
     let (key, files) = (form_key.clone(), files);
+    let shown: Vec<Reason> = shown_guidance(&raw, lang, now)
+        .iter()
+        .map(|g| g.reason)
+        .collect();
     // Behind trusted proxies, the forwarded client (`web::client`), never the proxy.
     let client_ip = Some(crate::web::client::ClientAddr::of(&req).0);
     let outcome = state
@@ -209,6 +298,7 @@ pub async fn create(
                 links_base: &links_base,
                 files: &files,
                 client_ip,
+                guidance: &shown,
             };
             file_appeal(conn, &keys, &filing, now).map_err(|e| (e, files))
         })
@@ -245,6 +335,7 @@ pub async fn create(
         form_token,
         move |f| (Some(f) == field).then(|| field_message.clone()),
         Some(message),
+        shown_guidance(&raw, lang, now),
     )
     .with_files(kept, Vec::new());
     page::render_private(StatusCode::CONFLICT, &page)

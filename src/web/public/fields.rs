@@ -2,8 +2,8 @@
 
 use crate::domain::appeal::{Field, RawAppeal};
 use crate::domain::evidence::{Account, PacketKind};
-use crate::domain::policy;
 use crate::domain::{Lang, Refusal};
+use crate::domain::{claim, policy};
 
 pub enum Input {
     /// `inputmode` brings up the right phone keyboard; `max` bounds what is typed.
@@ -15,6 +15,8 @@ pub enum Input {
     },
     PacketKind,
     Account,
+    /// The claim question: one answer of `ClaimStatus::ALL`.
+    Claim,
 }
 
 pub struct FieldView {
@@ -48,6 +50,17 @@ pub struct Choice {
     pub value: &'static str,
     pub label: &'static str,
     pub selected: bool,
+}
+
+pub fn claim_choices(lang: Lang, current: &str) -> Vec<Choice> {
+    claim::ClaimStatus::ALL
+        .iter()
+        .map(|c| Choice {
+            value: c.as_str(),
+            label: c.label(lang),
+            selected: c.as_str() == current,
+        })
+        .collect()
 }
 
 pub fn packet_kind_choices(lang: Lang, current: &str) -> Vec<Choice> {
@@ -136,6 +149,12 @@ pub fn views(
                     t("只填后 4 位，切勿填写完整卡号", "Only the last 4 digits, never the full card number").to_owned(),
                     text("numeric", "off", "5678", 8),
                     &raw.card_last4,
+                ),
+                Field::ClaimStatus => (
+                    t("对方领取了吗？", "Has the recipient claimed it?"),
+                    claim::how_to_tell(lang).to_owned(),
+                    Input::Claim,
+                    &raw.claim_status,
                 ),
                 Field::Account => (
                     t("事情经过", "What happened"),

@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use crate::domain::guidance::{Guidance, Reason};
 use crate::domain::{guidance, policy};
 use crate::web::AppState;
 use crate::web::errors::AppResult;
@@ -24,6 +25,10 @@ struct Receipt {
     files: Vec<FileView>,
     /// Filed before an unclaimed red packet would have come back by itself.
     unclaimed_return: Option<String>,
+    /// So that it does not happen again.
+    prevention: [&'static str; 3],
+    /// Filed while the paying bank could still revoke the payment: call it now.
+    bank_window: Option<Guidance>,
 }
 
 pub async fn show(
@@ -41,6 +46,16 @@ pub async fn show(
             lang,
         ),
         chrome: Chrome::new(&req, lang),
+        prevention: guidance::prevention(lang),
+        bank_window: guidance::triage(
+            Some(case.packet_kind),
+            Some(case.sent_at.and_utc()),
+            case.claim_status,
+            case.filed_at.and_utc(),
+            lang,
+        )
+        .into_iter()
+        .find(|g| g.reason == Reason::BankWindow),
         unclaimed_return: guidance::filed_before_return(
             lang,
             case.packet_kind,

@@ -348,6 +348,7 @@ impl AppealFields {
                     "account",
                     "I meant to send this to my sister but tapped the wrong chat.".to_owned(),
                 ),
+                ("claim_status", "unclaimed".to_owned()),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
