@@ -27,6 +27,9 @@ mod mail_steps;
 mod operations;
 mod outbox_claims;
 mod pages;
+#[path = "../support/process_group.rs"]
+#[allow(dead_code)]
+mod process_group;
 mod quota;
 mod quota_squatting;
 mod recover_link;
