@@ -18,6 +18,7 @@ mod helpers;
 mod hygiene;
 mod leases;
 mod limits;
+mod log_levels;
 mod mail_delivery;
 mod mail_helpers;
 mod mail_injection;
