@@ -2,8 +2,8 @@
 //! site of `deploy/`), a real SMTP server: the quota race, receipts shared by three
 //! workers, `kill -9` in the middle of a stream of filings, and a rolling restart.
 //!
-//! Runs once, on PostgreSQL: TEST_DATABASE_URL, else TEST_PG_URL (`.ci/test` sets it),
-//! else the loopback server every machine of this project has. Needs nginx
+//! Runs once, on PostgreSQL: TEST_DATABASE_URL, else TEST_PG_URL (`.ci/test` sets it
+//! where a server answers), else a throwaway cluster of its own (`support/pg_cluster.rs`). Needs nginx
 //! (`/usr/sbin/nginx`, or NGINX) and python3 with aiosmtpd. Prints its figures.
 
 #[path = "api/smtp.rs"]
@@ -13,6 +13,10 @@ mod smtp;
 #[path = "support/process_group.rs"]
 #[allow(dead_code)]
 mod process_group;
+
+#[path = "support/pg_cluster.rs"]
+#[allow(dead_code)]
+mod pg_cluster;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -45,12 +49,7 @@ macro_rules! figure {
 }
 
 fn pg_admin_url() -> String {
-    ["TEST_DATABASE_URL", "TEST_PG_URL"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|u| u.starts_with("postgres")))
-        .unwrap_or_else(|| {
-            "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable&gssencmode=disable".into()
-        })
+    pg_cluster::server_url(&["TEST_DATABASE_URL", "TEST_PG_URL"])
 }
 
 /// A database of its own on the PostgreSQL server, dropped at the end.
