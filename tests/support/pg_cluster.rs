@@ -27,7 +27,10 @@ pub fn own_cluster_url() -> String {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
         let started = Instant::now();
-        let cluster = Cluster::start().unwrap_or_else(|e| panic!("a throwaway PostgreSQL: {e}"));
+        // Once more if the first start fails: its port may have been taken meanwhile.
+        let cluster = Cluster::start()
+            .or_else(|first| Cluster::start().map_err(|second| format!("{first}\nthen: {second}")))
+            .unwrap_or_else(|e| panic!("a throwaway PostgreSQL: {e}"));
         let url = cluster.url();
         eprintln!(
             "PostgreSQL: a throwaway cluster at {url} ({}), started in {:.1?}",
