@@ -60,7 +60,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AgentCommand {
-    /// Create an account; prompts for the password unless --password-stdin.
+    /// Create an account; prompts for the password (at least 8 characters, not easy to
+    /// guess) unless --password-stdin.
     Create {
         #[arg(long)]
         email: String,
@@ -178,6 +179,11 @@ fn agent(settings: &Settings, command: AgentCommand) -> anyhow::Result<()> {
                 std::io::stdin().read_line(&mut line)?;
                 line.trim_end_matches(['\r', '\n']).to_owned()
             } else {
+                // rpassword asks on /dev/tty; without one it would fail with a bare ENXIO.
+                if std::fs::File::open("/dev/tty").is_err() {
+                    eprintln!("no terminal to ask for the password: pass it with --password-stdin");
+                    std::process::exit(2);
+                }
                 let first = rpassword::prompt_password("Password: ")?;
                 let again = rpassword::prompt_password("Again: ")?;
                 anyhow::ensure!(first == again, "the two passwords differ");

@@ -60,5 +60,17 @@ impl tracing_actix_web::RootSpanBuilder for RedactedSpans {
         outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
     ) {
         tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+        // A 5xx is for an operator to act on. `AppError` logs its own (an expected answer —
+        // a redirect to sign in, a 404 — at DEBUG); any other error that became a 5xx here.
+        let (status, error) = match outcome {
+            Ok(response) => (response.status(), response.response().error()),
+            Err(error) => (error.as_response_error().status_code(), Some(error)),
+        };
+        if let Some(error) = error
+            && status.is_server_error()
+            && error.as_error::<crate::web::errors::AppError>().is_none()
+        {
+            tracing::error!(error = ?error, "request failed");
+        }
     }
 }

@@ -2,13 +2,21 @@
 //! site of `deploy/`), a real SMTP server: the quota race, receipts shared by three
 //! workers, `kill -9` in the middle of a stream of filings, and a rolling restart.
 //!
-//! Runs once, on PostgreSQL: TEST_DATABASE_URL, else TEST_PG_URL (`.ci/test` sets it),
-//! else the loopback server every machine of this project has. Needs nginx
+//! Runs once, on PostgreSQL: TEST_DATABASE_URL, else TEST_PG_URL (`.ci/test` sets it
+//! where a server answers), else a throwaway cluster of its own (`support/pg_cluster.rs`). Needs nginx
 //! (`/usr/sbin/nginx`, or NGINX) and python3 with aiosmtpd. Prints its figures.
 
 #[path = "api/smtp.rs"]
 #[allow(dead_code)]
 mod smtp;
+
+#[path = "support/process_group.rs"]
+#[allow(dead_code)]
+mod process_group;
+
+#[path = "support/pg_cluster.rs"]
+#[allow(dead_code)]
+mod pg_cluster;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -41,12 +49,7 @@ macro_rules! figure {
 }
 
 fn pg_admin_url() -> String {
-    ["TEST_DATABASE_URL", "TEST_PG_URL"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|u| u.starts_with("postgres")))
-        .unwrap_or_else(|| {
-            "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable&gssencmode=disable".into()
-        })
+    pg_cluster::server_url(&["TEST_DATABASE_URL", "TEST_PG_URL"])
 }
 
 /// A database of its own on the PostgreSQL server, dropped at the end.
@@ -198,7 +201,7 @@ impl Drop for Instance {
 
 /// nginx in the foreground with the site of `deploy/`, everything it writes under `dir`.
 struct Nginx {
-    child: Child,
+    child: Option<Child>,
     port: u16,
 }
 
@@ -249,17 +252,42 @@ impl Nginx {
         );
         std::fs::write(dir.join("nginx.conf"), conf).expect("nginx.conf");
         let nginx = std::env::var("NGINX").unwrap_or_else(|_| "/usr/sbin/nginx".into());
-        let child = Command::new(&nginx)
+        let mut command = Command::new(&nginx);
+        command
             .arg("-e")
             .arg(dir.join("error.log"))
             .arg("-c")
             .arg(dir.join("nginx.conf"))
             .args(["-g", "daemon off;"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::null());
+        // Master and workers in a group of their own: stopping it stops them all.
+        process_group::own_group(&mut command);
+        let child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {nginx} (apt-get install nginx): {e}"));
-        Self { child, port }
+        Self {
+            child: Some(child),
+            port,
+        }
+    }
+
+    /// The master and its workers, while they run.
+    fn processes(&self) -> Vec<u32> {
+        self.child
+            .as_ref()
+            .map_or_else(Vec::new, |c| process_group::members(c.id()))
+    }
+
+    /// SIGQUIT to the group (a graceful stop: the master waits for its workers), then
+    /// waits for every process of it; what is left after 10 s is killed and named.
+    fn stop(&mut self) -> Vec<u32> {
+        match self.child.take() {
+            Some(mut child) => {
+                process_group::stop_group(&mut child, libc::SIGQUIT, Duration::from_secs(10))
+            }
+            None => Vec::new(),
+        }
     }
 
     fn base(&self) -> String {
@@ -269,8 +297,7 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
@@ -619,7 +646,7 @@ async fn three_instances_behind_nginx_share_the_work_and_survive_crashes_and_res
 
     let smtp = SmtpServer::start();
     let ports: Vec<u16> = (0..INSTANCES).map(|_| free_port()).collect();
-    let nginx = Nginx::start(&dir, &ports);
+    let mut nginx = Nginx::start(&dir, &ports);
     let base = nginx.base();
     let env = vec![
         ("DATABASE_URL".to_owned(), db.url.clone()),
@@ -753,6 +780,9 @@ async fn three_instances_behind_nginx_share_the_work_and_survive_crashes_and_res
         exits
     );
     figure!("scale-out: took {:.0} s", started.elapsed().as_secs_f64());
+    let nginx_processes = nginx.processes();
+    let killed = nginx.stop();
+    drop(instances);
 
     assert_eq!(
         race.overshoots, 0,
@@ -784,5 +814,42 @@ async fn three_instances_behind_nginx_share_the_work_and_survive_crashes_and_res
         exits.iter().all(ExitStatus::success),
         "SIGTERM exits 0: {exits:?}"
     );
+    // Nothing of the run outlives it: nginx's master and worker stopped as a group.
+    assert!(nginx_processes.len() >= 2, "{nginx_processes:?}");
+    assert_eq!(killed, Vec::<u32>::new(), "nginx outlived SIGQUIT");
+    assert_eq!(
+        process_group::processes_naming(&dir.to_string_lossy()),
+        vec![]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// nginx as this test runs it stops whole: its master and every worker, nothing left
+/// listening (the master alone used to be killed, and a worker stayed on).
+#[test]
+fn nginx_stops_with_all_its_workers() {
+    let dir = std::env::temp_dir().join(format!("appealdesk_nginx_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the test's folder");
+    let mut nginx = Nginx::start(&dir, &[free_port(), free_port()]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", nginx.port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "nginx did not listen; see {}",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let running = nginx.processes();
+    assert!(running.len() >= 2, "a master and a worker: {running:?}");
+    let group = nginx.child.as_ref().expect("running").id();
+    assert_eq!(nginx.stop(), Vec::<u32>::new(), "nginx outlived SIGQUIT");
+    assert_eq!(
+        process_group::members(group),
+        Vec::<u32>::new(),
+        "of {running:?}"
+    );
+    assert!(std::net::TcpStream::connect(("127.0.0.1", nginx.port)).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,7 +2,8 @@
 //! nothing stored in a row can add a header or a recipient.
 
 use lettre::Message;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
 use super::messages::one_line;
 use crate::db::outbox::MailRow;
@@ -19,11 +20,31 @@ pub fn compose(row: &MailRow, from: &Mailbox) -> Result<Message, String> {
         .to(to)
         .subject(one_line(&row.subject))
         .message_id(Some(message_id(row, from)))
-        .multipart(MultiPart::alternative_plain_html(
-            row.body_text.clone(),
-            row.body_html.clone(),
-        ))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(readable_part(ContentType::TEXT_PLAIN, &row.body_text))
+                .singlepart(readable_part(ContentType::TEXT_HTML, &row.body_html)),
+        )
         .map_err(|e| format!("cannot build the mail: {e}"))
+}
+
+/// A text part as 8bit, so a saved mail reads as text (base64, lettre's choice for Chinese,
+/// does not); quoted-printable where a line is too long for 8bit. lettre offers 8bit only
+/// for lines under 76 bytes (25 Chinese characters), so the RFC 2045 rule is applied here:
+/// lines of at most 998 bytes ending in CRLF, no NUL.
+fn readable_part(content_type: ContentType, text: &str) -> SinglePart {
+    let crlf = text
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\n', "\r\n");
+    let fits = !crlf.contains('\0') && crlf.split("\r\n").all(|line| line.len() <= 998);
+    let body = if fits {
+        Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::EightBit)
+    } else {
+        Body::new_with_encoding(crlf, ContentTransferEncoding::QuotedPrintable)
+            .unwrap_or_else(Body::new)
+    };
+    SinglePart::builder().header(content_type).body(body)
 }
 
 /// The same for every attempt at one row, so a retried send is recognisably the same
@@ -75,6 +96,29 @@ mod tests {
         let message = compose(&row("a@example.com", "Hi"), &from()).unwrap();
         assert!(
             headers(&message).contains("Message-ID: <outbox-42.20261128040506@appealdesk.example>")
+        );
+    }
+
+    #[test]
+    fn text_parts_read_as_text() {
+        let mut long_lines = row("a@example.com", "受理回执");
+        long_lines.body_text = format!("{}\n正文\r\nBcc: body@example.com", "长".repeat(300));
+        let message = compose(&long_lines, &from()).unwrap();
+        let raw = String::from_utf8(message.formatted()).expect("8bit UTF-8, not base64");
+        assert!(raw.contains("正文"), "{raw}");
+        assert!(raw.contains("<p>正文</p>"), "{raw}");
+        assert!(!raw.contains("base64"), "{raw}");
+        assert_eq!(raw.matches("Content-Transfer-Encoding: 8bit").count(), 2);
+    }
+
+    #[test]
+    fn a_line_too_long_for_8bit_is_quoted_printable() {
+        let mut long = row("a@example.com", "Hi");
+        long.body_text = format!("短\n{}", "长".repeat(400));
+        let raw = String::from_utf8(compose(&long, &from()).unwrap().formatted()).unwrap();
+        assert!(
+            raw.contains("Content-Transfer-Encoding: quoted-printable"),
+            "{raw}"
         );
     }
 

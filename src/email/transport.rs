@@ -1,10 +1,11 @@
 //! Where mail goes: an SMTP server (`SMTP_URL`), or `.eml` files in a folder so that a
 //! developer's `cargo run` still shows every mail.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::MailSettings;
 
@@ -13,7 +14,8 @@ pub(crate) const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Files(AsyncFileTransport<Tokio1Executor>),
+    /// A folder of `.eml` files, each written whole (under another name, then renamed).
+    Files(PathBuf),
 }
 
 /// Why a send failed, and whether trying again could help.
@@ -54,7 +56,7 @@ impl Transport {
                 std::fs::create_dir_all(&mail.dir).with_context(|| {
                     format!("cannot create the mail folder {}", mail.dir.display())
                 })?;
-                Ok(Self::Files(AsyncFileTransport::new(&mail.dir)))
+                Ok(Self::Files(mail.dir.clone()))
             }
         }
     }
@@ -70,11 +72,53 @@ impl Transport {
                     SendError::transient(e.to_string())
                 }
             }),
-            Self::Files(files) => files
-                .send(message)
-                .await
-                .map(drop)
-                .map_err(|e| SendError::transient(e.to_string())),
+            Self::Files(dir) => {
+                let dir = dir.clone();
+                let raw = readable_subject(&message);
+                tokio::task::spawn_blocking(move || write_eml(&dir, &raw))
+                    .await
+                    .map_err(|e| SendError::transient(e.to_string()))?
+                    .map_err(|e| SendError::transient(e.to_string()))
+            }
         }
     }
+}
+
+/// The mail as SMTP would carry it, but with its subject in UTF-8 (RFC 6532) rather than
+/// encoded words: a file meant to be read with `cat` as well as with a mail program.
+fn readable_subject(message: &Message) -> Vec<u8> {
+    let raw = message.formatted();
+    let Some(subject) = message.headers().get_raw("Subject") else {
+        return raw;
+    };
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return raw;
+    };
+    let Ok(head) = std::str::from_utf8(&raw[..end]) else {
+        return raw;
+    };
+    let mut lines = Vec::new();
+    let mut in_subject = false;
+    for line in head.split("\r\n") {
+        if line.starts_with([' ', '\t']) && in_subject {
+            continue; // a folded piece of the encoded subject
+        }
+        in_subject = line.starts_with("Subject:");
+        if in_subject {
+            // Composed with `one_line`: no line break can end the header early.
+            lines.push(format!("Subject: {subject}"));
+        } else {
+            lines.push(line.to_owned());
+        }
+    }
+    let mut out = lines.join("\r\n").into_bytes();
+    out.extend_from_slice(&raw[end..]);
+    out
+}
+
+fn write_eml(dir: &Path, raw: &[u8]) -> std::io::Result<()> {
+    let name = format!("{:032x}", rand::random::<u128>());
+    let partial = dir.join(format!("{name}.part"));
+    std::fs::write(&partial, raw)?;
+    std::fs::rename(&partial, dir.join(format!("{name}.eml")))
 }

@@ -133,6 +133,13 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         use actix_web::http::header;
+        // ERROR is for what an operator must act on; an answer given on purpose (a
+        // redirect to sign in, a 404, a refusal) is DEBUG.
+        match self {
+            Self::Internal(e) => tracing::error!(error = ?e, "request failed"),
+            Self::Unavailable(e) => tracing::warn!(error = %e, "request refused for load"),
+            _ => tracing::debug!(error = %self, "request refused"),
+        }
         // An error answers this request only: never kept by a browser or a proxy.
         if let Self::SignInRequired = self {
             return HttpResponse::SeeOther()
@@ -170,11 +177,6 @@ impl ResponseError for AppError {
                 "Something went wrong on our side: please try again",
             ),
         };
-        match self {
-            Self::Internal(e) => tracing::error!(error = ?e, "request failed"),
-            Self::Unavailable(e) => tracing::warn!(error = %e, "request refused for load"),
-            _ => tracing::debug!(error = %self, "request refused"),
-        }
         let status = self.status_code();
         let page = ErrorPage {
             status: status.as_u16(),

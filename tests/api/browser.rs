@@ -1,9 +1,12 @@
 //! Real headless Chromium, driven through chromedriver: what a person on a phone and an
 //! agent at a desk actually see and do. No JavaScript is needed by any page.
 
-use std::io::{BufRead, BufReader};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use appealdesk::domain::agent::Role;
 use chrono::Utc;
@@ -11,18 +14,22 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 
 use crate::helpers::*;
+use crate::process_group;
 
-/// One browser: chromedriver on a free port and a fresh profile, ended on drop.
+/// One browser: chromedriver on a port we chose and a fresh profile; chromedriver and every
+/// Chromium process it started are ended with their process group, on `close` or on drop.
 pub struct Browser {
     pub client: Client,
-    driver: Child,
+    driver: Driver,
     profile: std::path::PathBuf,
 }
 
 impl Browser {
     pub async fn start(lang: &str, width: u32, height: u32) -> Browser {
-        let (driver, port) = start_driver();
-        let profile = std::env::temp_dir().join(format!("appealdesk-chromium-{port}"));
+        let driver = Driver::start();
+        let port = driver.port;
+        let profile =
+            std::env::temp_dir().join(format!("appealdesk-chromium-{}-{port}", std::process::id()));
         let caps = serde_json::json!({
             "goog:chromeOptions": {
                 "binary": std::env::var("CHROMIUM").unwrap_or("/usr/bin/chromium".into()),
@@ -57,9 +64,16 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("chromedriver did not answer: {last:?}");
+        panic!(
+            "chromedriver did not open a session: {last:?}\nchromedriver said:\n{}",
+            driver.said()
+        );
     }
 
+    /// The process group of chromedriver and its Chromium.
+    pub fn process_group(&self) -> u32 {
+        self.driver.pgid()
+    }
     pub async fn fill(&self, name: &str, value: &str) {
         let field = self
             .client
@@ -134,42 +148,223 @@ impl Browser {
             .unwrap_or_else(|e| panic!("after clicking {css}, no {then}: {e}"));
     }
 
+    /// Ends the session (chromedriver quits Chromium), then the whole process group.
     pub async fn close(self) {
-        let Browser {
-            client,
-            mut driver,
-            profile,
-        } = self;
-        let _ = client.close().await;
-        let _ = driver.kill();
-        let _ = driver.wait();
-        let _ = std::fs::remove_dir_all(profile);
+        let _ = self.client.clone().close().await;
+        drop(self);
     }
 }
 
-/// Chromedriver on a port of its own choosing (`--port=0`), read back from the line it
-/// prints once listening: no port is picked, released and hoped for.
-fn start_driver() -> (Child, u16) {
-    const READY: &str = "ChromeDriver was started successfully on port ";
-    let mut driver = Command::new(std::env::var("CHROMEDRIVER").unwrap_or("chromedriver".into()))
-        .arg("--port=0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver is installed (.ci/setup installs it)");
-    let mut lines = BufReader::new(driver.stdout.take().expect("piped stdout")).lines();
-    let port = lines.by_ref().map_while(Result::ok).find_map(|line| {
-        line.strip_prefix(READY)
-            .and_then(|rest| rest.trim_end_matches('.').parse().ok())
-    });
-    let Some(port) = port else {
-        let _ = driver.kill();
-        let _ = driver.wait();
-        panic!("chromedriver did not say which port it listens on");
-    };
-    // Whatever it prints later must not fill the pipe and block it.
-    std::thread::spawn(move || lines.for_each(drop));
-    (driver, port)
+impl Drop for Browser {
+    fn drop(&mut self) {
+        self.driver.stop();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// How long chromedriver may take to listen on its port (it usually takes ~50 ms).
+const DRIVER_PATIENCE: Duration = Duration::from_secs(15);
+
+/// Chromedriver in a process group of its own, on a port we picked, its output kept in a
+/// file: when it does not start, the test says what it said.
+pub struct Driver {
+    child: Option<Child>,
+    pub port: u16,
+    log: PathBuf,
+}
+
+impl Driver {
+    /// Starts chromedriver and waits until it answers on its port; a failed start is tried
+    /// once more (another process may have taken the port between our pick and its bind).
+    pub fn start() -> Driver {
+        match Self::try_start() {
+            Ok(driver) => driver,
+            Err(first) => match Self::try_start() {
+                Ok(driver) => {
+                    eprintln!("chromedriver started at the second try; the first: {first}");
+                    driver
+                }
+                Err(second) => {
+                    panic!("chromedriver did not start, twice.\nFirst: {first}\nSecond: {second}")
+                }
+            },
+        }
+    }
+
+    fn try_start() -> Result<Driver, String> {
+        static STARTS: AtomicU32 = AtomicU32::new(0);
+        let port = free_port();
+        let log = std::env::temp_dir().join(format!(
+            "appealdesk-chromedriver-{}-{}.log",
+            std::process::id(),
+            STARTS.fetch_add(1, Ordering::Relaxed)
+        ));
+        let out = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        let program = std::env::var("CHROMEDRIVER").unwrap_or("chromedriver".into());
+        let mut command = Command::new(&program);
+        command
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err);
+        process_group::own_group(&mut command);
+        let child = command
+            .spawn()
+            .map_err(|e| format!("cannot run {program} (.ci/setup installs it): {e}"))?;
+        let mut driver = Driver {
+            child: Some(child),
+            port,
+            log,
+        };
+        let started = Instant::now();
+        loop {
+            if let Some(status) = driver
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                let said = driver.said();
+                driver.stop();
+                return Err(format!(
+                    "chromedriver on port {port} exited ({status}); it said:\n{said}"
+                ));
+            }
+            if driver.answers() {
+                return Ok(driver);
+            }
+            if started.elapsed() > DRIVER_PATIENCE {
+                let said = driver.said();
+                driver.stop();
+                return Err(format!(
+                    "chromedriver did not answer on port {port} within {DRIVER_PATIENCE:?}; it said:\n{said}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Chromedriver's own `/status` answers on the port: not just anything listening there.
+    fn answers(&self) -> bool {
+        let Ok(mut stream) = TcpStream::connect_timeout(
+            &SocketAddr::from(([127, 0, 0, 1], self.port)),
+            Duration::from_millis(500),
+        ) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+        let asked = stream.write_all(
+            format!(
+                "GET /status HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+                self.port
+            )
+            .as_bytes(),
+        );
+        if asked.is_err() {
+            return false;
+        }
+        // It keeps the connection open: read until the answer says it is ready.
+        let mut answer = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while let Ok(n @ 1..) = stream.read(&mut chunk) {
+            answer.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&answer);
+            if text.contains("\"ready\":true") {
+                return text.starts_with("HTTP/1.1 200");
+            }
+        }
+        false
+    }
+
+    pub fn pgid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// What chromedriver wrote to stdout and stderr so far.
+    pub fn said(&self) -> String {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_else(|e| format!("({}: {e})", self.log.display()))
+    }
+
+    /// Ends chromedriver and its Chromium processes (the whole group) and waits for them.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let stubborn =
+                process_group::stop_group(&mut child, libc::SIGTERM, Duration::from_secs(5));
+            if !stubborn.is_empty() {
+                eprintln!("chromedriver's group outlived SIGTERM and was killed: {stubborn:?}");
+            }
+            let _ = std::fs::remove_file(&self.log);
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a loopback port")
+        .port()
+}
+
+/// The start every browser test depends on, many times in a row: each start must answer
+/// and each stop must leave no process of its group. `CHROMEDRIVER_STARTS=200` for the
+/// long run (`cargo test --test api chromedriver_starts -- --nocapture`).
+#[test]
+fn chromedriver_starts_answers_and_leaves_nothing_behind_every_time() {
+    let starts: usize = std::env::var("CHROMEDRIVER_STARTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5);
+    let began = Instant::now();
+    let mut slowest = Duration::ZERO;
+    for n in 0..starts {
+        let started = Instant::now();
+        let mut driver = Driver::start();
+        slowest = slowest.max(started.elapsed());
+        let pgid = driver.pgid();
+        let port = driver.port;
+        driver.stop();
+        assert!(
+            process_group::members(pgid).is_empty(),
+            "start {n}: group {pgid} survives"
+        );
+        assert!(
+            process_group::processes_naming(&format!("--port={port}")).is_empty(),
+            "start {n}: a chromedriver on port {port} survives"
+        );
+    }
+    eprintln!(
+        "chromedriver: {starts} starts in {:.1?}, slowest {slowest:.1?}",
+        began.elapsed()
+    );
+}
+
+/// A closed browser leaves no chromedriver and no Chromium of its own behind.
+#[tokio::test]
+async fn a_closed_browser_leaves_no_chromedriver_or_chromium_behind() {
+    let app = spawn_app().await;
+    let browser = Browser::start("en", 800, 600).await;
+    browser.client.goto(&app.url("/")).await.unwrap();
+    let pgid = browser.process_group();
+    let profile = browser.profile.to_string_lossy().into_owned();
+    let running = process_group::members(pgid);
+    assert!(
+        running.len() > 1,
+        "chromedriver and Chromium run in the group: {running:?}"
+    );
+    assert!(
+        !process_group::processes_naming(&profile).is_empty(),
+        "Chromium runs with the profile {profile}"
+    );
+    browser.close().await;
+    assert_eq!(process_group::members(pgid), Vec::<u32>::new());
+    assert_eq!(process_group::processes_naming(&profile), Vec::new());
 }
 
 #[tokio::test]

@@ -178,3 +178,39 @@ fn agent_accounts_are_created_listed_and_disabled_from_the_command_line() {
             .success()
     );
 }
+
+#[test]
+fn agent_create_without_a_terminal_says_to_use_password_stdin() {
+    use std::os::unix::process::CommandExt;
+    let database = TestDatabase::fresh();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_appealdesk"));
+    command
+        .args([
+            "agent",
+            "create",
+            "--email",
+            "li@example.com",
+            "--name",
+            "Li",
+        ])
+        .args(["--role", "agent"])
+        .env("DATABASE_URL", database.env_url())
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::null());
+    // SAFETY: setsid(2) only, between fork and exec: a new session has no terminal.
+    unsafe {
+        command.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        })
+    };
+    let out = command.output().expect("run appealdesk agent create");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no terminal to ask for the password: pass it with --password-stdin"),
+        "{stderr}"
+    );
+    let list = String::from_utf8(agent_cli(&database, &["list"], "").stdout).unwrap();
+    assert!(!list.contains("li@example.com"), "nothing created: {list}");
+}

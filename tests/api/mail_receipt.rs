@@ -153,7 +153,35 @@ async fn without_smtp_url_mail_is_written_as_eml_files() {
     .await;
     app.all_mail_sent().await;
     assert_eq!(eml_subjects(&dir).len(), 1);
+
+    // Readable with `cat`: UTF-8 text, the subject and both parts as written, no base64.
+    let eml = eml_texts(&dir).pop().expect("one .eml file");
+    let subject = eml
+        .lines()
+        .find(|l| l.starts_with("Subject: "))
+        .unwrap_or_else(|| panic!("a Subject line: {eml}"));
+    assert!(subject.contains(&filed.number), "{subject}");
+    assert!(!eml.contains("=?utf-8?"), "no encoded words: {eml}");
+    assert!(!eml.contains("base64"), "{eml}");
+    assert_eq!(
+        eml.matches("Content-Transfer-Encoding: 8bit").count(),
+        2,
+        "{eml}"
+    );
+    let body = eml.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    assert!(body.contains(&filed.number), "{eml}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The `.eml` files the file transport wrote, read as UTF-8 text.
+fn eml_texts(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("the mail folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .map(|p| std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .collect()
 }
 
 /// The subjects of the `.eml` files the file transport wrote.

@@ -1,5 +1,6 @@
 //! One integration binary: every test drives the real server over HTTP.
-//! SQLite by default; PostgreSQL when TEST_DATABASE_URL is set. The mail tests need
+//! SQLite by default; PostgreSQL when TEST_DATABASE_URL names a server, or with
+//! TEST_DATABASE=postgres on a throwaway cluster the run starts itself. The mail tests need
 //! python3 with aiosmtpd (`pip install aiosmtpd==1.4.6`).
 
 mod accessibility;
@@ -18,6 +19,7 @@ mod helpers;
 mod hygiene;
 mod leases;
 mod limits;
+mod log_levels;
 mod mail_delivery;
 mod mail_helpers;
 mod mail_injection;
@@ -27,7 +29,13 @@ mod mail_steps;
 mod operations;
 mod outbox_claims;
 mod pages;
+#[path = "../support/pg_cluster.rs"]
+#[allow(dead_code)]
+mod pg_cluster;
 mod plans;
+#[path = "../support/process_group.rs"]
+#[allow(dead_code)]
+mod process_group;
 mod quota;
 mod quota_squatting;
 mod recover_link;

@@ -1,5 +1,6 @@
 //! A fresh database per test: a SQLite file in its own directory, or a PostgreSQL
-//! database when TEST_DATABASE_URL is set; dropped with the last app using it.
+//! database when TEST_DATABASE_URL names a server (or TEST_DATABASE=postgres: on a
+//! throwaway cluster of this process, `pg_cluster`); dropped with the last app using it.
 //!
 //! Migrating takes longer than copying: each run migrates one template per backend
 //! (PostgreSQL: a database named after the migrations' digest, kept between runs;
@@ -58,7 +59,11 @@ impl TestDatabase {
         match std::env::var("TEST_DATABASE_URL")
             .ok()
             .filter(|u| !u.is_empty())
-        {
+            .or_else(|| {
+                std::env::var("TEST_DATABASE")
+                    .is_ok_and(|b| b == "postgres")
+                    .then(crate::pg_cluster::own_cluster_url)
+            }) {
             Some(admin_url) if admin_url.starts_with("postgres") => {
                 let name = unique_name();
                 let mut admin = PgConnection::establish(&admin_url)
