@@ -25,6 +25,9 @@ pub const CLOCK_SKEW_MINUTES: i64 = 5;
 pub const UNCLAIMED_RETURN_HOURS: i64 = 24;
 /// The largest iCalendar file a supervisor loads (a subscription feed of many years is ~100 KiB).
 pub const CALENDAR_FILE_MAX_BYTES: usize = 1024 * 1024;
+/// Components nested deeper than this refuse an iCalendar file before it is parsed: real
+/// calendars nest three deep (VCALENDAR, VEVENT, VALARM); the parser recurses per level.
+pub const CALENDAR_ICS_MAX_NESTING: usize = 8;
 /// From this month on, the console warns while next year's working-day calendar is missing.
 pub const CALENDAR_WARNING_FROM_MONTH: u32 = 11;
 /// Console sessions end after this long idle...
