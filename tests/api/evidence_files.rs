@@ -105,7 +105,7 @@ async fn a_filing_with_two_images_and_a_pdf_keeps_all_three_cleaned() {
         assert_eq!(opened.status(), StatusCode::OK);
         assert_eq!(opened.headers()["content-type"], "image/png");
     }
-    // A link on another site opens the file but writes nothing under the agent's name.
+    // A link on another site opens the file, and that opening is recorded too.
     let foreign = agent.get_from(&agent_links[1], "cross-site").await;
     assert_eq!(foreign.status(), StatusCode::OK);
     // A PDF has no thumbnail.
@@ -115,8 +115,8 @@ async fn a_filing_with_two_images_and_a_pdf_keeps_all_three_cleaned() {
     let trail = html.split("data-field=\"timeline\"").nth(1).unwrap();
     assert_eq!(
         trail.matches("打开了证据文件").count(),
-        1,
-        "one record per file"
+        2,
+        "one record per file opened"
     );
     assert!(trail.contains("添加了证据文件") && trail.contains("账单详情.png"));
 }
