@@ -68,7 +68,9 @@ impl<F: DeserializeOwned + 'static> FromRequest for WithFiles<F> {
     }
 }
 
-async fn read<F: DeserializeOwned>(
+/// Reads the form and its files; a handler that must find something first (the case a
+/// reply is for) calls it itself, after, on its `web::Payload`.
+pub async fn read<F: DeserializeOwned>(
     req: &HttpRequest,
     mut payload: Payload,
 ) -> Result<WithFiles<F>, AppError> {

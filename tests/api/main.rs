@@ -27,6 +27,7 @@ mod mail_steps;
 mod operations;
 mod outbox_claims;
 mod pages;
+mod probe_holes;
 mod quota;
 mod quota_squatting;
 mod recover_link;

@@ -1,0 +1,127 @@
+//! The holes a probe of the release binary found (issue 21), each replayed as the attacker
+//! did it: the server must still answer, record, refuse and keep nothing it should not.
+
+use appealdesk::db::schema::{case_events, evidence_blobs, pending_files};
+use appealdesk::domain::agent::Role;
+use chrono::Utc;
+use diesel::prelude::*;
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+fn receipt_pdf() -> (&'static str, Vec<u8>) {
+    ("电子回单.pdf", fixture("e-receipt.pdf"))
+}
+
+#[tokio::test]
+async fn a_calendar_file_nested_2000_deep_is_refused_and_the_server_still_answers() {
+    let app = spawn_app().await;
+    app.create_agent("boss@example.com", Role::Supervisor);
+    let boss = app.sign_in("boss@example.com").await;
+    // 2,000 nested BEGIN:X blocks (~32 KB) overflowed the parser's stack and killed the process.
+    let ics = format!(
+        "BEGIN:VCALENDAR\r\n{}{}END:VCALENDAR\r\n",
+        "BEGIN:X\r\n".repeat(2000),
+        "END:X\r\n".repeat(2000)
+    );
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", boss.csrf.clone())
+        .text("year", "2027")
+        .part(
+            "ics",
+            reqwest::multipart::Part::bytes(ics.into_bytes())
+                .file_name("deep.ics")
+                .mime_str("text/calendar")
+                .unwrap(),
+        );
+    let refused = boss
+        .client
+        .post(boss.url("/agent/calendar/ics"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("an answer, not a dead server");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("嵌套超过 8 层"), "the problem is named");
+    // The server is still there for the next request.
+    let after = boss.get_html("/agent/calendar").await;
+    assert!(!after.contains("data-year=\"2027\""), "nothing was loaded");
+}
+
+/// An agent's events of one kind, as stored.
+fn events_of(app: &TestApp, kind: &str) -> Vec<String> {
+    case_events::table
+        .filter(case_events::kind.eq(kind))
+        .select(case_events::actor)
+        .load(&mut *app.conn())
+        .expect("events")
+}
+
+#[tokio::test]
+async fn evidence_opened_by_a_script_without_fetch_metadata_is_recorded_once() {
+    let app = spawn_app().await;
+    let (case, _, _) = app
+        .filed_case_with(&AppealFields::valid(Utc::now()), &[receipt_pdf()])
+        .await;
+    app.create_agent("a@example.com", Role::Agent);
+    let agent = app.sign_in("a@example.com").await;
+    // A plain HTTP client with the agent's cookie: no Sec-Fetch-Site header at all.
+    let page = agent
+        .client
+        .get(agent.url(&format!("/agent/cases/{case}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let links = file_links(&page.text().await.unwrap());
+    assert_eq!(links.len(), 1);
+    for _ in 0..3 {
+        let file = agent.client.get(agent.url(&links[0])).send().await.unwrap();
+        assert_eq!(file.status(), StatusCode::OK);
+        assert_eq!(
+            file.bytes().await.unwrap().as_ref(),
+            fixture("e-receipt.pdf")
+        );
+    }
+    assert_eq!(
+        events_of(&app, "viewed_evidence").len(),
+        1,
+        "the case view is recorded"
+    );
+    let opened = events_of(&app, "evidence_opened");
+    assert_eq!(
+        opened.len(),
+        1,
+        "one record per agent and file in 10 minutes"
+    );
+    assert!(opened[0].contains("a@example.com"), "{opened:?}");
+}
+
+#[tokio::test]
+async fn a_reply_with_a_file_to_a_case_that_does_not_exist_stores_nothing() {
+    let app = spawn_app().await;
+    app.filed_case(&AppealFields::valid(Utc::now())).await;
+    // Any public form hands out a valid form token (and its cookie).
+    let csrf = app.open_form().await;
+    let count = |app: &TestApp| -> (i64, i64) {
+        let mut conn = app.conn();
+        (
+            evidence_blobs::table
+                .count()
+                .get_result(&mut *conn)
+                .unwrap(),
+            pending_files::table.count().get_result(&mut *conn).unwrap(),
+        )
+    };
+    let before = count(&app);
+    let fields = vec![
+        ("text".to_owned(), "Here is my receipt.".to_owned()),
+        ("csrf_token".to_owned(), csrf),
+    ];
+    let refused = app
+        .post_multipart("/track/NOT-A-TOKEN/reply", &fields, &[receipt_pdf()])
+        .await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    assert_eq!(count(&app), before, "no blob, no pending file");
+}
