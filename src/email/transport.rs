@@ -13,7 +13,8 @@ pub(crate) const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Files(AsyncFileTransport<Tokio1Executor>),
+    /// The folder too: each `.eml` (tracking links inside) is narrowed to its owner.
+    Files(AsyncFileTransport<Tokio1Executor>, std::path::PathBuf),
 }
 
 /// Why a send failed, and whether trying again could help.
@@ -54,7 +55,12 @@ impl Transport {
                 std::fs::create_dir_all(&mail.dir).with_context(|| {
                     format!("cannot create the mail folder {}", mail.dir.display())
                 })?;
-                Ok(Self::Files(AsyncFileTransport::new(&mail.dir)))
+                // The mails carry tracking links: only the owner lists or reads them.
+                crate::db::sqlite_file::owner_only(&mail.dir)?;
+                Ok(Self::Files(
+                    AsyncFileTransport::new(&mail.dir),
+                    mail.dir.clone(),
+                ))
             }
         }
     }
@@ -70,11 +76,14 @@ impl Transport {
                     SendError::transient(e.to_string())
                 }
             }),
-            Self::Files(files) => files
-                .send(message)
-                .await
-                .map(drop)
-                .map_err(|e| SendError::transient(e.to_string())),
+            Self::Files(files, dir) => {
+                let id = files
+                    .send(message)
+                    .await
+                    .map_err(|e| SendError::transient(e.to_string()))?;
+                crate::db::sqlite_file::owner_only(&dir.join(format!("{id}.eml")))
+                    .map_err(|e| SendError::transient(e.to_string()))
+            }
         }
     }
 }

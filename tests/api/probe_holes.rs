@@ -125,3 +125,80 @@ async fn a_reply_with_a_file_to_a_case_that_does_not_exist_stores_nothing() {
     assert_eq!(refused.status(), StatusCode::NOT_FOUND);
     assert_eq!(count(&app), before, "no blob, no pending file");
 }
+
+/// The real binary under `umask 000`: what it creates must still be its owner's alone.
+fn appealdesk_umask_000(
+    database: &TestDatabase,
+    mail: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 000 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_appealdesk"))
+        .args(args)
+        .env("DATABASE_URL", database.env_url())
+        .env("MAIL_DIR", mail)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run appealdesk");
+    assert!(
+        out.status.success(),
+        "appealdesk {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[tokio::test]
+async fn the_database_its_backups_and_the_mail_folder_are_the_owners_alone_under_a_permissive_umask()
+ {
+    use appealdesk::config::{Clock, DatabaseUrl};
+    let database = std::sync::Arc::new(TestDatabase::empty());
+    let dir = std::env::temp_dir().join(format!("appealdesk-modes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mail = dir.join("mail");
+    appealdesk_umask_000(&database, &mail, &["migrate"]);
+
+    // A filing leaves a receipt in the outbox; the worker writes it as an .eml file.
+    let app = TestApp::start(database.clone(), Clock::System).await;
+    app.filed_case(&AppealFields::valid(Utc::now())).await;
+    appealdesk_umask_000(&database, &mail, &["worker", "--once"]);
+    assert_eq!(mode(&mail), 0o700, "the mail folder");
+    let mails: Vec<_> = std::fs::read_dir(&mail)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    assert!(!mails.is_empty(), "the receipt was written");
+    for eml in &mails {
+        assert_eq!(mode(eml), 0o600, "{}", eml.display());
+    }
+
+    let DatabaseUrl::Sqlite(db) = database.url.clone() else {
+        return; // PostgreSQL keeps its own files (and backups are pg_dump's).
+    };
+    for suffix in ["", "-wal", "-shm"] {
+        let path = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
+    let copy = dir.join("backup.db");
+    appealdesk_umask_000(&database, &mail, &["backup", copy.to_str().unwrap()]);
+    assert_eq!(mode(&copy), 0o600, "the backup");
+    app.stop().await;
+    appealdesk_umask_000(&database, &mail, &["restore", copy.to_str().unwrap()]);
+    assert_eq!(mode(&db), 0o600, "the restored database");
+    let _ = std::fs::remove_dir_all(&dir);
+}
