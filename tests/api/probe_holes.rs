@@ -202,3 +202,189 @@ async fn the_database_its_backups_and_the_mail_folder_are_the_owners_alone_under
     assert_eq!(mode(&db), 0o600, "the restored database");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The server as its own process (the upload budget is process-wide: filling it here must
+/// not touch the other tests' servers), its port read from its log.
+fn serve_alone(
+    database: &TestDatabase,
+    mail: &std::path::Path,
+    body_timeout: &str,
+) -> (KillOnDrop, u16) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut server = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_appealdesk"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("DATABASE_URL", database.env_url())
+            .env("MAIL_WORKER", "off")
+            .env("MAIL_DIR", mail)
+            .env("BODY_TIMEOUT_SECS", body_timeout)
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the server"),
+    );
+    let stderr = server.0.stderr.take().expect("stderr");
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let plain: String = line.replace("\u{1b}[", " ");
+            if let Some(port) = plain.split("port=").nth(1) {
+                let port: String = port.chars().take_while(char::is_ascii_digit).collect();
+                if let Ok(port) = port.parse::<u16>() {
+                    let _ = port_tx.send(port);
+                }
+            }
+        }
+    });
+    let port = port_rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the server says its port");
+    (server, port)
+}
+
+/// A noise PNG of about `side`² × 3 bytes: it does not compress, so it weighs what it says.
+fn noise_png(side: u32, seed: u64) -> Vec<u8> {
+    use image::ImageEncoder;
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    let mut state = seed | 1;
+    let pixels: Vec<u8> = (0..side * side * 3)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let mut png = Vec::new();
+    PngEncoder::new_with_quality(&mut png, CompressionType::Fast, FilterType::NoFilter)
+        .write_image(&pixels, side, side, image::ExtendedColorType::Rgb8)
+        .expect("encode");
+    png
+}
+
+#[tokio::test]
+async fn stalled_uploads_from_one_address_do_not_make_a_normal_filing_wait_or_get_503() {
+    use std::io::{Read, Write};
+    const MIB: usize = 1024 * 1024;
+    let database = TestDatabase::fresh();
+    let mail = std::env::temp_dir().join(format!("appealdesk-stall-mail-{}", std::process::id()));
+    let (server, port) = serve_alone(&database, &mail, "3");
+
+    // Three connections from one address send 10 + 10 + 8 MiB of file parts (84 MiB of the
+    // 96 MiB budget) and then nothing, keeping their connections open.
+    let (sent_tx, sent_rx) = std::sync::mpsc::channel();
+    let mut stalled = Vec::new();
+    for c in 0..3 {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let mut writer = stream.try_clone().unwrap();
+        stalled.push(stream);
+        let sent_tx = sent_tx.clone();
+        std::thread::spawn(move || {
+            let head = "POST /appeals HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                        Content-Type: multipart/form-data; boundary=STALL\r\n\
+                        Content-Length: 41943040\r\n\r\n";
+            let mut sent = writer.write_all(head.as_bytes());
+            for (i, size) in [10 * MIB, 10 * MIB, 8 * MIB].into_iter().enumerate() {
+                let part = format!(
+                    "--STALL\r\nContent-Disposition: form-data; name=\"evidence\"; \
+                     filename=\"c{c}-{i}.png\"\r\nContent-Type: image/png\r\n\r\n"
+                );
+                sent = sent
+                    .and_then(|()| writer.write_all(part.as_bytes()))
+                    .and_then(|()| writer.write_all(&vec![b'x'; size]))
+                    .and_then(|()| {
+                        // The third part never ends: the request stalls in it.
+                        if i < 2 {
+                            writer.write_all(b"\r\n")
+                        } else {
+                            Ok(())
+                        }
+                    });
+            }
+            let _ = sent_tx.send(sent.is_ok());
+        });
+    }
+    // Until the three have sent everything, or the server stopped reading some of them.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(8);
+    for _ in 0..3 {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        let _ = sent_rx.recv_timeout(left);
+    }
+
+    // Another address files a case with 12 MiB of pictures: it is not left waiting for the
+    // stalled uploads' room.
+    let normal = client_from("127.0.0.2");
+    let base = format!("http://127.0.0.1:{port}");
+    let form_page = normal
+        .get(format!("{base}/appeals/new"))
+        .send()
+        .await
+        .unwrap();
+    let token = attr(
+        &form_page.text().await.unwrap(),
+        "name=\"csrf_token\" value=\"",
+    )
+    .unwrap();
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in AppealFields::valid(Utc::now()).with_token(&token) {
+        form = form.text(k, v);
+    }
+    for seed in [7, 11] {
+        let part = reqwest::multipart::Part::bytes(noise_png(1450, seed))
+            .file_name(format!("bill-{seed}.png"))
+            .mime_str("image/png")
+            .unwrap();
+        form = form.part("evidence", part);
+    }
+    let filed = normal
+        .post(format!("{base}/appeals"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        filed.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        filed.text().await.unwrap_or_default()
+    );
+
+    // Each stalled connection loses its room: an answer (408 for the stall, 503 for one
+    // that waited past its address's share), not a 15-minute hold earned by its bytes.
+    for mut stream in stalled {
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        let mut answer = [0u8; 64];
+        let n = stream.read(&mut answer).unwrap_or(0);
+        let answer = String::from_utf8_lossy(&answer[..n]).into_owned();
+        assert!(
+            answer.starts_with("HTTP/1.1 408") || answer.starts_with("HTTP/1.1 503"),
+            "a stalled upload is given up: {answer:?}"
+        );
+    }
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.0.id())).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM");
+    eprintln!("stalled uploads: server peak RSS {peak_kib} KiB");
+    assert!(
+        peak_kib * 1024 <= appealdesk::domain::policy::PROCESS_MEMORY_CAP_BYTES,
+        "peak RSS {peak_kib} KiB"
+    );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&mail);
+}
