@@ -1,7 +1,7 @@
 //! The holes a probe of the release binary found (issue 21), each replayed as the attacker
 //! did it: the server must still answer, record, refuse and keep nothing it should not.
 
-use appealdesk::db::schema::{case_events, evidence_blobs, pending_files};
+use appealdesk::db::schema::{case_events, evidence_blobs, outbox, pending_files};
 use appealdesk::domain::agent::Role;
 use chrono::Utc;
 use diesel::prelude::*;
@@ -279,7 +279,8 @@ async fn stalled_uploads_from_one_address_do_not_make_a_normal_filing_wait_or_ge
     const MIB: usize = 1024 * 1024;
     let database = TestDatabase::fresh();
     let mail = std::env::temp_dir().join(format!("appealdesk-stall-mail-{}", std::process::id()));
-    let (server, port) = serve_alone(&database, &mail, "3");
+    // A stall is given up after 5 s here (30 s in production).
+    let (server, port) = serve_alone(&database, &mail, "5");
 
     // Three connections from one address send 10 + 10 + 8 MiB of file parts (84 MiB of the
     // 96 MiB budget) and then nothing, keeping their connections open.
@@ -352,7 +353,7 @@ async fn stalled_uploads_from_one_address_do_not_make_a_normal_filing_wait_or_ge
         .multipart(form)
         .send()
         .await
-        .unwrap();
+        .expect("the normal filing is answered");
     assert_eq!(
         filed.status(),
         StatusCode::SEE_OTHER,
@@ -387,4 +388,95 @@ async fn stalled_uploads_from_one_address_do_not_make_a_normal_filing_wait_or_ge
     );
     drop(server);
     let _ = std::fs::remove_dir_all(&mail);
+}
+
+#[tokio::test]
+async fn the_receipt_mail_counts_files_by_kind_and_never_repeats_their_names() {
+    let app = spawn_app().await;
+    let phishing = (
+        "账单已冻结 请访问 evil.example.com 解冻.png",
+        fixture("screenshot-1170x2532.png"),
+    );
+    app.filed_case_with(&AppealFields::valid(Utc::now()), &[phishing, receipt_pdf()])
+        .await;
+    let (text, html): (String, String) = outbox::table
+        .filter(outbox::message.eq("receipt"))
+        .select((outbox::body_text, outbox::body_html))
+        .first(&mut *app.conn())
+        .expect("a receipt");
+    for part in [&text, &html] {
+        assert!(
+            part.contains("图片 1 张") && part.contains("PDF 文件 1 个"),
+            "{part}"
+        );
+        assert!(!part.contains("evil.example"), "{part}");
+        assert!(!part.contains("电子回单"), "{part}");
+    }
+}
+
+fn assert_security_headers(response: &reqwest::Response, https: bool, what: &str) {
+    let headers = response.headers();
+    let hsts = https.then_some("strict-transport-security");
+    for name in [
+        "content-security-policy",
+        "x-frame-options",
+        "x-content-type-options",
+        "referrer-policy",
+    ]
+    .into_iter()
+    .chain(hsts)
+    {
+        assert!(
+            headers.contains_key(name),
+            "{what}: no {name} in {headers:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn answers_raised_before_a_handler_carry_the_security_headers_and_head_is_answered_like_get()
+{
+    use appealdesk::config::Clock;
+    let app = spawn_app_configured(Clock::System, |s| {
+        s.public_base_url = Some("https://appeals.example.cn".into());
+    })
+    .await;
+    // The sign-in redirect and the supervisors-only refusal come from the console's guard.
+    let redirect = app.get("/agent/cases").await;
+    assert_eq!(redirect.status(), StatusCode::SEE_OTHER);
+    assert_security_headers(&redirect, true, "the sign-in redirect");
+    // (A script's cookie jar keeps a Secure session cookie off plain http: sign in over http.)
+    let plain = spawn_app().await;
+    plain.create_agent("a@example.com", Role::Agent);
+    let agent = plain.sign_in("a@example.com").await;
+    let refused = agent.get("/agent/dashboard").await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_security_headers(&refused, false, "the 403");
+
+    // Under https the language cookie is Secure.
+    let switched = app.get("/lang/en?next=/").await;
+    let cookie = switched.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.starts_with("lang=en") && cookie.contains("Secure"),
+        "{cookie}"
+    );
+
+    // HEAD: GET's status and head, no body.
+    let get = app.get("/appeals/new").await;
+    let head = app
+        .client
+        .head(app.url("/appeals/new"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(
+        head.headers()["content-type"],
+        get.headers()["content-type"]
+    );
+    assert_security_headers(&head, true, "HEAD");
+    assert!(head.bytes().await.unwrap().is_empty());
 }

@@ -179,7 +179,11 @@ pub(super) async fn render_page(
                 actor: e.actor.clone(),
                 what: e.kind.for_agent(lang),
                 change: status_change(e, lang),
-                note: e.note.clone(),
+                // Notes stored before bidi controls were taken out at input.
+                note: e
+                    .note
+                    .as_deref()
+                    .map(crate::domain::text::without_bidi_controls),
             })
             .collect(),
         files: crate::web::evidence::views(
