@@ -87,6 +87,7 @@ impl Application {
                 .wrap(from_fn(web::body_deadline::enforce))
                 .wrap(from_fn(web::limits::check))
                 .wrap(web::security_headers(hsts))
+                .wrap(from_fn(web::head_as_get))
                 .wrap(from_fn(web::ops::count_requests))
                 .wrap(TracingLogger::<crate::telemetry::RedactedSpans>::new())
                 .wrap(from_fn(web::client::identify))

@@ -36,10 +36,19 @@ impl EdgeSettings {
             Some(list) => TrustedProxies::parse(&list).context("reading TRUSTED_PROXIES")?,
             None => TrustedProxies::default(),
         };
+        // `BODY_TIMEOUT_SECS` lowers the stall limit (tests of stalled uploads).
+        let body_timeout = match var("BODY_TIMEOUT_SECS") {
+            Some(secs) => Duration::from_secs(
+                secs.trim()
+                    .parse()
+                    .context("BODY_TIMEOUT_SECS must be a number of seconds")?,
+            ),
+            None => Duration::from_secs(policy::BODY_TIMEOUT_SECS),
+        };
         Ok(Self {
             trusted_proxies,
             rate_limits: RateLimits::from_env(var)?,
-            body_timeout: Duration::from_secs(policy::BODY_TIMEOUT_SECS),
+            body_timeout,
         })
     }
 }

@@ -30,6 +30,9 @@ pub const BANK_REVOKE_MINUTES: i64 = 5;
 pub const GUIDANCE_WINDOW_DAYS: u64 = 28;
 /// The largest iCalendar file a supervisor loads (a subscription feed of many years is ~100 KiB).
 pub const CALENDAR_FILE_MAX_BYTES: usize = 1024 * 1024;
+/// Components nested deeper than this refuse an iCalendar file before it is parsed: real
+/// calendars nest three deep (VCALENDAR, VEVENT, VALARM); the parser recurses per level.
+pub const CALENDAR_ICS_MAX_NESTING: usize = 8;
 /// From this month on, the console warns while next year's working-day calendar is missing.
 pub const CALENDAR_WARNING_FROM_MONTH: u32 = 11;
 /// Console sessions end after this long idle...
@@ -58,7 +61,9 @@ pub const SIGN_IN_DELAY_STEP_MS: u64 = 250;
 /// ...up to this: a guesser is slowed, the owner still gets in within seconds.
 pub const SIGN_IN_DELAY_MAX_MS: u64 = 2_500;
 /// A request body must have arrived this long after it began (plus `BODY_MIN_BYTES_PER_SEC`
-/// for what has come): one that trickles in is answered 408 and its connection closed.
+/// for what has come), and a body that sends nothing for this long is given up at once
+/// (the time earned by bytes never covers a stall): answered 408, its connection closed,
+/// its room in the upload budget freed.
 pub const BODY_TIMEOUT_SECS: u64 = 30;
 /// An honest slow upload (a 40 MiB case over a poor mobile link) earns time as it arrives.
 pub const BODY_MIN_BYTES_PER_SEC: u64 = 32 * 1024;
@@ -148,6 +153,9 @@ pub const REQUEST_MAX_BYTES: u64 = EVIDENCE_CASE_MAX_BYTES + MIB;
 /// Upload bytes held in memory at once across all requests; a request that cannot get room
 /// within `UPLOAD_WAIT_SECS` is answered 503 (try again) rather than growing the process.
 pub const UPLOAD_BUDGET_BYTES: u64 = 96 * MIB;
+/// One client address holds at most this much of the budget, whatever its connections: a
+/// client that stalls its uploads cannot starve everyone else's (one whole request fits).
+pub const UPLOAD_BUDGET_PER_ADDRESS_BYTES: u64 = UPLOAD_BUDGET_BYTES / 2;
 pub const UPLOAD_WAIT_SECS: u64 = 10;
 /// Files that came with a refused form wait this long for the corrected form.
 pub const PENDING_FILE_HOURS: i64 = 24;
@@ -185,6 +193,7 @@ const _: () = assert!(
         <= PROCESS_MEMORY_CAP_BYTES - 32 * MIB
 );
 const _: () = assert!(REQUEST_MAX_BYTES <= UPLOAD_BUDGET_BYTES);
+const _: () = assert!(REQUEST_MAX_BYTES <= UPLOAD_BUDGET_PER_ADDRESS_BYTES);
 // Phone screenshots as RGBA fit (iPhone Pro Max, common Android), and so do long chat
 // screenshots and an upright 12 MP RGB photo; a 12 MP photo that must be turned a quarter
 // (two copies) does not (refused, with the hint to send a screenshot).

@@ -20,7 +20,8 @@ pub enum CaseTextError {
 
 impl CaseText {
     pub fn parse(raw: &str) -> Result<Self, CaseTextError> {
-        let text = raw.trim();
+        let text = without_bidi_controls(raw);
+        let text = text.trim();
         if text.is_empty() {
             return Err(CaseTextError::Empty);
         }
@@ -40,6 +41,20 @@ impl CaseText {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The text without bidirectional controls (U+202A–U+202E, U+2066–U+2069, LRM, RLM, ALM):
+/// a right-to-left override can make an agent read "gnp.exe" as "exe.png" or reorder an
+/// amount; the letters themselves keep their own direction without them.
+pub fn without_bidi_controls(text: &str) -> String {
+    text.chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            )
+        })
+        .collect()
 }
 
 /// Control characters other than line breaks and tabs: never part of what a person wrote.
@@ -75,6 +90,12 @@ impl Refusal for CaseTextError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidi_controls_are_taken_out_of_case_text() {
+        let text = CaseText::parse("账单 \u{202E}gnp.exe\u{202C} 附上 \u{2067}x\u{2069}").unwrap();
+        assert_eq!(text.as_str(), "账单 gnp.exe 附上 x");
+    }
 
     #[test]
     fn case_text_is_trimmed_bounded_and_free_of_controls_and_secrets() {

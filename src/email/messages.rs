@@ -190,8 +190,31 @@ pub struct Receipt {
     pub target_days: u32,
     pub deadline_days: u32,
     pub tracking_url: String,
-    /// The evidence files received with the filing, by name (never attached).
+    /// The evidence files received with the filing, by kind and count ("2 pictures"), never
+    /// by name: a name is the sender's text and may carry a link to anyone's inbox.
     pub files: Vec<String>,
+}
+
+/// "2 张图片", "1 个 PDF文件" / "2 pictures", "1 PDF": one line per kind received.
+pub fn files_by_kind(lang: Lang, kinds: &[crate::domain::evidence_file::FileKind]) -> Vec<String> {
+    let pictures = kinds.iter().filter(|k| k.is_image()).count();
+    let pdfs = kinds.len() - pictures;
+    let mut lines = Vec::new();
+    if pictures > 0 {
+        lines.push(match lang {
+            Lang::Zh => format!("图片 {pictures} 张"),
+            Lang::En if pictures == 1 => "1 picture".to_owned(),
+            Lang::En => format!("{pictures} pictures"),
+        });
+    }
+    if pdfs > 0 {
+        lines.push(match lang {
+            Lang::Zh => format!("PDF 文件 {pdfs} 个"),
+            Lang::En if pdfs == 1 => "1 PDF".to_owned(),
+            Lang::En => format!("{pdfs} PDFs"),
+        });
+    }
+    lines
 }
 
 mail_templates!(

@@ -14,7 +14,8 @@ pub(crate) const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    /// A folder of `.eml` files, each written whole (under another name, then renamed).
+    /// A folder of `.eml` files, each written whole (under another name, then renamed)
+    /// and readable by its owner alone (tracking links inside).
     Files(PathBuf),
 }
 
@@ -56,6 +57,8 @@ impl Transport {
                 std::fs::create_dir_all(&mail.dir).with_context(|| {
                     format!("cannot create the mail folder {}", mail.dir.display())
                 })?;
+                // The mails carry tracking links: only the owner lists or reads them.
+                crate::storage::sqlite_file::owner_only(&mail.dir)?;
                 Ok(Self::Files(mail.dir.clone()))
             }
         }
@@ -117,8 +120,16 @@ fn readable_subject(message: &Message) -> Vec<u8> {
 }
 
 fn write_eml(dir: &Path, raw: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let name = format!("{:032x}", rand::random::<u128>());
     let partial = dir.join(format!("{name}.part"));
-    std::fs::write(&partial, raw)?;
+    // Tracking links inside: the owner's alone from the first byte, whatever the umask.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&partial)?
+        .write_all(raw)?;
     std::fs::rename(&partial, dir.join(format!("{name}.eml")))
 }

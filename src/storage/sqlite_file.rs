@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -30,6 +31,7 @@ fn open_lock(db: &Path) -> anyhow::Result<File> {
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(&path)
         .with_context(|| format!("cannot open the lock file {}", path.display()))
 }
@@ -44,8 +46,51 @@ fn flock(file: &File, operation: libc::c_int) -> std::io::Result<()> {
     }
 }
 
+/// The database holds the server key, password hashes and evidence: only its owner reads
+/// it, whatever the umask. SQLite gives `-wal` and `-shm` the database file's mode, so the
+/// file is made here (empty, 0600) before SQLite would make it 0644; files an older
+/// version made are narrowed.
+pub fn make_private(db: &Path) -> anyhow::Result<()> {
+    if !db.exists() {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(db)
+            .with_context(|| format!("cannot create {}", db.display()))?;
+    }
+    for suffix in ["", "-wal", "-shm", ".lock", ".before-restore"] {
+        let path = sibling(db, suffix);
+        if path.exists() {
+            owner_only(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// 0600 for a file, 0700 for a folder.
+pub fn owner_only(path: &Path) -> anyhow::Result<()> {
+    let mode = if path.is_dir() { 0o700 } else { 0o600 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot restrict {} to its owner", path.display()))
+}
+
+/// An empty file only the owner may read: `VACUUM INTO` fills an empty file it finds.
+fn private_empty(path: &Path) -> anyhow::Result<()> {
+    let _ = std::fs::remove_file(path);
+    std::fs::OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    Ok(())
+}
+
 /// Marks the database in use by this process until the value is dropped.
 pub fn hold_shared(db: &Path) -> anyhow::Result<InUse> {
+    make_private(db)?;
     let lock = open_lock(db)?;
     flock(&lock, libc::LOCK_SH)
         .with_context(|| format!("cannot lock {}", lock_path(db).display()))?;
@@ -85,7 +130,8 @@ pub fn backup(conn: &mut SqliteConnection, to: &Path) -> anyhow::Result<()> {
         bail!("{} exists already; choose a new file", to.display());
     }
     let partial = sibling(to, ".partial");
-    let _ = std::fs::remove_file(&partial);
+    // The copy holds everything the database does: only its owner reads it.
+    private_empty(&partial)?;
     diesel::sql_query("VACUUM INTO ?")
         .bind::<Text, _>(partial.to_string_lossy())
         .execute(conn)
@@ -142,7 +188,7 @@ pub fn restore(from: &Path, db: &Path) -> anyhow::Result<()> {
     integrity(from).context("the backup cannot be restored")?;
     migrated(from).context("the backup cannot be restored")?;
     let staged = sibling(db, ".restoring");
-    let _ = std::fs::remove_file(&staged);
+    private_empty(&staged)?;
     {
         let mut source = SqliteConnection::establish(&from.to_string_lossy())?;
         diesel::sql_query("VACUUM INTO ?")
@@ -156,7 +202,9 @@ pub fn restore(from: &Path, db: &Path) -> anyhow::Result<()> {
         let mut old = SqliteConnection::establish(&db.to_string_lossy())?;
         old.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")?;
         drop(old);
-        std::fs::rename(db, sibling(db, ".before-restore"))?;
+        let kept = sibling(db, ".before-restore");
+        std::fs::rename(db, &kept)?;
+        owner_only(&kept)?;
     }
     for stale in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(sibling(db, stale));

@@ -1,8 +1,9 @@
 //! A request body must arrive in time: actix-web's `client_request_timeout` covers the
 //! head only, so a body that trickles in would hold its connection (and its upload
 //! budget) forever. Every body is read through a deadline, `BODY_TIMEOUT_SECS` after it
-//! began plus the time its bytes so far earn at `BODY_MIN_BYTES_PER_SEC`; past it the
-//! request is answered 408 and its connection closed.
+//! began plus the time its bytes so far earn at `BODY_MIN_BYTES_PER_SEC`, and never more
+//! than `BODY_TIMEOUT_SECS` after its last bytes (a stall is not covered by time earned
+//! earlier); past it the request is answered 408 and its connection closed.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -47,8 +48,9 @@ where
                 this.received += bytes.len() as u64;
                 let earned =
                     Duration::from_secs_f64(this.received as f64 / BODY_MIN_BYTES_PER_SEC as f64);
-                let until = this.started + this.allowed + earned;
-                this.timer.as_mut().reset(until);
+                let rate = this.started + this.allowed + earned;
+                let stall = Instant::now() + this.allowed;
+                this.timer.as_mut().reset(rate.min(stall));
             }
             return Poll::Ready(item);
         }

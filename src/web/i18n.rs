@@ -40,7 +40,11 @@ pub struct SwitchQuery {
 }
 
 /// `GET /lang/{code}?next=/path`: remembers the choice and returns to the page.
-pub async fn switch(code: web::Path<String>, query: web::Query<SwitchQuery>) -> HttpResponse {
+pub async fn switch(
+    state: web::Data<crate::web::AppState>,
+    code: web::Path<String>,
+    query: web::Query<SwitchQuery>,
+) -> HttpResponse {
     let next = query
         .next
         .as_deref()
@@ -60,6 +64,7 @@ pub async fn switch(code: web::Path<String>, query: web::Query<SwitchQuery>) -> 
                 .max_age(Duration::days(365))
                 .same_site(SameSite::Lax)
                 .http_only(true)
+                .secure(state.secure_cookies)
                 .finish(),
         );
     }

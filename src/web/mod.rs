@@ -108,6 +108,17 @@ public_routes! {
     post "/track/{token}/withdraw" => public::track::withdraw;
 }
 
+/// `HEAD` is answered like `GET` (the server sends the head without the body).
+pub async fn head_as_get(
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(req).await
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
     cfg.app_data(
         web::FormConfig::default()

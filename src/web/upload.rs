@@ -3,9 +3,11 @@
 //! Limits hold while reading: a file past its limit is not kept in memory, a body past
 //! the total gets 413.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use actix_multipart::Multipart;
@@ -19,7 +21,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::errors::AppError;
 
 use crate::domain::policy::{
-    EVIDENCE_FILE_MAX_BYTES, REQUEST_MAX_BYTES, UPLOAD_BUDGET_BYTES, UPLOAD_WAIT_SECS,
+    EVIDENCE_FILE_MAX_BYTES, REQUEST_MAX_BYTES, UPLOAD_BUDGET_BYTES,
+    UPLOAD_BUDGET_PER_ADDRESS_BYTES, UPLOAD_WAIT_SECS,
 };
 use crate::domain::{Lang, Refusal};
 use crate::evidence_files::CleanFile;
@@ -34,25 +37,67 @@ pub const FILE_FIELD: &str = "evidence";
 pub struct WithFiles<F> {
     pub form: F,
     pub uploads: Vec<Upload>,
-    /// The room the files take in the process-wide upload budget, until the request ends.
-    pub budget: Option<OwnedSemaphorePermit>,
+    /// The room the files take in the upload budget, until the request ends.
+    pub budget: Option<Room>,
+}
+
+/// Room in the client address's share and in the process-wide budget, given back together.
+pub struct Room {
+    _address: OwnedSemaphorePermit,
+    _process: OwnedSemaphorePermit,
 }
 
 /// Upload bytes held at once, in KiB (`policy::UPLOAD_BUDGET_BYTES`).
 static BUDGET: LazyLock<Arc<Semaphore>> =
     LazyLock::new(|| Arc::new(Semaphore::new((UPLOAD_BUDGET_BYTES / 1024) as usize)));
 
-/// Takes room for `bytes` more, waiting a little for other uploads to finish; 503 if none.
-async fn take_room(held: &mut Option<OwnedSemaphorePermit>, bytes: usize) -> Result<(), AppError> {
+/// Each client address's share of the budget, in KiB; an address without uploads under
+/// way has no entry (its semaphore's only holder is the map).
+static SHARES: LazyLock<Mutex<HashMap<IpAddr, Arc<Semaphore>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn share_of(address: IpAddr) -> Arc<Semaphore> {
+    let mut shares = SHARES.lock().unwrap_or_else(|e| e.into_inner());
+    shares.retain(|_, share| Arc::strong_count(share) > 1);
+    shares
+        .entry(address)
+        .or_insert_with(|| {
+            Arc::new(Semaphore::new(
+                (UPLOAD_BUDGET_PER_ADDRESS_BYTES / 1024) as usize,
+            ))
+        })
+        .clone()
+}
+
+/// Takes room for `bytes` more, in the address's share and then in the budget, waiting a
+/// little for other uploads to finish; 503 if none.
+async fn take_room(
+    held: &mut Option<Room>,
+    share: &Arc<Semaphore>,
+    bytes: usize,
+) -> Result<(), AppError> {
     let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX);
     let wait = Duration::from_secs(UPLOAD_WAIT_SECS);
-    let permit = tokio::time::timeout(wait, BUDGET.clone().acquire_many_owned(kib))
+    let taking = async {
+        let address = share.clone().acquire_many_owned(kib).await?;
+        let process = BUDGET.clone().acquire_many_owned(kib).await?;
+        Ok::<_, tokio::sync::AcquireError>((address, process))
+    };
+    let (address, process) = tokio::time::timeout(wait, taking)
         .await
         .map_err(|_| AppError::Unavailable("upload budget exhausted".into()))?
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
     match held {
-        Some(held) => held.merge(permit),
-        None => *held = Some(permit),
+        Some(held) => {
+            held._address.merge(address);
+            held._process.merge(process);
+        }
+        None => {
+            *held = Some(Room {
+                _address: address,
+                _process: process,
+            })
+        }
     }
     Ok(())
 }
@@ -68,7 +113,9 @@ impl<F: DeserializeOwned + 'static> FromRequest for WithFiles<F> {
     }
 }
 
-async fn read<F: DeserializeOwned>(
+/// Reads the form and its files; a handler that must find something first (the case a
+/// reply is for) calls it itself, after, on its `web::Payload`.
+pub async fn read<F: DeserializeOwned>(
     req: &HttpRequest,
     mut payload: Payload,
 ) -> Result<WithFiles<F>, AppError> {
@@ -114,6 +161,7 @@ async fn multipart<F: DeserializeOwned>(
     req: &HttpRequest,
     payload: Payload,
 ) -> Result<WithFiles<F>, AppError> {
+    let share = share_of(crate::web::client::ClientAddr::of(req).limit_key());
     let mut parts = Multipart::new(req.headers(), payload);
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut text_bytes = 0usize;
@@ -138,7 +186,7 @@ async fn multipart<F: DeserializeOwned>(
             }
             // Past its limit a file is only counted, never held.
             if size <= EVIDENCE_FILE_MAX_BYTES {
-                take_room(&mut budget, chunk.len()).await?;
+                take_room(&mut budget, &share, chunk.len()).await?;
                 bytes.extend_from_slice(&chunk);
             }
         }

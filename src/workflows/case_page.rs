@@ -59,7 +59,7 @@ fn contested_by(conn: &mut DbConn, case: &CaseRow) -> Result<Vec<Sibling>, Failu
 }
 
 /// The case, or `None` when there is no such case. `record_view`: the agent opened the
-/// page themselves (not a re-render after an action, nor a link from another site).
+/// page (not a re-render after an action).
 pub fn open(
     session: &mut Session<'_>,
     case_number: &str,
@@ -100,8 +100,7 @@ pub fn open(
     }
 }
 
-/// One of the case's files, for an agent; opening the full file is recorded when `record`
-/// (the agent opened it from our own pages).
+/// One of the case's files, for an agent; opening the full file is recorded when `record`.
 pub fn open_file(
     session: &mut Session<'_>,
     case_number: &str,

@@ -147,7 +147,7 @@ pub(super) fn attach(
     new: &[CleanFile],
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<Result<Vec<String>, UploadProblem>, Failure> {
+) -> Result<Result<Vec<FileKind>, UploadProblem>, Failure> {
     let mut stored: Vec<Stored> = Vec::new();
     if let Some(form_key) = form_key {
         let form = keys::digest(form_key);
@@ -211,7 +211,7 @@ pub(super) fn attach(
         Some(&names.join("\n")),
         now,
     )?;
-    Ok(Ok(names))
+    Ok(Ok(stored.iter().map(|f| f.kind).collect()))
 }
 
 /// The name a file is listed and saved under: the sender's, with the extension of what it

@@ -362,7 +362,8 @@ fn file_new(
             &Actor::Appellant,
             now,
         )? {
-            Ok(names) => names,
+            // By kind and count: a file's name is the sender's text (it could carry a link).
+            Ok(kinds) => crate::email::messages::files_by_kind(filing.lang, &kinds),
             Err(problem) => return Err(FileError::Refused(Refused::Evidence(problem))),
         };
         email::enqueue(

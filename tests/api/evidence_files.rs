@@ -105,7 +105,7 @@ async fn a_filing_with_two_images_and_a_pdf_keeps_all_three_cleaned() {
         assert_eq!(opened.status(), StatusCode::OK);
         assert_eq!(opened.headers()["content-type"], "image/png");
     }
-    // A link on another site opens the file but writes nothing under the agent's name.
+    // A link on another site opens the file, and that opening is recorded too.
     let foreign = agent.get_from(&agent_links[1], "cross-site").await;
     assert_eq!(foreign.status(), StatusCode::OK);
     // A PDF has no thumbnail.
@@ -115,8 +115,8 @@ async fn a_filing_with_two_images_and_a_pdf_keeps_all_three_cleaned() {
     let trail = html.split("data-field=\"timeline\"").nth(1).unwrap();
     assert_eq!(
         trail.matches("打开了证据文件").count(),
-        1,
-        "one record per file"
+        2,
+        "one record per file opened"
     );
     assert!(trail.contains("添加了证据文件") && trail.contains("账单详情.png"));
 }
@@ -215,14 +215,19 @@ async fn a_refused_filings_files_are_filed_with_the_corrected_form() {
         "the file not removed was filed"
     );
     assert_eq!(app.count("pending_files"), 0);
-    // The receipt, written after the kept file was attached, names it.
+    // The receipt, written after the kept file was attached, counts it by kind (no names
+    // in mail: a name is the sender's text).
     let mail: String = outbox::table
         .filter(outbox::message.eq("receipt"))
         .select(outbox::body_text)
         .first(&mut *app.conn())
         .expect("a receipt");
-    assert!(mail.contains("电子回单.pdf"), "{mail}");
-    assert!(!mail.contains("账单详情.png"), "{mail}");
+    assert!(mail.contains("PDF 文件 1 个"), "{mail}");
+    assert!(
+        !mail.contains("图片"),
+        "the removed picture is not counted: {mail}"
+    );
+    assert!(!mail.contains("电子回单"), "{mail}");
 }
 
 #[tokio::test]

@@ -33,6 +33,7 @@ mod pages;
 #[allow(dead_code)]
 mod pg_cluster;
 mod plans;
+mod probe_holes;
 #[path = "../support/process_group.rs"]
 #[allow(dead_code)]
 mod process_group;

@@ -9,7 +9,7 @@ use chrono::{Days, NaiveDate};
 use icalendar::{Calendar, CalendarComponent, CalendarDateTime, Component, DatePerhapsTime};
 
 use super::{CalendarDay, DayKind};
-use crate::domain::{Lang, Refusal, cst};
+use crate::domain::{Lang, Refusal, cst, policy};
 
 /// The statutory holidays' names, to give an imported day its English name too.
 const NAMES: [(&str, &str, &str); 7] = [
@@ -29,6 +29,8 @@ const LONGEST_EVENT_DAYS: u64 = 31;
 pub enum CalendarIcsError {
     /// Not an iCalendar file (the parser's words, for the supervisor).
     Unreadable(String),
+    /// Components nested deeper than `policy::CALENDAR_ICS_MAX_NESTING`.
+    TooDeep,
     /// An event without a start date, or ending before it starts (its summary).
     BadEvent(String),
     /// Days both off and working in the same file.
@@ -38,8 +40,11 @@ pub enum CalendarIcsError {
 /// The days the file marks off or working, in date order. A day named twice the same way is
 /// one day; a day both off and working refuses the file, naming every such date.
 pub fn parse_ics(text: &str) -> Result<Vec<CalendarDay>, CalendarIcsError> {
+    let text = text.trim_start_matches('\u{FEFF}');
+    if nesting_depth(text) > policy::CALENDAR_ICS_MAX_NESTING {
+        return Err(CalendarIcsError::TooDeep);
+    }
     let calendar: Calendar = text
-        .trim_start_matches('\u{FEFF}')
         .parse()
         .map_err(|e: String| CalendarIcsError::Unreadable(e.chars().take(200).collect()))?;
     let mut days: BTreeMap<NaiveDate, Vec<CalendarDay>> = BTreeMap::new();
@@ -85,6 +90,27 @@ pub fn parse_ics(text: &str) -> Result<Vec<CalendarDay>, CalendarIcsError> {
         .into_values()
         .filter_map(|named| named.into_iter().next())
         .collect())
+}
+
+/// How deep BEGIN/END blocks nest, counted on the unfolded lines (a folded "BEG\r\n IN:X"
+/// is still a BEGIN), before the recursive parser sees the file.
+fn nesting_depth(text: &str) -> usize {
+    let unfolded = text
+        .replace("\r\n ", "")
+        .replace("\r\n\t", "")
+        .replace("\n ", "")
+        .replace("\n\t", "");
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for line in unfolded.lines() {
+        let line = line.trim_start().to_ascii_uppercase();
+        if line.starts_with("BEGIN:") {
+            depth += 1;
+            deepest = deepest.max(depth);
+        } else if line.starts_with("END:") {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    deepest
 }
 
 /// "班" (补班, 上班, 调休上班) is a make-up working day; "休" or "假" a day off.
@@ -138,6 +164,14 @@ impl Refusal for CalendarIcsError {
             (CalendarIcsError::Unreadable(why), Lang::En) => {
                 format!("This is not a readable iCalendar (.ics) file: {why}")
             }
+            (CalendarIcsError::TooDeep, Lang::Zh) => format!(
+                "日历文件的 BEGIN/END 嵌套超过 {} 层，无法读取。",
+                policy::CALENDAR_ICS_MAX_NESTING
+            ),
+            (CalendarIcsError::TooDeep, Lang::En) => format!(
+                "The calendar file nests BEGIN/END blocks more than {} deep; it cannot be read.",
+                policy::CALENDAR_ICS_MAX_NESTING
+            ),
             (CalendarIcsError::BadEvent(summary), Lang::Zh) => {
                 format!("事件“{summary}”的开始或结束日期无效。")
             }

@@ -21,7 +21,9 @@ impl Account {
     pub const MAX_CHARS: usize = 2000;
 
     pub fn parse(raw: &str) -> Result<Self, AccountError> {
-        let text = raw.trim();
+        // Shown to agents: no bidirectional override may reorder what they read.
+        let text = crate::domain::text::without_bidi_controls(raw);
+        let text = text.trim();
         if text.is_empty() {
             return Err(AccountError::Empty);
         }

@@ -5,7 +5,7 @@ use std::pin::Pin;
 
 use actix_session::config::{BrowserSession, TtlExtensionPolicy};
 use actix_session::{Session, SessionExt, SessionMiddleware};
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::cookie::{Key, SameSite, time::Duration};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
@@ -108,19 +108,26 @@ pub async fn require(
     access: Access,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     if access != Access::Public {
         let state = req
             .app_data::<web::Data<AppState>>()
             .cloned()
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no state")))?;
-        let who = load(&req.get_session(), &state).await?;
+        // Refusals are answers here (not errors), so the security headers wrap them too.
+        let who = match load(&req.get_session(), &state).await {
+            Ok(who) => who,
+            Err(refused) => return Ok(req.error_response(refused).map_into_right_body()),
+        };
         if access == Access::Supervisor && !who.is_supervisor() {
-            return Err(AppError::Forbidden(Denied::SupervisorsOnly).into());
+            let refused = AppError::Forbidden(Denied::SupervisorsOnly);
+            return Ok(req.error_response(refused).map_into_right_body());
         }
         req.extensions_mut().insert(who);
     }
-    next.call(req).await
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 async fn load(session: &Session, state: &AppState) -> AppResult<SignedIn> {

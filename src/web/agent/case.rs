@@ -180,7 +180,11 @@ pub(super) async fn render_page(
                 actor: e.actor.clone(),
                 what: e.kind.for_agent(lang),
                 change: status_change(e, lang),
-                note: e.note.clone(),
+                // Notes stored before bidi controls were taken out at input.
+                note: e
+                    .note
+                    .as_deref()
+                    .map(crate::domain::text::without_bidi_controls),
             })
             .collect(),
         files: crate::web::evidence::views(
@@ -241,14 +245,13 @@ pub async fn show(
     UiLang(lang): UiLang,
     number: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let record_view = from_our_pages(&req);
+    // Every page served to an agent is recorded, whatever the request's headers say.
     let number = number.into_inner();
-    render_page(&req, &state, &who, lang, number, None, record_view).await
+    render_page(&req, &state, &who, lang, number, None, true).await
 }
 
 /// `GET /agent/cases/{case_number}/files/{file_key}` (`?thumb=1` for the thumbnail).
 pub async fn file(
-    req: HttpRequest,
     state: web::Data<AppState>,
     who: SignedIn,
     path: web::Path<(String, String)>,
@@ -256,22 +259,13 @@ pub async fn file(
 ) -> AppResult<HttpResponse> {
     let (number, file_key) = path.into_inner();
     let (actor, now, thumbnail) = (who.actor(), state.clock.now(), query.thumbnail());
-    let record = from_our_pages(&req);
+    // Every file served to an agent is recorded (a script sends no `Sec-Fetch-Site`).
     let served = state
         .store
         .run(move |session| {
-            case_page::open_file(session, &number, &file_key, thumbnail, &actor, record, now)
+            case_page::open_file(session, &number, &file_key, thumbnail, &actor, true, now)
         })
         .await??
         .ok_or(AppError::NotFound)?;
     Ok(crate::web::evidence::respond(served))
-}
-
-/// Only a navigation from our own pages (or typed by the agent) is recorded in the audit
-/// trail: a link on another site cannot write entries under an agent's name.
-fn from_our_pages(req: &HttpRequest) -> bool {
-    req.headers()
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|site| matches!(site, "same-origin" | "none"))
 }

@@ -208,17 +208,19 @@ pub async fn reply(
     state: web::Data<AppState>,
     token: web::Path<String>,
     UiLang(lang): UiLang,
-    sent: WithFiles<ReplyForm>,
+    body: web::Payload,
 ) -> AppResult<HttpResponse> {
+    let token = token.into_inner();
+    // No case, no reading: a refused reply stores no file it was not asked to keep.
+    find(&state, token.clone()).await?;
     // `_budget` holds the files' room in the upload budget until this request ends.
     let WithFiles {
         form,
         uploads,
         budget: _budget,
-    } = sent;
+    } = crate::web::upload::read::<ReplyForm>(&req, body.into_inner()).await?;
     let form_key = csrf::verify(&state.keys, &req, state.secure_cookies, &form.csrf_token)
         .ok_or(AppError::Forbidden(Denied::ForeignForm))?;
-    let token = token.into_inner();
     let now = state.clock.now();
     let (files, file_problems) = inspect_for_form(&state, &form_key, uploads, lang, now).await?;
     // The files that came wait for this form whatever happens next; a reply takes them.
