@@ -3,6 +3,7 @@
 //! password's strength is a rule too), parsers (csv, iCalendar) and ICU4X's calendars.
 
 pub mod agent;
+pub mod api;
 pub mod appeal;
 pub mod calendar;
 pub mod case_number;
