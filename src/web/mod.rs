@@ -1,6 +1,7 @@
 //! HTTP: thin handlers that parse into domain types, call one workflow, render.
 
 pub mod agent;
+pub mod api;
 pub mod assets;
 pub mod body_deadline;
 pub mod client;
@@ -112,6 +113,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
             )
             .route("/{token}/withdraw", web::post().to(public::track::withdraw)),
     )
+    // Before the rest: every answer under `/api` is JSON, never a page.
+    .configure(api::register)
     .service(agent::scope(state))
     .default_service(web::to(not_found));
 }
