@@ -39,6 +39,12 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("POST", "/track/{token}/withdraw"),
     ("GET", "/track/recover"),
     ("POST", "/track/recover"),
+    // The API: a bearer key, no session (`Known::api_key`).
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/cases"),
+    ("GET", "/api/v1/cases/{case_number}"),
+    ("GET", "/api/v1/cases/{case_number}/files/{file_key}"),
+    ("POST", "/api/v1/cases/{case_number}/outcome"),
 ];
 
 /// What a request may carry to get past the first checks.
@@ -52,6 +58,8 @@ struct Known {
     csrf: String,
     /// `Cookie:` and token of an anonymous browser's public form.
     public_cookie: String,
+    /// A live API key with both scopes.
+    api_key: String,
     public_csrf: String,
 }
 
@@ -156,7 +164,9 @@ async fn prepare(app: &TestApp) -> Known {
         .await
         .unwrap();
     let csrf = attr(&html, "name=\"csrf_token\" value=\"").expect("signed in");
+    let api_key = crate::api_helpers::cli_key(app, "fuzz", "cases:read,cases:outcome");
     Known {
+        api_key,
         case,
         token,
         file_key,
@@ -262,6 +272,10 @@ fn malformed(rng: &mut StdRng, known: &Known) -> Vec<u8> {
     };
     if rng.random_bool(0.9) {
         head.extend_from_slice(format!("Cookie: {cookie}\r\n").as_bytes());
+    }
+    if template.starts_with("/api/") && rng.random_bool(0.8) {
+        head.extend_from_slice(format!("Authorization: Bearer {}\r\n", known.api_key).as_bytes());
+        head.extend_from_slice(format!("Idempotency-Key: {}\r\n", rng.random::<u32>()).as_bytes());
     }
     if let Some(content_type) = content_type {
         head.extend_from_slice(b"Content-Type: ");
@@ -522,6 +536,35 @@ fn body(rng: &mut StdRng, known: &Known, signed_in: bool) -> (Option<Vec<u8>>, V
             Some(b"text/plain; charset=\xff".to_vec()),
             junk_bytes(rng, 500),
         ),
+        // An API report, mostly well-formed, with one thing wrong in it.
+        9 if rng.random_bool(0.5) => {
+            let amount = [
+                "1",
+                "-1",
+                "0",
+                "1e999",
+                "99999999999999999999",
+                "null",
+                "\"5\"",
+            ];
+            let result = [
+                "\"recovered\"",
+                "\"not_recovered\"",
+                "\"maybe\"",
+                "7",
+                "null",
+            ];
+            let reference = ["\"R-1\"", "\"\"", "\"\\u0000\"", "\"\u{202e}x\"", "[]"];
+            let extra = ["", ",\"extra\":1", ",\"note\":\"x\"", ",,", "}"];
+            let body = format!(
+                "{{\"result\":{},\"reference\":{},\"amount_fen\":{}{}}}",
+                result.choose(rng).unwrap(),
+                reference.choose(rng).unwrap(),
+                amount.choose(rng).unwrap(),
+                extra.choose(rng).unwrap()
+            );
+            (Some(b"application/json".to_vec()), body.into_bytes())
+        }
         _ => (Some(urlencoded), junk_bytes(rng, 500)),
     }
 }
