@@ -170,6 +170,8 @@ pub enum ReportRefusal {
     ReferenceTooLong,
     AmountMissing,
     AmountNotPositive,
+    /// More than the case's own amount.
+    AmountAboveCase,
     AmountOnlyWhenRecovered,
     NoteTooLong,
     NoteMissing,
@@ -183,6 +185,7 @@ impl ReportRefusal {
             ReportRefusal::ReferenceEmpty | ReportRefusal::ReferenceTooLong => "reference",
             ReportRefusal::AmountMissing
             | ReportRefusal::AmountNotPositive
+            | ReportRefusal::AmountAboveCase
             | ReportRefusal::AmountOnlyWhenRecovered => "amount_fen",
             ReportRefusal::NoteTooLong | ReportRefusal::NoteMissing => "note",
         }
@@ -209,8 +212,12 @@ impl Refusal for ReportRefusal {
                 "Give the amount recovered, in fen, when the money was recovered.",
             ),
             ReportRefusal::AmountNotPositive => lang.t(
-                "追回的金额必须大于 0，且不超过案件的金额。",
-                "The amount recovered is more than 0 and at most the case's amount.",
+                "追回的金额必须大于 0。",
+                "The amount recovered is more than 0.",
+            ),
+            ReportRefusal::AmountAboveCase => lang.t(
+                "追回的金额不能超过案件的金额。",
+                "The amount recovered is at most the case's amount.",
             ),
             ReportRefusal::AmountOnlyWhenRecovered => lang.t(
                 "未追回时不要填写金额。",
@@ -261,8 +268,12 @@ impl RecoveryReport {
                 refused.push(ReportRefusal::AmountMissing);
                 None
             }
-            (Some(RecoveryResult::Recovered), Some(n)) if n <= 0 || n > case_amount.get() => {
+            (Some(RecoveryResult::Recovered), Some(n)) if n <= 0 => {
                 refused.push(ReportRefusal::AmountNotPositive);
+                None
+            }
+            (Some(RecoveryResult::Recovered), Some(n)) if n > case_amount.get() => {
+                refused.push(ReportRefusal::AmountAboveCase);
                 None
             }
             (Some(RecoveryResult::NotRecovered), Some(_)) => {
@@ -309,7 +320,7 @@ mod tests {
             refused,
             [
                 ReportRefusal::ReferenceEmpty,
-                ReportRefusal::AmountNotPositive
+                ReportRefusal::AmountAboveCase
             ]
         );
         let refused = RecoveryReport::parse("not_recovered", "R", Some(5), "", case).unwrap_err();

@@ -204,9 +204,12 @@ pub fn report_outcome(
     now: DateTime<Utc>,
 ) -> Result<Answer, OutcomeError> {
     let since = (now - Duration::hours(policy::API_IDEMPOTENCY_HOURS)).naive_utc();
+    // Per case: one key reused for another case's report is another request.
+    let scoped_key = format!("{case_number}\n{}", idempotency.key);
     db::write_tx(conn, |conn| {
+        db::api_keys::forget_answers_before(conn, since)?;
         if let Some(first) =
-            db::api_keys::remembered(conn, idempotency.api_key, &idempotency.key, since)?
+            db::api_keys::remembered(conn, idempotency.api_key, &scoped_key, since)?
         {
             if first.request_hash != idempotency.request_hash {
                 return Err(OutcomeError::KeyReused);
@@ -283,7 +286,7 @@ pub fn report_outcome(
         db::api_keys::remember(
             conn,
             idempotency.api_key,
-            &idempotency.key,
+            &scoped_key,
             &idempotency.request_hash,
             200,
             &body,

@@ -155,11 +155,3 @@ pub fn authenticate(
         scopes: key.scopes,
     }))
 }
-
-/// Forgets idempotent POSTs' first answers past `policy::API_IDEMPOTENCY_HOURS`.
-pub fn forget_old_answers(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, Failure> {
-    let before = (now - Duration::hours(policy::API_IDEMPOTENCY_HOURS)).naive_utc();
-    Ok(db::write_tx(conn, |conn| {
-        db::api_keys::forget_answers_before(conn, before)
-    })?)
-}

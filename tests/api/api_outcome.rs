@@ -132,6 +132,7 @@ async fn no_recovery_mails_the_note_in_chinese_and_only_an_approved_case_takes_a
 
     let case = approved_case(&app, &boss, "zh").await;
     // Each refused field is named.
+    // More than the case's amount: the case's own state refuses it.
     let p = office
         .outcome(
             &case,
@@ -139,10 +140,14 @@ async fn no_recovery_mails_the_note_in_chinese_and_only_an_approved_case_takes_a
             r#"{"result":"recovered","reference":"R","amount_fen":99999999}"#,
         )
         .await
-        .problem(422);
+        .problem(409);
     assert_eq!(p["errors"][0]["field"], "amount_fen", "{p}");
     let p = office
-        .outcome(&case, "d", r#"{"result":"not_recovered","reference":" "}"#)
+        .outcome(
+            &case,
+            "d",
+            r#"{"result":"not_recovered","reference":" ","note":" "}"#,
+        )
         .await
         .problem(422);
     let fields: Vec<&str> = p["errors"]

@@ -3,8 +3,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -12,7 +10,7 @@ use utoipa::IntoParams;
 use super::ApiCaller;
 use super::problem::{FieldError, Problem, lang_of};
 use super::views::{CaseList, CaseView, OutcomeBody, Status};
-use crate::domain::api::ApiScope;
+use crate::domain::api::{ApiScope, ReportRefusal};
 use crate::domain::case_status::CaseStatus;
 use crate::domain::ids::CaseId;
 use crate::domain::normalize::ascii_fold;
@@ -44,7 +42,8 @@ pub struct ListParams {
     /// Cases per page (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page, as it was.
+    #[param(pattern = r"^[0-9]{1,12}-[0-9]{1,9}-[0-9]{1,18}$")]
     cursor: Option<String>,
 }
 
@@ -54,21 +53,30 @@ struct ListRequest {
     limit: i64,
 }
 
+/// Where a page ended: `seconds-nanoseconds-id` of its last case. Opaque to clients;
+/// every string of the documented pattern is a place in the order (none is refused).
 fn encode_cursor(c: &ChangeCursor) -> String {
-    let nanos = c
-        .updated_at
-        .and_utc()
-        .timestamp_nanos_opt()
-        .unwrap_or_default();
-    URL_SAFE_NO_PAD.encode(format!("{nanos}.{}", c.id))
+    let at = c.updated_at.and_utc();
+    format!(
+        "{}-{}-{}",
+        at.timestamp().max(0),
+        at.timestamp_subsec_nanos(),
+        c.id
+    )
 }
 
 fn decode_cursor(raw: &str) -> Option<ChangeCursor> {
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
-    let (nanos, id) = text.split_once('.')?;
+    let mut parts = raw.splitn(3, '-');
+    let (secs, nanos, id) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |s: &str, max: usize| {
+        !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !(digits(secs, 12) && digits(nanos, 9) && digits(id, 18)) {
+        return None;
+    }
     Some(ChangeCursor {
-        updated_at: DateTime::from_timestamp_nanos(nanos.parse().ok()?).naive_utc(),
-        id: id.parse::<CaseId>().ok()?,
+        updated_at: DateTime::from_timestamp(secs.parse().ok()?, nanos.parse().ok()?)?.naive_utc(),
+        id: CaseId::new(id.parse().ok()?),
     })
 }
 
@@ -284,6 +292,18 @@ pub async fn file(
     Ok(crate::web::evidence::respond(served))
 }
 
+/// The headers of a POST, as documented (read by `idempotency_key`).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct PostHeaders {
+    /// Unique per report: the same key and body answer the first answer again for 24 hours;
+    /// the same key with another body is refused (422).
+    #[serde(rename = "Idempotency-Key")]
+    #[param(pattern = r"^[!-~]{1,255}$")]
+    idempotency_key: String,
+}
+
 /// The `Idempotency-Key` of a POST: 1 to 255 visible ASCII characters.
 fn idempotency_key(req: &HttpRequest) -> Result<String, Problem> {
     let lang = lang_of(req);
@@ -316,7 +336,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<String, Problem> {
     tag = "cases",
     params(
         ("case_number" = String, Path, description = "The case's number"),
-        ("Idempotency-Key" = String, Header, description = "Unique per report; the same key and body answer the first answer again for 24 hours"),
+        PostHeaders,
     ),
     request_body = OutcomeBody,
     responses(
@@ -326,7 +346,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<String, Problem> {
             headers(("WWW-Authenticate" = String, description = "Bearer"))),
         (status = 403, description = "The key lacks cases:outcome", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The case is not approved (its status is said)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The case is not approved (its status is said), or the amount is more than the case's", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid, or the Idempotency-Key was used with another body", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many calls with this key", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -353,11 +373,12 @@ pub async fn report_outcome(
         key,
         request_hash: crate::keys::digest(&format!("{number}\n{canonical}")),
     };
+    let (result, reference, amount_fen, note) = parsed.parts();
     let request = OutcomeRequest {
-        result: parsed.result.stored().to_owned(),
-        reference: parsed.reference,
-        amount_fen: parsed.amount_fen,
-        note: parsed.note,
+        result: result.to_owned(),
+        reference,
+        amount_fen,
+        note,
     };
     let now = state.clock.now();
     let answered = state
@@ -390,25 +411,34 @@ fn outcome_problem(e: OutcomeError, lang: crate::domain::Lang) -> Problem {
         OutcomeError::NotApproved(_) => {
             Problem::refused(StatusCode::CONFLICT, "not-approved", &e, lang)
         }
+        // The body is well-formed; the case's own amount is what it conflicts with.
+        OutcomeError::Invalid(refusals) if refusals == &[ReportRefusal::AmountAboveCase] => {
+            let mut p = Problem::invalid(lang, field_errors(refusals, lang));
+            p.status = 409;
+            p.title = "Conflict".to_owned();
+            p.kind = "urn:appealdesk:problem:amount-above-case".to_owned();
+            p
+        }
         OutcomeError::KeyReused => Problem::refused(
             StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency-key-reused",
             &e,
             lang,
         ),
-        OutcomeError::Invalid(refusals) => Problem::invalid(
-            lang,
-            refusals
-                .iter()
-                .map(|r| FieldError {
-                    field: r.field().to_owned(),
-                    message: r.message(lang),
-                })
-                .collect(),
-        ),
+        OutcomeError::Invalid(refusals) => Problem::invalid(lang, field_errors(refusals, lang)),
         OutcomeError::Failure(_) => match e {
             OutcomeError::Failure(f) => Problem::from(f),
             _ => Problem::of_status(StatusCode::INTERNAL_SERVER_ERROR),
         },
     }
+}
+
+fn field_errors(refusals: &[ReportRefusal], lang: crate::domain::Lang) -> Vec<FieldError> {
+    refusals
+        .iter()
+        .map(|r| FieldError {
+            field: r.field().to_owned(),
+            message: r.message(lang),
+        })
+        .collect()
 }

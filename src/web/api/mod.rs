@@ -89,8 +89,22 @@ pub static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
     scope.schemas(&mut schemas);
     let components = doc.components.get_or_insert_with(Default::default);
     components.schemas.extend(schemas);
-    doc.to_json().unwrap_or_default()
+    let mut doc = serde_json::to_value(&doc).unwrap_or_default();
+    closed_variants(&mut doc["components"]["schemas"]["OutcomeBody"]);
+    doc.to_string()
 });
+
+/// utoipa marks a `deny_unknown_fields` struct closed, not the variants of such an enum:
+/// say here what serde enforces, so that a client knows extra members are refused.
+fn closed_variants(schema: &mut serde_json::Value) {
+    if let Some(variants) = schema.get_mut("oneOf").and_then(|v| v.as_array_mut()) {
+        for variant in variants {
+            if let Some(object) = variant.as_object_mut() {
+                object.insert("additionalProperties".to_owned(), false.into());
+            }
+        }
+    }
+}
 
 /// Each documented path's pattern and methods: what answers 405 rather than 404.
 static ROUTES: LazyLock<Vec<(String, Vec<Method>)>> = LazyLock::new(|| {

@@ -338,20 +338,73 @@ impl From<&CaseDetail> for CaseView {
     }
 }
 
-/// `POST /api/v1/cases/{case_number}/outcome`.
+/// `POST /api/v1/cases/{case_number}/outcome`: what became of the money, by `result`.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OutcomeBody {
-    pub result: Recovery,
-    /// The back office's reference for the recovery (or the attempt).
-    #[schema(min_length = 1, max_length = 100, example = "RF-20261203-0042")]
-    pub reference: String,
-    /// The amount that came back, in fen: when `recovered` only, at most the case's amount.
-    #[serde(default)]
-    #[schema(minimum = 1)]
-    pub amount_fen: Option<i64>,
-    /// Why it could not be recovered (required then; the appellant reads it).
-    #[serde(default)]
-    #[schema(max_length = 2000)]
-    pub note: String,
+#[serde(tag = "result", rename_all = "snake_case", deny_unknown_fields)]
+pub enum OutcomeBody {
+    /// The money came back: how much, at most the case's amount (more is refused, 409).
+    Recovered {
+        /// The back office's reference for the recovery.
+        #[schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$",
+            example = "RF-20261203-0042"
+        )]
+        reference: String,
+        /// In fen.
+        #[serde(deserialize_with = "whole_number")]
+        #[schema(minimum = 1, maximum = 100_000_000)]
+        amount_fen: i64,
+        #[serde(default)]
+        #[schema(max_length = 2000)]
+        note: String,
+    },
+    /// The money could not be recovered: why, for the appellant.
+    NotRecovered {
+        #[schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$",
+            example = "RF-20261203-0043"
+        )]
+        reference: String,
+        /// Mailed to the appellant.
+        #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
+        note: String,
+    },
+}
+
+/// A JSON integer, however written (`52000` or `52000.0`: JSON Schema's integer).
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    use serde::de::Error;
+    let n = serde_json::Number::deserialize(d)?;
+    if let Some(i) = n.as_i64() {
+        return Ok(i);
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+        _ => Err(D::Error::custom("amount_fen is a whole number of fen")),
+    }
+}
+
+impl OutcomeBody {
+    /// (result, reference, amount_fen, note) as the workflow takes them.
+    pub fn parts(self) -> (&'static str, String, Option<i64>, String) {
+        match self {
+            OutcomeBody::Recovered {
+                reference,
+                amount_fen,
+                note,
+            } => (
+                RecoveryResult::Recovered.stored(),
+                reference,
+                Some(amount_fen),
+                note,
+            ),
+            OutcomeBody::NotRecovered { reference, note } => {
+                (RecoveryResult::NotRecovered.stored(), reference, None, note)
+            }
+        }
+    }
 }
