@@ -415,7 +415,7 @@ fn outcome_problem(e: OutcomeError, lang: crate::domain::Lang) -> Problem {
         OutcomeError::Invalid(refusals) if refusals == &[ReportRefusal::AmountAboveCase] => {
             let mut p = Problem::invalid(lang, field_errors(refusals, lang));
             p.status = 409;
-            p.title = "Conflict".to_owned();
+            p.title = "Conflict";
             p.kind = "urn:appealdesk:problem:amount-above-case".to_owned();
             p
         }

@@ -28,15 +28,20 @@ pub struct Problem {
     /// A URI naming the kind of problem (`about:blank`: the status says it all).
     #[serde(rename = "type")]
     pub kind: String,
-    pub title: String,
+    pub title: &'static str,
     pub status: u16,
     pub detail: String,
     /// For a refused request: each field and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// `Retry-After`, `Allow`: rare, so kept out of line (a problem travels in `Result`s).
     #[serde(skip)]
+    headers: Option<Box<Headers>>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Headers {
     retry_after: Option<u64>,
-    #[serde(skip)]
     allow: Option<String>,
 }
 
@@ -63,12 +68,11 @@ impl Problem {
             } else {
                 format!("urn:appealdesk:problem:{kind}")
             },
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
-            retry_after: None,
-            allow: None,
+            headers: None,
         }
     }
 
@@ -85,7 +89,10 @@ impl Problem {
         };
         let mut problem = Self::new(status, "about:blank", detail);
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            problem.retry_after = Some(5);
+            problem.headers = Some(Box::new(Headers {
+                retry_after: Some(5),
+                allow: None,
+            }));
         }
         problem
     }
@@ -96,7 +103,10 @@ impl Problem {
 
     pub fn method_not_allowed(allow: String) -> Self {
         let mut p = Self::of_status(StatusCode::METHOD_NOT_ALLOWED);
-        p.allow = Some(allow);
+        p.headers = Some(Box::new(Headers {
+            retry_after: None,
+            allow: Some(allow),
+        }));
         p
     }
 
@@ -123,7 +133,10 @@ impl Problem {
             "rate-limited",
             format!("Too many calls with this key: try again in {retry_after_secs} s."),
         );
-        p.retry_after = Some(retry_after_secs.max(1));
+        p.headers = Some(Box::new(Headers {
+            retry_after: Some(retry_after_secs.max(1)),
+            allow: None,
+        }));
         p
     }
 
@@ -171,11 +184,12 @@ impl ResponseError for Problem {
         if self.status == 401 {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"appealdesk\""));
         }
-        if let Some(secs) = self.retry_after {
+        let extra = self.headers.as_deref().cloned().unwrap_or_default();
+        if let Some(secs) = extra.retry_after {
             response.insert_header((header::RETRY_AFTER, secs));
         }
-        if let Some(allow) = &self.allow {
-            response.insert_header((header::ALLOW, allow.as_str()));
+        if let Some(allow) = extra.allow {
+            response.insert_header((header::ALLOW, allow));
         }
         response.body(serde_json::to_string(self).unwrap_or_default())
     }
