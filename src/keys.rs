@@ -84,6 +84,13 @@ pub fn random_tracking_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A new API key: `ad_` and 256 random bits, URL-safe. Shown once; only its `digest` is kept.
+pub fn new_api_key() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("ad_{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
 /// A fresh server secret (256 bits).
 pub fn random_secret() -> String {
     let mut bytes = [0u8; 32];

@@ -56,6 +56,31 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// Keys of the back office's API (`/api/v1`).
+    #[command(name = "api-key")]
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key and print it once (only its digest is kept).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// cases:read, cases:outcome, or both comma-separated.
+        #[arg(long)]
+        scope: String,
+    },
+    /// Revoke a key: it stops working at once, on every instance.
+    Revoke {
+        #[arg(long)]
+        name: String,
+    },
+    /// List the keys (name, scopes, created by, created at, last used, revoked).
+    List,
 }
 
 #[derive(Subcommand)]
@@ -133,6 +158,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Agent { command } => agent(&settings, command),
+        Command::ApiKey { command } => api_key(&settings, command),
         Command::Calendar {
             command: CalendarCommand::Due { from, working_days },
         } => {
@@ -161,6 +187,52 @@ fn embedded<'a>(database: &'a DatabaseUrl, tool: &str) -> anyhow::Result<&'a std
             anyhow::bail!("DATABASE_URL is PostgreSQL: use {tool} (see README, Backups)")
         }
     }
+}
+
+fn api_key(settings: &Settings, command: ApiKeyCommand) -> anyhow::Result<()> {
+    use appealdesk::domain::Refusal;
+    use appealdesk::domain::api::{KeyName, Scopes};
+    use appealdesk::workflows::api_keys;
+    let en = appealdesk::domain::Lang::En;
+    let store = prepare_database(settings)?;
+    let now = settings.clock.now();
+    let local = |t: chrono::DateTime<chrono::Utc>| cst::format_local(t);
+    match command {
+        ApiKeyCommand::Create { name, scope } => {
+            let name = KeyName::parse(&name).map_err(|e| anyhow::anyhow!(e.message(en)))?;
+            let scopes = Scopes::parse(&scope).map_err(|e| anyhow::anyhow!(e.message(en)))?;
+            let created = store
+                .write_blocking(|conn| api_keys::create(conn, &name, &scopes, "cli", now))?
+                .map_err(|e| anyhow::anyhow!(e.message(en)))?;
+            eprintln!(
+                "created API key {:?} ({}); it is shown only this once:",
+                created.name,
+                scopes.stored()
+            );
+            println!("{}", created.key);
+        }
+        ApiKeyCommand::Revoke { name } => {
+            store
+                .write_blocking(|conn| api_keys::revoke(conn, &name, now))?
+                .map_err(|e| anyhow::anyhow!(e.message(en)))?;
+            println!("revoked {name}");
+        }
+        ApiKeyCommand::List => {
+            for k in store.run_here(|s| api_keys::list(s.conn()))?? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    k.name,
+                    k.scopes.stored(),
+                    k.created_by,
+                    local(k.created_at),
+                    k.last_used_at.map_or("never".to_owned(), local),
+                    k.revoked_at
+                        .map_or("active".to_owned(), |t| format!("revoked {}", local(t)))
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn agent(settings: &Settings, command: AgentCommand) -> anyhow::Result<()> {

@@ -98,6 +98,8 @@ pub struct RateLimits {
     pub appellant: RateLimit,
     pub recovery: RateLimit,
     pub sign_in: RateLimit,
+    /// Per API key, not per address (`RATE_LIMIT_API_KEY_*`).
+    pub api_key: RateLimit,
 }
 
 impl Default for RateLimits {
@@ -107,6 +109,7 @@ impl Default for RateLimits {
             appellant: policy::RATE_LIMIT_APPELLANT,
             recovery: policy::RATE_LIMIT_RECOVERY,
             sign_in: policy::RATE_LIMIT_SIGN_IN,
+            api_key: policy::RATE_LIMIT_API_KEY,
         }
     }
 }
@@ -147,6 +150,7 @@ impl RateLimits {
             appellant: limit,
             recovery: limit,
             sign_in: limit,
+            api_key: limit,
         }
     }
 
@@ -162,6 +166,13 @@ impl RateLimits {
                 limit.per_hour = count(&format!("{stem}_PER_HOUR"), &n)?;
             }
             limits.set(door, limit);
+        }
+        let stem = "RATE_LIMIT_API_KEY";
+        if let Some(n) = var(&format!("{stem}_BURST")) {
+            limits.api_key.burst = count(&format!("{stem}_BURST"), &n)?;
+        }
+        if let Some(n) = var(&format!("{stem}_PER_HOUR")) {
+            limits.api_key.per_hour = count(&format!("{stem}_PER_HOUR"), &n)?;
         }
         Ok(limits)
     }

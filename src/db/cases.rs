@@ -69,6 +69,8 @@ pub struct CaseRow {
     pub evidence_request: Option<String>,
     pub decision_reason: Option<String>,
     pub decided_on: Option<NaiveDate>,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
     /// `None`: filed before the form asked.
     pub claim_status: Option<ClaimStatus>,
     pub claim_acknowledged: bool,
@@ -182,6 +184,16 @@ pub fn set_status(
         )?;
     }
     Ok(moved)
+}
+
+/// Records that the case changed at `now`: `updated_at` moves and `version` grows. Every
+/// entry on the case's trail that changes it passes here (`events::append`).
+pub fn touch(conn: &mut DbConn, id: CaseId, now: NaiveDateTime) -> QueryResult<()> {
+    let update = diesel::update(cases::table.filter(cases::id.eq(id))).set((
+        cases::updated_at.eq(now),
+        cases::version.eq(cases::version + 1),
+    ));
+    on_backend!(conn, |c| update.execute(c)).map(drop)
 }
 
 /// A new tracking link for the case: the old token's digest no longer opens it.
@@ -304,4 +316,66 @@ pub fn set_review_dates(
         ))
         .execute(conn)
         .map(drop)
+}
+
+/// Which cases the API lists, by last change.
+#[derive(Clone, Debug, Default)]
+pub struct ChangeFilter {
+    /// Any of these statuses; all when empty.
+    pub statuses: Vec<CaseStatus>,
+    /// Changed at or after this.
+    pub updated_since: Option<NaiveDateTime>,
+    pub filed_from: Option<NaiveDate>,
+    pub filed_to: Option<NaiveDate>,
+    /// Matched exactly against case number, transaction ID and WeChat ID.
+    pub search: Option<crate::domain::queue::Search>,
+}
+
+/// Where the previous page of changes ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChangeCursor {
+    pub updated_at: NaiveDateTime,
+    pub id: CaseId,
+}
+
+/// Cases in the order they last changed (oldest first), a page at a time: keyset on
+/// (updated_at, id), read from `cases_by_change`.
+pub fn by_change(
+    conn: &mut DbConn,
+    filter: &ChangeFilter,
+    after: Option<ChangeCursor>,
+    limit: i64,
+) -> QueryResult<Vec<CaseRow>> {
+    let mut query = cases::table.select(CaseRow::as_select()).into_boxed();
+    if !filter.statuses.is_empty() {
+        query = query.filter(cases::status.eq_any(filter.statuses.clone()));
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(cases::updated_at.ge(since));
+    }
+    if let Some(from) = filter.filed_from {
+        query = query.filter(cases::filed_on.ge(from));
+    }
+    if let Some(to) = filter.filed_to {
+        query = query.filter(cases::filed_on.le(to));
+    }
+    if let Some(search) = &filter.search {
+        query = query.filter(
+            cases::case_number
+                .eq(search.case_number.clone())
+                .or(cases::transaction_id.eq(search.transaction_id.clone()))
+                .or(cases::wechat_id.eq(search.wechat_id.clone())),
+        );
+    }
+    if let Some(c) = after {
+        query = query.filter(
+            cases::updated_at
+                .ge(c.updated_at)
+                .and(cases::updated_at.gt(c.updated_at).or(cases::id.gt(c.id))),
+        );
+    }
+    query
+        .order((cases::updated_at.asc(), cases::id.asc()))
+        .limit(limit)
+        .load(conn)
 }

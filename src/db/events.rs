@@ -31,10 +31,16 @@ pub struct EventRow {
     pub note: Option<String>,
 }
 
-/// Appends to the trail; there is deliberately no update or delete.
+/// Appends to the trail; there is deliberately no update or delete. An entry that
+/// records a change (not the filing itself, nor someone looking) moves the case's
+/// `updated_at` and `version` in the same statement's transaction.
 pub fn append(conn: &mut DbConn, event: &NewEvent<'_>) -> QueryResult<()> {
     let insert = diesel::insert_into(case_events::table).values(event);
-    on_backend!(conn, |c| insert.execute(c)).map(drop)
+    on_backend!(conn, |c| insert.execute(c))?;
+    if event.kind.changes_case() {
+        super::cases::touch(conn, event.case_id, event.at)?;
+    }
+    Ok(())
 }
 
 pub fn for_case(conn: &mut DbConn, case_id: CaseId) -> QueryResult<Vec<EventRow>> {

@@ -19,6 +19,7 @@ macro_rules! on_backend {
 }
 
 pub mod agents;
+pub mod api_keys;
 pub mod calendar;
 pub mod cases;
 pub mod events;

@@ -33,6 +33,7 @@ diesel::table! {
         open_deadline -> Nullable<Date>,
         client_addr -> Nullable<Text>,
         quota_year -> Integer,
+        version -> BigInt,
         claim_status -> Nullable<Text>,
         claim_acknowledged -> Bool,
     }
@@ -219,3 +220,42 @@ diesel::table! {
         within_deadline -> Integer,
     }
 }
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        name -> Text,
+        key_hash -> Text,
+        scopes -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_idempotency (api_key_id, idempotency_key) {
+        api_key_id -> BigInt,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_outcomes (case_id) {
+        case_id -> BigInt,
+        result -> Text,
+        reference -> Text,
+        amount_fen -> Nullable<BigInt>,
+        note -> Text,
+        reported_by -> Text,
+        reported_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(case_outcomes -> cases (case_id));
+diesel::allow_tables_to_appear_in_same_query!(case_outcomes, cases);

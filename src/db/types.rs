@@ -14,6 +14,7 @@ use diesel::sqlite::Sqlite;
 
 use crate::domain::Lang;
 use crate::domain::agent::Role;
+use crate::domain::api::{RecoveryResult, Scopes};
 use crate::domain::calendar::DayKind;
 use crate::domain::case_status::CaseStatus;
 use crate::domain::claim::ClaimStatus;
@@ -21,7 +22,7 @@ use crate::domain::client_ip::ClientIp;
 use crate::domain::evidence::PacketKind;
 use crate::domain::evidence_file::FileKind;
 use crate::domain::guidance::Reason;
-use crate::domain::ids::{AgentId, CaseId, OutboxId};
+use crate::domain::ids::{AgentId, ApiKeyId, CaseId, OutboxId};
 use crate::domain::mail_status::MailStatus;
 use crate::domain::stored::Stored;
 use crate::domain::timeline::EventKind;
@@ -151,10 +152,11 @@ stored_text!(
     DayKind,
     MailStatus,
     FileKind,
+    RecoveryResult,
     ClaimStatus,
     Reason,
 );
-id_bigint!(CaseId, AgentId, OutboxId);
+id_bigint!(CaseId, AgentId, OutboxId, ApiKeyId);
 
 // An address as the canonical text of the parsed address; anything else stored is an error.
 sql_value!(Text => ClientIp);
@@ -180,6 +182,36 @@ where
         let stored = String::from_sql(bytes)?;
         ClientIp::parse(&stored)
             .ok_or_else(|| format!("unknown client address {stored:?} in the database").into())
+    }
+}
+
+// A key's scopes as their stored list; a stored scope that is none of ours is an error.
+sql_value!(Text => Scopes);
+impl ToSql<Text, Pg> for Scopes {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        use std::io::Write;
+        out.write_all(self.stored().as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
+impl ToSql<Text, Sqlite> for Scopes {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.stored());
+        Ok(IsNull::No)
+    }
+}
+impl<DB> FromSql<Text, DB> for Scopes
+where
+    DB: Backend,
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        let stored = String::from_sql(bytes)?;
+        let scopes = stored
+            .split(',')
+            .map(decode::<crate::domain::api::ApiScope>)
+            .collect::<deserialize::Result<Vec<_>>>()?;
+        Scopes::from_list(scopes).map_err(|_| "an API key without scopes in the database".into())
     }
 }
 

@@ -14,6 +14,10 @@ pub enum Actor {
     Appellant,
     /// The periodic job.
     System,
+    /// The back office, through an API key: the timeline names the key.
+    ApiKey {
+        name: String,
+    },
 }
 
 impl Actor {
@@ -23,6 +27,7 @@ impl Actor {
             Actor::Agent { email, .. } => email,
             Actor::Appellant => "appellant",
             Actor::System => "system",
+            Actor::ApiKey { name } => name,
         }
     }
 

@@ -44,3 +44,7 @@ id!(
     /// A mail in the outbox.
     OutboxId
 );
+id!(
+    /// A key of the back office's API.
+    ApiKeyId
+);

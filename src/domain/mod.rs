@@ -4,6 +4,7 @@
 
 pub mod actor;
 pub mod agent;
+pub mod api;
 pub mod appeal;
 pub mod calendar;
 pub mod case_number;

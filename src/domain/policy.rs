@@ -91,6 +91,22 @@ pub const RATE_LIMIT_SIGN_IN: RateLimit = RateLimit {
     burst: 30,
     per_hour: 120,
 };
+/// Calls per API key: a back office polling every few seconds and paging through a
+/// backlog fits; a runaway loop does not. `RATE_LIMIT_API_KEY_BURST` / `_PER_HOUR` override.
+pub const RATE_LIMIT_API_KEY: RateLimit = RateLimit {
+    burst: 120,
+    per_hour: 7_200,
+};
+/// Cases in one page of `GET /api/v1/cases`: by default, and at most.
+pub const API_PAGE_DEFAULT: i64 = 50;
+pub const API_PAGE_MAX: i64 = 200;
+/// How long an `Idempotency-Key`'s first answer is kept.
+pub const API_IDEMPOTENCY_HOURS: i64 = 24;
+/// An API key's "last used" is written at most this often (not on every call).
+pub const API_KEY_LAST_USED_EVERY_SECS: i64 = 60;
+pub const API_KEY_NAME_MAX_CHARS: usize = 60;
+pub const API_REFERENCE_MAX_CHARS: usize = 100;
+pub const API_NOTE_MAX_CHARS: usize = 2_000;
 /// Addresses remembered per door at most; past this the oldest memories are dropped.
 pub const RATE_LIMIT_MAX_ADDRESSES: usize = 200_000;
 /// How often forgotten-enough addresses are swept from the limiters' memory.

@@ -67,6 +67,15 @@ impl From<Action> for EventKind {
 }
 
 impl EventKind {
+    /// Whether the entry records a change of the case (its version grows), rather than
+    /// the filing that created it or someone looking at it.
+    pub fn changes_case(self) -> bool {
+        !matches!(
+            self,
+            EventKind::Filed | EventKind::ViewedCase | EventKind::EvidenceOpened
+        )
+    }
+
     /// The agents' audit trail shows everything.
     pub fn for_agent(self, lang: Lang) -> &'static str {
         match self {

@@ -274,6 +274,38 @@ mail_templates!(
     "email/closed/body.html"
 );
 
+/// To the appellant: the back office got the money back (amount in yuan, its reference).
+pub struct Recovered {
+    pub lang: Lang,
+    pub case_number: String,
+    pub amount: String,
+    pub reference: String,
+}
+
+mail_templates!(
+    Recovered,
+    "recovered",
+    "email/recovered/subject.txt",
+    "email/recovered/body.txt",
+    "email/recovered/body.html"
+);
+
+/// To the appellant: the back office could not get the money back (why, in its note).
+pub struct NotRecovered {
+    pub lang: Lang,
+    pub case_number: String,
+    pub reference: String,
+    pub note: String,
+}
+
+mail_templates!(
+    NotRecovered,
+    "not_recovered",
+    "email/not_recovered/subject.txt",
+    "email/not_recovered/body.txt",
+    "email/not_recovered/body.html"
+);
+
 /// To the appellant: the withdrawal they asked for is done.
 pub struct Withdrawn {
     pub lang: Lang,

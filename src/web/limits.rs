@@ -31,6 +31,8 @@ type Limiter = DefaultKeyedRateLimiter<IpAddr>;
 /// One limiter per door, shared by every worker of a server.
 pub struct Limiters {
     doors: Vec<(Door, Quota, RwLock<Arc<Limiter>>)>,
+    /// Per API key (by its row id): a handful of keys, never swept.
+    api_keys: DefaultKeyedRateLimiter<i64>,
 }
 
 fn quota(limit: RateLimit) -> Quota {
@@ -52,7 +54,21 @@ impl Limiters {
                 )
             })
             .collect();
-        Arc::new(Self { doors })
+        Arc::new(Self {
+            doors,
+            api_keys: RateLimiter::keyed(quota(limits.api_key)),
+        })
+    }
+
+    /// Takes one call's room for the API key `key`, or says how long until there is some.
+    pub fn check_api_key(&self, key: i64) -> Result<(), Throttled> {
+        let limiter = &self.api_keys;
+        limiter.check_key(&key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(limiter.clock().now());
+            Throttled {
+                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+            }
+        })
     }
 
     fn limiter(&self, door: Door) -> Option<Arc<Limiter>> {

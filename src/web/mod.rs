@@ -1,6 +1,7 @@
 //! HTTP: thin handlers that parse into domain types, call one workflow, render.
 
 pub mod agent;
+pub mod api;
 pub mod assets;
 pub mod body_deadline;
 pub mod client;
@@ -133,6 +134,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
     // Scopes by first segment: a static prefix is a string comparison, and only the
     // matching scope's patterns are tried (each `{param}` pattern is a regex match, which
     // was a tenth of the tracking page's time when every route was tried in turn).
+    // Before the rest: every answer under `/api` is JSON, never a page.
+    cfg.configure(api::register);
     let mut scopes: Vec<(&str, actix_web::Scope)> = Vec::new();
     for route in PUBLIC_ROUTES {
         let Some((first, tail)) = route.path[1..].split_once('/') else {

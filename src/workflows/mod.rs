@@ -2,6 +2,8 @@
 //! writes every row the change needs.
 
 pub mod agents;
+pub mod api_cases;
+pub mod api_keys;
 pub mod calendar_admin;
 pub mod case_page;
 pub mod dashboard;

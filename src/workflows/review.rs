@@ -185,23 +185,46 @@ pub(super) fn act_on(
     links_base: &str,
     now: DateTime<Utc>,
 ) -> Result<Transitioned, ReviewError> {
-    let done = apply(conn, case, actor, command, now)?;
+    let done = apply(conn, case, actor, command, None, now)?;
     notify(conn, &done, actor, command, links_base, now)?;
     Ok(done)
 }
 
+/// Closes an approved case as carried out, inside the caller's transaction, with `note`
+/// (the back office's result) on the timeline. The caller mails the appellant.
+pub fn close_with_result(
+    conn: &mut DbConn,
+    case: CaseRow,
+    actor: &Actor,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<Transitioned, ReviewError> {
+    apply(
+        conn,
+        case,
+        actor,
+        &Command::RecordCarriedOut,
+        Some(note),
+        now,
+    )
+}
+
+/// `note`: the timeline's text when the command carries none of its own.
 fn apply(
     conn: &mut DbConn,
     case: CaseRow,
     actor: &Actor,
     command: &Command,
+    note: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Transitioned, ReviewError> {
+    let given = note;
     let action = command.action();
     let permitted = match actor {
         Actor::Agent { id, role, .. } => agent::may(*role, action, case.assignee_id == Some(*id)),
         Actor::Appellant => matches!(action, Action::AppellantReplied | Action::Withdraw),
         Actor::System => action == Action::CloseNoResponse,
+        Actor::ApiKey { .. } => action == Action::RecordCarriedOut,
     };
     if !permitted {
         return Err(ReviewError::Forbidden);
@@ -258,7 +281,7 @@ fn apply(
 
     let note = match command {
         Command::Assign { agent_id } => Some(format!("agent #{agent_id}")),
-        other => other.text(case.lang).map(str::to_owned),
+        other => other.text(case.lang).or(given).map(str::to_owned),
     };
     db::events::append(
         conn,

@@ -36,6 +36,8 @@ struct Known {
     csrf: String,
     /// `Cookie:` and token of an anonymous browser's public form.
     public_cookie: String,
+    /// A live API key with both scopes.
+    api_key: String,
     public_csrf: String,
 }
 
@@ -140,7 +142,9 @@ async fn prepare(app: &TestApp) -> Known {
         .await
         .unwrap();
     let csrf = attr(&html, "name=\"csrf_token\" value=\"").expect("signed in");
+    let api_key = crate::api_helpers::cli_key(app, "fuzz", "cases:read,cases:outcome");
     Known {
+        api_key,
         case,
         token,
         file_key,
@@ -205,13 +209,20 @@ fn final_status(answer: &[u8]) -> Option<u16> {
 
 fn malformed(rng: &mut StdRng, known: &Known) -> Vec<u8> {
     let signed_in = rng.random_bool(0.5);
-    let (method, template) = if signed_in || rng.random_bool(0.3) {
+    let (method, template): (String, String) = if signed_in || rng.random_bool(0.3) {
         let route = ROUTES.choose(rng).unwrap();
-        (route.method.to_ascii_uppercase(), route.path)
+        (route.method.to_ascii_uppercase(), route.path.to_owned())
+    } else if rng.random_bool(0.25) {
+        // The API's routes, as its own document lists them.
+        appealdesk::web::api::documented_routes()
+            .choose(rng)
+            .cloned()
+            .unwrap()
     } else {
         let route = PUBLIC_ROUTES.choose(rng).unwrap();
-        (route.method.to_ascii_uppercase(), route.path)
+        (route.method.to_ascii_uppercase(), route.path.to_owned())
     };
+    let template = template.as_str();
     let method = match rng.random_range(0..10) {
         0 => [
             "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE", "CONNECT", "BREW", "get",
@@ -246,6 +257,10 @@ fn malformed(rng: &mut StdRng, known: &Known) -> Vec<u8> {
     };
     if rng.random_bool(0.9) {
         head.extend_from_slice(format!("Cookie: {cookie}\r\n").as_bytes());
+    }
+    if template.starts_with("/api/") && rng.random_bool(0.8) {
+        head.extend_from_slice(format!("Authorization: Bearer {}\r\n", known.api_key).as_bytes());
+        head.extend_from_slice(format!("Idempotency-Key: {}\r\n", rng.random::<u32>()).as_bytes());
     }
     if let Some(content_type) = content_type {
         head.extend_from_slice(b"Content-Type: ");
@@ -506,6 +521,35 @@ fn body(rng: &mut StdRng, known: &Known, signed_in: bool) -> (Option<Vec<u8>>, V
             Some(b"text/plain; charset=\xff".to_vec()),
             junk_bytes(rng, 500),
         ),
+        // An API report, mostly well-formed, with one thing wrong in it.
+        9 if rng.random_bool(0.5) => {
+            let amount = [
+                "1",
+                "-1",
+                "0",
+                "1e999",
+                "99999999999999999999",
+                "null",
+                "\"5\"",
+            ];
+            let result = [
+                "\"recovered\"",
+                "\"not_recovered\"",
+                "\"maybe\"",
+                "7",
+                "null",
+            ];
+            let reference = ["\"R-1\"", "\"\"", "\"\\u0000\"", "\"\u{202e}x\"", "[]"];
+            let extra = ["", ",\"extra\":1", ",\"note\":\"x\"", ",,", "}"];
+            let body = format!(
+                "{{\"result\":{},\"reference\":{},\"amount_fen\":{}{}}}",
+                result.choose(rng).unwrap(),
+                reference.choose(rng).unwrap(),
+                amount.choose(rng).unwrap(),
+                extra.choose(rng).unwrap()
+            );
+            (Some(b"application/json".to_vec()), body.into_bytes())
+        }
         _ => (Some(urlencoded), junk_bytes(rng, 500)),
     }
 }

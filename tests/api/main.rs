@@ -4,6 +4,10 @@
 //! python3 with aiosmtpd (`pip install aiosmtpd==1.4.6`).
 
 mod accessibility;
+mod api_cases;
+mod api_helpers;
+mod api_keys;
+mod api_outcome;
 mod backup;
 mod browser;
 mod calendar_updates;

@@ -2,6 +2,7 @@
 //! below, with who may use it; the router enforces that before any handler runs
 //! (`auth::require`), and a test walks the list to prove each one keeps its word.
 
+pub mod api_keys;
 pub mod auth;
 pub mod calendar;
 pub mod case;
@@ -84,6 +85,9 @@ routes! {
     post "/agent/calendar/ics" Supervisor => calendar::load_ics;
     get "/agent/mail" Supervisor => mail::show;
     post "/agent/mail/{id}/resend" Supervisor => mail::resend;
+    get "/agent/api-keys" Supervisor => api_keys::show;
+    post "/agent/api-keys" Supervisor => api_keys::create;
+    post "/agent/api-keys/revoke" Supervisor => api_keys::revoke;
 }
 
 fn method(name: &str) -> Method {
