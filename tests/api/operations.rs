@@ -188,8 +188,8 @@ async fn readyz_fails_while_postgresql_refuses_connections_and_recovers() {
         .and_then(|tail| tail.split('?').next())
         .expect("a database name")
         .to_owned();
-    let admin_url = std::env::var("TEST_DATABASE_URL").expect("the admin URL");
-    let mut admin = PgConnection::establish(&admin_url).expect("admin connection");
+    let admin_url = app.database.admin_url().expect("the server's URL");
+    let mut admin = PgConnection::establish(admin_url).expect("admin connection");
     assert_eq!(readyz(&app).await.0, StatusCode::OK);
 
     admin

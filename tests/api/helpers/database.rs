@@ -99,6 +99,11 @@ impl TestDatabase {
         }
     }
 
+    /// PostgreSQL: the server's URL (TEST_DATABASE_URL, or the run's throwaway cluster).
+    pub fn admin_url(&self) -> Option<&str> {
+        self.admin.as_ref().map(|(url, _)| url.as_str())
+    }
+
     /// The URL as DATABASE_URL would carry it.
     pub fn env_url(&self) -> String {
         match &self.url {
