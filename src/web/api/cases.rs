@@ -284,9 +284,10 @@ pub async fn file(
         },
         state.clock.now(),
     );
+    // Opening a file is recorded: a write.
     let served = state
         .store
-        .read(move |conn| api_cases::file(conn, &number, &key, &actor, now))
+        .run(move |conn| api_cases::file(conn, &number, &key, &actor, now))
         .await??
         .ok_or_else(Problem::not_found)?;
     Ok(crate::web::evidence::respond(served))
