@@ -75,6 +75,27 @@ pub fn recorded_since(
     }
 }
 
+/// As `recorded_since`, for an actor that is no agent (an API key, by its name).
+pub fn recorded_by_since(
+    conn: &mut DbConn,
+    case_id: CaseId,
+    actor: &str,
+    kind: EventKind,
+    since: NaiveDateTime,
+    note: &str,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        case_events::table
+            .filter(case_events::case_id.eq(case_id))
+            .filter(case_events::agent_id.is_null())
+            .filter(case_events::actor.eq(actor))
+            .filter(case_events::kind.eq(kind))
+            .filter(case_events::at.ge(since))
+            .filter(case_events::note.eq(note)),
+    ))
+    .get_result(conn)
+}
+
 /// How many `kind` entries the case has since `since`, whoever made them.
 pub fn count_since(
     conn: &mut DbConn,

@@ -93,7 +93,9 @@ fn detail(conn: &mut DbConn, case: CaseRow) -> Result<CaseDetail, Failure> {
     })
 }
 
-/// One of the case's files; `None` when the case or the key is not there.
+/// One of the case's files; `None` when the case or the key is not there. Recorded on the
+/// case's timeline under the key's name (once per key and file within
+/// `policy::VIEW_RECORD_MINUTES`), as an agent's opening is.
 pub fn file(
     session: &mut Session<'_>,
     case_number: &str,
@@ -101,7 +103,7 @@ pub fn file(
     caller: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Option<Served>, Failure> {
-    super::case_page::open_file(session, case_number, file_key, false, caller, false, now)
+    super::case_page::open_file(session, case_number, file_key, false, caller, true, now)
 }
 
 /// A report as it arrived, before the rules (which need the case's amount).

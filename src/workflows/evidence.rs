@@ -328,10 +328,8 @@ pub fn open(
     } else {
         thumbnail_kind(&bytes)
     };
-    if !thumbnail
-        && record
-        && let Some(agent) = actor.agent_id()
-    {
+    // Agents and API keys: who opened what is on the record (appellants open their own).
+    if !thumbnail && record && matches!(actor, Actor::Agent { .. } | Actor::ApiKey { .. }) {
         // The key tells two files of one name apart.
         let note = format!(
             "{} · {}",
@@ -339,14 +337,13 @@ pub fn open(
             &file.file_key[..8.min(file.file_key.len())]
         );
         let since = (now - Duration::minutes(VIEW_RECORD_MINUTES)).naive_utc();
-        let seen = db::events::recorded_since(
-            conn,
-            case_id,
-            agent,
-            EventKind::EvidenceOpened,
-            since,
-            Some(&note),
-        )?;
+        let kind = EventKind::EvidenceOpened;
+        let seen = match actor.agent_id() {
+            Some(agent) => {
+                db::events::recorded_since(conn, case_id, agent, kind, since, Some(&note))?
+            }
+            None => db::events::recorded_by_since(conn, case_id, actor.name(), kind, since, &note)?,
+        };
         if !seen {
             super::timeline::record(
                 conn,

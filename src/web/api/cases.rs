@@ -285,6 +285,7 @@ pub async fn file(
         },
         state.clock.now(),
     );
+    // Opening a file is recorded: a write.
     let served = state
         .store
         .run(move |session| api_cases::file(session, &number, &key, &actor, now))
