@@ -2,6 +2,7 @@
 
 pub mod edge;
 mod mail;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -11,6 +12,7 @@ use chrono::{DateTime, Utc};
 
 pub use edge::{EdgeSettings, RateLimits, TrustedProxies};
 pub use mail::MailSettings;
+pub use webhooks::WebhookSettings;
 
 /// Where the cases live, chosen from the URL's scheme and never by trial.
 #[derive(Clone, PartialEq, Eq)]
@@ -174,6 +176,8 @@ pub struct Settings {
     pub outbox_retention_days: u32,
     /// Client addresses, rate limits, body deadline.
     pub edge: EdgeSettings,
+    /// `WEBHOOK_ALLOW_PRIVATE`, `WEBHOOK_WORKER`, `WEBHOOK_POLL_SECS`.
+    pub webhooks: WebhookSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -191,6 +195,7 @@ impl std::fmt::Debug for Settings {
             .field("metrics_bind", &self.metrics_bind)
             .field("outbox_retention_days", &self.outbox_retention_days)
             .field("edge", &self.edge)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -246,7 +251,8 @@ impl Settings {
                 }
                 None => crate::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
             },
-            edge: EdgeSettings::from_env(var)?,
+            edge: EdgeSettings::from_env(&var)?,
+            webhooks: WebhookSettings::from_env(&var)?,
         })
     }
 
@@ -313,6 +319,7 @@ mod tests {
             edge: EdgeSettings::default(),
             metrics_token: None,
             metrics_bind: None,
+            webhooks: WebhookSettings::default(),
         };
         let at = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
         assert_eq!(

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod domain;
 pub mod email;
 pub mod evidence_files;
@@ -14,4 +15,5 @@ pub mod metrics;
 pub mod startup;
 pub mod telemetry;
 pub mod web;
+pub mod webhooks;
 pub mod workflows;

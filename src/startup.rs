@@ -26,6 +26,8 @@ pub struct Application {
     metrics_server: Option<(MetricsServer, u16)>,
     /// The in-process outbox worker, unless workers run apart (`MAIL_WORKER=off`).
     worker: Option<Running>,
+    /// The in-process webhook worker, unless `WEBHOOK_WORKER=off`.
+    hooks: Option<Running>,
     jobs: Jobs,
     /// SQLite's writer, closed last: what the others queued is written first.
     writer: Option<Arc<db::Writer>>,
@@ -49,15 +51,19 @@ impl Application {
         let keys = server_keys(&settings, &pool)?;
         let writer = db::Writer::open(&settings.database)?;
         let wake = Wake::default();
+        let store = crate::workflows::Store::new(pool.clone(), writer.clone());
         // Built before serving so that a bad mail setting stops the start.
         let worker = settings
             .mail
             .run_worker
-            .then(|| {
-                Worker::new(pool.clone(), &settings.mail, settings.clock, wake.clone())
-                    .map(|w| w.with_writer(writer.clone()))
-            })
+            .then(|| Worker::new(store.clone(), &settings.mail, settings.clock, wake.clone()))
             .transpose()?;
+        let hooks = crate::webhooks::worker(
+            store.clone(),
+            &settings.webhooks,
+            settings.clock,
+            &links_base,
+        )?;
         let jobs = jobs::spawn(
             pool.clone(),
             settings.clock,
@@ -66,12 +72,13 @@ impl Application {
         )
         .context("cannot start the periodic jobs")?;
         let state = AppState {
-            store: crate::workflows::Store::new(pool, writer.clone()),
+            store,
             keys,
             clock: settings.clock,
             secure_cookies: settings.secure_cookies(),
             links_base: links_base.clone(),
             mail: wake,
+            webhooks: settings.webhooks.clone(),
             metrics_token: settings.metrics_token.clone(),
             trusted_proxies: Arc::new(settings.edge.trusted_proxies.clone()),
             limits: web::limits::Limiters::new(&settings.edge.rate_limits),
@@ -107,12 +114,14 @@ impl Application {
             _ => None,
         };
         let worker = worker.map(Worker::spawn);
+        let hooks = hooks.map(crate::webhooks::Worker::spawn);
         Ok(Self {
             port,
             links_base,
             server,
             metrics_server,
             worker,
+            hooks,
             jobs,
             writer,
         })
@@ -147,6 +156,9 @@ impl Application {
         self.jobs.stop().await;
         if let Some(worker) = self.worker {
             worker.stop().await;
+        }
+        if let Some(hooks) = self.hooks {
+            hooks.stop().await;
         }
         if let Some(writer) = self.writer {
             let _ = tokio::task::spawn_blocking(move || writer.close()).await;

@@ -31,10 +31,12 @@ pub struct EventRow {
     pub note: Option<String>,
 }
 
-/// Appends to the trail; there is deliberately no update or delete.
+/// Appends to the trail; there is deliberately no update or delete. Every change of a
+/// case passes here, in its transaction: so does the webhook announcing it.
 pub fn append(conn: &mut DbConn, event: &NewEvent<'_>) -> QueryResult<()> {
     let insert = diesel::insert_into(case_events::table).values(event);
-    on_backend!(conn, |c| insert.execute(c)).map(drop)
+    on_backend!(conn, |c| insert.execute(c))?;
+    super::webhooks::queue_event(conn, event.case_id, event.kind, event.at)
 }
 
 pub fn for_case(conn: &mut DbConn, case_id: CaseId) -> QueryResult<Vec<EventRow>> {

@@ -132,7 +132,12 @@ pub struct Filed<'a> {
 pub fn insert(conn: &mut DbConn, filed: &Filed<'_>) -> QueryResult<CaseId> {
     let case = filed.case;
     match conn {
-        DbConn::Postgres(c) => insert_at_once(c, filed),
+        DbConn::Postgres(c) => {
+            let id = insert_at_once(c, filed)?;
+            // The statement wrote the first timeline entry itself: its webhook goes here.
+            super::webhooks::queue_event(conn, id, filed.event_kind, case.filed_at)?;
+            Ok(id)
+        }
         // In-process, where a statement costs no round trip (and SQLite has no
         // data-modifying WITH): one statement each.
         DbConn::Sqlite(c) => {

@@ -16,6 +16,9 @@ macro_rules! on_backend {
     };
 }
 
+#[macro_use]
+pub mod leased;
+
 pub mod agents;
 pub mod calendar;
 pub mod cases;
@@ -34,6 +37,7 @@ pub mod sign_in;
 pub mod sqlite_file;
 pub mod stats;
 pub mod types;
+pub mod webhooks;
 mod writer;
 
 pub use writer::{WriteError, Writer};

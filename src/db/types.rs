@@ -20,10 +20,11 @@ use crate::domain::case_status::CaseStatus;
 use crate::domain::client_ip::ClientIp;
 use crate::domain::evidence::PacketKind;
 use crate::domain::evidence_file::FileKind;
-use crate::domain::ids::{AgentId, CaseId, OutboxId};
+use crate::domain::ids::{AgentId, CaseId, DeliveryId, EndpointId, OutboxId};
 use crate::domain::mail_status::MailStatus;
 use crate::domain::stored::Stored;
 use crate::domain::timeline::EventKind;
+use crate::domain::webhook::{DeliveryStatus, WebhookEvent};
 
 /// Reads a stored form, refusing anything that is not one of `T`'s.
 pub fn decode<T: Stored>(stored: &str) -> deserialize::Result<T> {
@@ -141,9 +142,18 @@ macro_rules! id_bigint {
 }
 
 stored_text!(
-    CaseStatus, PacketKind, Lang, EventKind, Role, DayKind, MailStatus, FileKind
+    CaseStatus,
+    PacketKind,
+    Lang,
+    EventKind,
+    Role,
+    DayKind,
+    MailStatus,
+    FileKind,
+    WebhookEvent,
+    DeliveryStatus,
 );
-id_bigint!(CaseId, AgentId, OutboxId);
+id_bigint!(CaseId, AgentId, OutboxId, EndpointId, DeliveryId);
 
 // An address as the canonical text of the parsed address; anything else stored is an error.
 sql_value!(Text => ClientIp);
@@ -196,6 +206,8 @@ mod tests {
             include_str!("../../migrations/postgres/2026-11-28-000007_abuse/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000008_daily_counts/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000009_review_dates_moved/up.sql"),
+            include_str!("../../migrations/sqlite/2026-12-03-000012_webhooks/up.sql"),
+            include_str!("../../migrations/postgres/2026-12-03-000012_webhooks/up.sql"),
         ]
         .concat();
         for list in [
@@ -207,6 +219,8 @@ mod tests {
             DayKind::sql_list(),
             MailStatus::sql_list(),
             FileKind::sql_list(),
+            WebhookEvent::sql_list(),
+            DeliveryStatus::sql_list(),
         ] {
             let constrained = format!("IN ({list})");
             assert!(

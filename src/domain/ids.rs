@@ -44,3 +44,11 @@ id!(
     /// A mail in the outbox.
     OutboxId
 );
+id!(
+    /// A webhook endpoint (a receiver's URL).
+    EndpointId
+);
+id!(
+    /// One event's delivery to one endpoint.
+    DeliveryId
+);

@@ -25,6 +25,7 @@ pub mod stored;
 pub mod text;
 pub mod throttle;
 pub mod timeline;
+pub mod webhook;
 
 pub use lang::Lang;
 

@@ -14,6 +14,7 @@ pub mod worker;
 
 pub use messages::{
     Assigned, Closed, DatesMoved, Decision, Digest, DigestCase, EnqueueError, EvidenceRequested,
-    LinkReissued, MailDate, Message, Prepared, Receipt, Voided, Withdrawn, enqueue,
+    LinkReissued, MailDate, Message, Prepared, Receipt, Voided, WebhookDisabled, Withdrawn,
+    enqueue,
 };
 pub use worker::{Wake, Worker};
