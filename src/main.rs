@@ -238,8 +238,7 @@ fn worker(settings: Settings, once: bool) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         // Inside the runtime: the SMTP pool starts a task of its own.
-        let store = appealdesk::workflows::Store::new(pool, None);
-        let worker = Worker::new(store, &settings.mail, settings.clock, Wake::default())?;
+        let worker = Worker::new(pool, &settings.mail, settings.clock, Wake::default())?;
         if once {
             let handled = worker.drain().await?;
             tracing::info!(handled, "outbox drained");

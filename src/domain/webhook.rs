@@ -176,8 +176,11 @@ pub const URL_MAX_CHARS: usize = 2000;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndpointUrl {
     url: String,
+    https: bool,
     host: String,
     port: u16,
+    /// `/path?query` as written (`/` when there is none).
+    target: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -236,10 +239,10 @@ impl EndpointUrl {
         if url.chars().count() > URL_MAX_CHARS {
             return Err(EndpointError::TooLong);
         }
-        let (rest, default_port) = if let Some(rest) = url.strip_prefix("https://") {
-            (rest, 443)
+        let (rest, https) = if let Some(rest) = url.strip_prefix("https://") {
+            (rest, true)
         } else if let Some(rest) = url.strip_prefix("http://") {
-            (rest, 80)
+            (rest, false)
         } else {
             return Err(EndpointError::NotAUrl);
         };
@@ -247,18 +250,25 @@ impl EndpointUrl {
             return Err(EndpointError::NotAUrl);
         }
         let authority = rest.split(['/', '?']).next().unwrap_or_default();
+        let target = match &rest[authority.len()..] {
+            "" => "/".to_owned(),
+            t if t.starts_with('?') => format!("/{t}"),
+            t => t.to_owned(),
+        };
         if authority.contains('@') {
             return Err(EndpointError::Credentials);
         }
         let (host, port) = split_host_port(authority).ok_or(EndpointError::NotAUrl)?;
-        let port = port.unwrap_or(default_port);
+        let port = port.unwrap_or(if https { 443 } else { 80 });
         if host.is_empty() || port == 0 {
             return Err(EndpointError::NotAUrl);
         }
         Ok(Self {
             url: url.to_owned(),
+            https,
             host: host.to_ascii_lowercase(),
             port,
+            target,
         })
     }
 
@@ -273,6 +283,29 @@ impl EndpointUrl {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.https
+    }
+
+    /// What the request line asks for: `/path?query`.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The `Host` header: the host (an IPv6 literal in brackets), and the port when it is
+    /// not the scheme's own.
+    pub fn host_header(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        match (self.https, self.port) {
+            (true, 443) | (false, 80) => host,
+            (_, port) => format!("{host}:{port}"),
+        }
     }
 }
 
@@ -373,9 +406,19 @@ mod tests {
     fn endpoint_urls_are_absolute_http_without_credentials() {
         let url = EndpointUrl::parse(" https://Hooks.Example.com/in?x=1 ").unwrap();
         assert_eq!((url.host(), url.port()), ("hooks.example.com", 443));
+        assert_eq!(
+            (url.target(), url.host_header().as_str()),
+            ("/in?x=1", "hooks.example.com")
+        );
+        let bare = EndpointUrl::parse("http://h.example:8080?a=b").unwrap();
+        assert_eq!(
+            (bare.target(), bare.host_header().as_str()),
+            ("/?a=b", "h.example:8080")
+        );
         assert_eq!(url.as_str(), "https://Hooks.Example.com/in?x=1");
         let v6 = EndpointUrl::parse("http://[2001:db8::1]:8080/h").unwrap();
         assert_eq!((v6.host(), v6.port()), ("2001:db8::1", 8080));
+        assert_eq!(v6.host_header(), "[2001:db8::1]:8080");
         for bad in [
             "",
             "hooks.example.com",

@@ -26,8 +26,9 @@ pub struct Mail {
 }
 
 impl delivery::Worker<Mail> {
+    /// `store`: a `Store`, or a bare pool (a worker process of its own, or a test).
     pub fn new(
-        store: Store,
+        store: impl Into<Store>,
         settings: &MailSettings,
         clock: Clock,
         wake: Wake,
@@ -42,7 +43,7 @@ impl delivery::Worker<Mail> {
             lease: settings.lease,
             batch: settings.batch,
         };
-        Ok(Self::with(store, mail, pace, clock, wake))
+        Ok(Self::with(store.into(), mail, pace, clock, wake))
     }
 }
 

@@ -15,6 +15,7 @@ pub mod recover_link;
 pub mod review;
 pub mod sessions;
 pub mod track_case;
+pub mod webhooks;
 pub mod working_days;
 
 use std::sync::Arc;
@@ -127,6 +128,13 @@ impl Store {
             Some(readers) => readers.read(work),
             None => self.run(work).await,
         }
+    }
+}
+
+/// A store on a pool alone: writes go through pooled connections (a worker process).
+impl From<Pool> for Store {
+    fn from(pool: Pool) -> Self {
+        Self::new(pool, None)
     }
 }
 

@@ -31,7 +31,7 @@ pub enum Actor {
 }
 
 impl Actor {
-    fn name(&self) -> &str {
+    pub fn name(&self) -> &str {
         match self {
             Actor::Agent { email, .. } => email,
             Actor::Appellant => "appellant",

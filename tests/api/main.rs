@@ -38,3 +38,5 @@ mod smtp;
 mod stopping;
 mod tracking;
 mod typed_storage;
+mod webhook_helpers;
+mod webhooks;

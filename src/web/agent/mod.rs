@@ -13,6 +13,7 @@ pub mod mail;
 pub mod queue;
 pub mod session_store;
 pub mod svg;
+pub mod webhooks;
 
 use actix_web::body::BoxBody;
 use actix_web::dev::ServiceRequest;
@@ -84,6 +85,12 @@ routes! {
     post "/agent/calendar/ics" Supervisor => calendar::load_ics;
     get "/agent/mail" Supervisor => mail::show;
     post "/agent/mail/{id}/resend" Supervisor => mail::resend;
+    get "/agent/webhooks" Supervisor => webhooks::show;
+    post "/agent/webhooks" Supervisor => webhooks::add;
+    post "/agent/webhooks/{id}/rotate" Supervisor => webhooks::rotate;
+    post "/agent/webhooks/{id}/enabled" Supervisor => webhooks::set_enabled;
+    post "/agent/webhooks/{id}/delete" Supervisor => webhooks::delete;
+    post "/agent/webhooks/deliveries/{id}/replay" Supervisor => webhooks::replay;
 }
 
 fn method(name: &str) -> Method {
