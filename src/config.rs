@@ -251,8 +251,8 @@ impl Settings {
                 }
                 None => crate::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
             },
-            edge: EdgeSettings::from_env(&var)?,
-            webhooks: WebhookSettings::from_env(&var)?,
+            edge: EdgeSettings::from_env(var)?,
+            webhooks: WebhookSettings::from_env(var)?,
         })
     }
 
