@@ -2,6 +2,7 @@
 
 pub mod edge;
 mod mail;
+mod webhooks;
 
 use std::path::PathBuf;
 
@@ -9,6 +10,7 @@ use anyhow::{Context, bail};
 
 pub use edge::{EdgeSettings, RateLimits, TrustedProxies};
 pub use mail::MailSettings;
+pub use webhooks::WebhookSettings;
 
 /// Where the cases live, chosen from the URL's scheme and never by trial.
 #[derive(Clone, PartialEq, Eq)]
@@ -112,6 +114,8 @@ pub struct Settings {
     pub outbox_retention_days: u32,
     /// Client addresses, rate limits, body deadline.
     pub edge: EdgeSettings,
+    /// `WEBHOOK_ALLOW_PRIVATE`, `WEBHOOK_WORKER`, `WEBHOOK_POLL_SECS`.
+    pub webhooks: WebhookSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -129,6 +133,7 @@ impl std::fmt::Debug for Settings {
             .field("metrics_bind", &self.metrics_bind)
             .field("outbox_retention_days", &self.outbox_retention_days)
             .field("edge", &self.edge)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -185,6 +190,7 @@ impl Settings {
                 None => crate::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
             },
             edge: EdgeSettings::from_env(var)?,
+            webhooks: WebhookSettings::from_env(var)?,
         })
     }
 
@@ -242,6 +248,7 @@ mod tests {
             edge: EdgeSettings::default(),
             metrics_token: None,
             metrics_bind: None,
+            webhooks: WebhookSettings::default(),
         };
         let at = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
         assert_eq!(

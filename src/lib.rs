@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod domain;
 pub mod email;
 pub mod evidence_files;
@@ -16,4 +17,5 @@ pub mod startup;
 pub mod storage;
 pub mod telemetry;
 pub mod web;
+pub mod webhooks;
 pub mod workflows;

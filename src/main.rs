@@ -32,7 +32,8 @@ enum Command {
         #[arg(long)]
         bind: Option<String>,
     },
-    /// Deliver the outbox's mail, apart from the web servers (set MAIL_WORKER=off there).
+    /// Deliver the outbox's mail and the webhooks, apart from the web servers (set
+    /// MAIL_WORKER=off and WEBHOOK_WORKER=off there).
     Worker {
         /// Deliver what is due now, then exit (for a scheduler).
         #[arg(long)]
@@ -317,16 +318,27 @@ fn worker(settings: Settings, once: bool) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         // Inside the runtime: the SMTP pool starts a task of its own.
-        let worker = Worker::new(store, &settings.mail, settings.clock, Wake::default())?;
+        let worker = Worker::new(store.clone(), &settings.mail, settings.clock, Wake::default())?;
+        // Webhooks too, unless WEBHOOK_WORKER=off; its mail links start at PUBLIC_BASE_URL.
+        let base = settings.public_base_url.clone().unwrap_or_default();
+        let hooks = appealdesk::webhooks::worker(store, &settings.webhooks, settings.clock, &base)?;
         if once {
             let handled = worker.drain().await?;
             tracing::info!(handled, "outbox drained");
+            if let Some(hooks) = hooks {
+                let handled = hooks.drain().await?;
+                tracing::info!(handled, "webhooks drained");
+            }
             return Ok(());
         }
-        tracing::info!(mail = ?settings.mail, "outbox worker running");
+        tracing::info!(mail = ?settings.mail, webhooks = ?settings.webhooks, "delivery workers running");
         let running = worker.spawn();
+        let hooks = hooks.map(appealdesk::webhooks::Worker::spawn);
         stop_signal().await?;
         running.stop().await;
+        if let Some(hooks) = hooks {
+            hooks.stop().await;
+        }
         Ok(())
     })
 }

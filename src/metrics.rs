@@ -20,6 +20,9 @@ const OPEN_CASES: &str = "appealdesk_open_cases";
 const OVERDUE_CASES: &str = "appealdesk_overdue_cases";
 const OUTBOX_DUE: &str = "appealdesk_outbox_due";
 const OUTBOX_DEAD: &str = "appealdesk_outbox_dead";
+const WEBHOOKS: &str = "appealdesk_webhook_deliveries_total";
+const WEBHOOKS_DUE: &str = "appealdesk_webhooks_due";
+const WEBHOOKS_DEAD: &str = "appealdesk_webhooks_dead";
 const WRITE_BATCH: &str = "appealdesk_sqlite_write_batch_calls";
 
 /// Calls committed together by SQLite's writer: 1 when idle, up to its batch limit.
@@ -69,6 +72,15 @@ fn describe() {
     metrics::describe_counter!(
         MAIL,
         "outbox mail send attempts by result: sent, retry, dead"
+    );
+    metrics::describe_counter!(
+        WEBHOOKS,
+        "webhook delivery attempts by result: delivered, retry, dead"
+    );
+    metrics::describe_gauge!(WEBHOOKS_DUE, "webhook deliveries due to be sent now");
+    metrics::describe_gauge!(
+        WEBHOOKS_DEAD,
+        "webhook deliveries that failed every attempt, for a supervisor to replay"
     );
     metrics::describe_histogram!(
         WRITE_BATCH,
@@ -154,6 +166,11 @@ pub fn mail_sent(result: &'static str) {
     metrics::counter!(MAIL, "result" => result).increment(1);
 }
 
+/// One webhook delivery attempt's result: `delivered`, `retry` or `dead`.
+pub fn webhook_delivery(result: &'static str) {
+    metrics::counter!(WEBHOOKS, "result" => result).increment(1);
+}
+
 /// The database's state at scrape time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Gauges {
@@ -161,6 +178,8 @@ pub struct Gauges {
     pub overdue_cases: i64,
     pub outbox_due: i64,
     pub outbox_dead: i64,
+    pub webhooks_due: i64,
+    pub webhooks_dead: i64,
 }
 
 /// Sets the gauges and renders everything in the Prometheus text format.
@@ -171,5 +190,7 @@ pub fn render(gauges: Gauges) -> String {
     metrics::gauge!(OVERDUE_CASES).set(gauges.overdue_cases as f64);
     metrics::gauge!(OUTBOX_DUE).set(gauges.outbox_due as f64);
     metrics::gauge!(OUTBOX_DEAD).set(gauges.outbox_dead as f64);
+    metrics::gauge!(WEBHOOKS_DUE).set(gauges.webhooks_due as f64);
+    metrics::gauge!(WEBHOOKS_DEAD).set(gauges.webhooks_dead as f64);
     handle.render()
 }

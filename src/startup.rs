@@ -27,6 +27,8 @@ pub struct Application {
     metrics_server: Option<(MetricsServer, u16)>,
     /// The in-process outbox worker, unless workers run apart (`MAIL_WORKER=off`).
     worker: Option<Running>,
+    /// The in-process webhook worker, unless `WEBHOOK_WORKER=off`.
+    hooks: Option<Running>,
     jobs: Jobs,
     /// Closed last: what the others queued is written first.
     store: Store,
@@ -55,6 +57,12 @@ impl Application {
             .run_worker
             .then(|| Worker::new(store.clone(), &settings.mail, settings.clock, wake.clone()))
             .transpose()?;
+        let hooks = crate::webhooks::worker(
+            store.clone(),
+            &settings.webhooks,
+            settings.clock,
+            &links_base,
+        )?;
         let jobs = jobs::spawn(
             store.clone(),
             settings.clock,
@@ -69,6 +77,7 @@ impl Application {
             secure_cookies: settings.secure_cookies(),
             links_base: links_base.clone(),
             mail: wake,
+            webhooks: settings.webhooks.clone(),
             metrics_token: settings.metrics_token.clone(),
             trusted_proxies: Arc::new(settings.edge.trusted_proxies.clone()),
             limits: web::limits::Limiters::new(&settings.edge.rate_limits),
@@ -105,12 +114,14 @@ impl Application {
             _ => None,
         };
         let worker = worker.map(Worker::spawn);
+        let hooks = hooks.map(crate::webhooks::Worker::spawn);
         Ok(Self {
             port,
             links_base,
             server,
             metrics_server,
             worker,
+            hooks,
             jobs,
             store,
         })
@@ -145,6 +156,9 @@ impl Application {
         self.jobs.stop().await;
         if let Some(worker) = self.worker {
             worker.stop().await;
+        }
+        if let Some(hooks) = self.hooks {
+            hooks.stop().await;
         }
         let store = self.store;
         let _ = tokio::task::spawn_blocking(move || store.close()).await;

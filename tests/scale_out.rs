@@ -1,6 +1,7 @@
 //! Three instances of the built binary, one PostgreSQL, behind nginx on loopback (the
-//! site of `deploy/`), a real SMTP server: the quota race, receipts shared by three
-//! workers, `kill -9` in the middle of a stream of filings, and a rolling restart.
+//! site of `deploy/`), a real SMTP server and a real webhook receiver: the quota race,
+//! receipts and webhooks shared by three workers, `kill -9` in the middle of a stream of
+//! filings, and a rolling restart.
 //!
 //! Runs once, on PostgreSQL: TEST_DATABASE_URL, else TEST_PG_URL (`.ci/test` sets it
 //! where a server answers), else a throwaway cluster of its own (`support/pg_cluster.rs`). Needs nginx
@@ -40,6 +41,110 @@ const TRIALS: usize = 100;
 const AT_ONCE: usize = 9;
 const LEASE_SECS: &str = "15";
 const SECRET_KEY: &str = "scale-out-test-secret-key-0123456789abcdef";
+const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// tests/webhooks/receiver.py: verifies each delivery with the `standardwebhooks` package
+/// and records it.
+struct Receiver {
+    dir: PathBuf,
+    port: u16,
+    child: Child,
+}
+
+impl Receiver {
+    fn start(dir: PathBuf) -> Self {
+        use std::io::{BufRead, BufReader};
+        std::fs::create_dir_all(&dir).expect("the receiver's folder");
+        std::fs::write(dir.join("secrets"), WEBHOOK_SECRET).expect("secrets file");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/webhooks/receiver.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg("0")
+            .arg(&dir)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 tests/webhooks/receiver.py");
+        let mut line = String::new();
+        let _ = BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line);
+        let port = line
+            .trim()
+            .strip_prefix("ready ")
+            .and_then(|p| p.parse().ok())
+            .expect("the receiver starts (pip install standardwebhooks==1.1.0)");
+        Self { dir, port, child }
+    }
+
+    /// (case number, webhook-id, verified, status) of every request it got.
+    fn received(&self) -> Vec<(String, String, bool, u64)> {
+        let text = std::fs::read_to_string(self.dir.join("received.jsonl")).unwrap_or_default();
+        text.lines()
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
+                (
+                    v["payload"]["data"]["case_number"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    v["id"].as_str().unwrap_or_default().to_owned(),
+                    v["verified"] == serde_json::json!([true]),
+                    v["status"].as_u64().unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Webhooks against the cases: each case's `case.filed` received (verified), and how
+/// many requests repeated a webhook-id already received.
+#[derive(Debug, PartialEq, Eq)]
+struct Hooks {
+    missing: usize,
+    unverified: usize,
+    repeated: usize,
+}
+
+fn hook_gaps(db: &PgDatabase, receiver: &Receiver) -> Hooks {
+    let numbers: Vec<String> = {
+        use diesel::sql_types::Text;
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            case_number: String,
+        }
+        diesel::sql_query("SELECT case_number FROM cases")
+            .load::<Row>(&mut db.conn())
+            .expect("case numbers")
+            .into_iter()
+            .map(|r| r.case_number)
+            .collect()
+    };
+    let got = receiver.received();
+    let mut ids = HashSet::new();
+    let repeated = got
+        .iter()
+        .filter(|(_, id, _, _)| !ids.insert(id.clone()))
+        .count();
+    let arrived: HashSet<&str> = got
+        .iter()
+        .filter(|(_, _, _, status)| *status == 200)
+        .map(|(n, _, _, _)| n.as_str())
+        .collect();
+    Hooks {
+        missing: numbers
+            .iter()
+            .filter(|n| !arrived.contains(n.as_str()))
+            .count(),
+        unverified: got.iter().filter(|(_, _, ok, _)| !ok).count(),
+        repeated,
+    }
+}
 
 /// Figures to stderr, past the test harness's capture: CI shows them on success too.
 macro_rules! figure {
@@ -645,6 +750,15 @@ async fn three_instances_behind_nginx_share_the_work_and_survive_crashes_and_res
     );
 
     let smtp = SmtpServer::start();
+    // Every filing announced to one endpoint: the three workers share its deliveries.
+    let receiver = Receiver::start(dir.join("receiver"));
+    db.conn()
+        .batch_execute(&format!(
+            "INSERT INTO webhook_endpoints (url, events, enabled, secret, created_by, created_at) \
+             VALUES ('http://127.0.0.1:{}/hooks', 'case.filed', TRUE, '{WEBHOOK_SECRET}', 'scale-out', now())",
+            receiver.port
+        ))
+        .expect("a webhook endpoint");
     let ports: Vec<u16> = (0..INSTANCES).map(|_| free_port()).collect();
     let mut nginx = Nginx::start(&dir, &ports);
     let base = nginx.base();
@@ -655,6 +769,8 @@ async fn three_instances_behind_nginx_share_the_work_and_survive_crashes_and_res
         ("SMTP_URL".to_owned(), smtp.url()),
         ("MAIL_POLL_SECS".to_owned(), "0.2".to_owned()),
         ("MAIL_LEASE_SECS".to_owned(), LEASE_SECS.to_owned()),
+        ("WEBHOOK_ALLOW_PRIVATE".to_owned(), "1".to_owned()),
+        ("WEBHOOK_POLL_SECS".to_owned(), "0.2".to_owned()),
         ("RUST_LOG".to_owned(), "warn".to_owned()),
         // nginx on loopback, as the recipe's environment file says.
         ("TRUSTED_PROXIES".to_owned(), "127.0.0.1".to_owned()),
@@ -779,6 +895,19 @@ async fn three_instances_behind_nginx_share_the_work_and_survive_crashes_and_res
         failures,
         exits
     );
+    // 5. Every case announced once to the webhook receiver (the crashed instance's claims
+    // taken up by the others within its lease).
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while hook_gaps(&db, &receiver).missing > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let hooks = hook_gaps(&db, &receiver);
+    figure!(
+        "scale-out: webhooks: {} cases, {} requests, {hooks:?}",
+        cases_by_email(&db).values().sum::<i64>(),
+        receiver.received().len()
+    );
     figure!("scale-out: took {:.0} s", started.elapsed().as_secs_f64());
     let nginx_processes = nginx.processes();
     let killed = nginx.stop();
@@ -810,6 +939,13 @@ async fn three_instances_behind_nginx_share_the_work_and_survive_crashes_and_res
         failures.is_empty(),
         "failed requests during the rolling restart: {failures:?}"
     );
+    assert_eq!(
+        (hooks.missing, hooks.unverified),
+        (0, 0),
+        "every case announced, verified"
+    );
+    // Only a request in flight when its instance was killed may arrive twice.
+    assert!(hooks.repeated <= 1, "webhooks delivered twice: {hooks:?}");
     assert!(
         exits.iter().all(ExitStatus::success),
         "SIGTERM exits 0: {exits:?}"

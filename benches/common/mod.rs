@@ -52,6 +52,10 @@ pub fn settings(url: DatabaseUrl, dir: &Path) -> Settings {
         evidence_retention_days: appealdesk::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
         metrics_token: None,
         metrics_bind: None,
+        webhooks: appealdesk::config::WebhookSettings {
+            run_worker: false,
+            ..Default::default()
+        },
         outbox_retention_days: appealdesk::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
         // One loopback client plays thousands of appellants: the per-address limits would
         // measure themselves, not the server.

@@ -9,6 +9,7 @@ use crate::domain::claim::ClaimStatus;
 use crate::domain::client_ip::ClientIp;
 use crate::domain::evidence::PacketKind;
 use crate::domain::ids::{AgentId, CaseId};
+use crate::domain::queue::{ChangeCursor, ChangeFilter};
 use crate::domain::{Lang, cst};
 
 #[derive(Insertable)]
@@ -316,26 +317,6 @@ pub fn set_review_dates(
         ))
         .execute(conn)
         .map(drop)
-}
-
-/// Which cases the API lists, by last change.
-#[derive(Clone, Debug, Default)]
-pub struct ChangeFilter {
-    /// Any of these statuses; all when empty.
-    pub statuses: Vec<CaseStatus>,
-    /// Changed at or after this.
-    pub updated_since: Option<NaiveDateTime>,
-    pub filed_from: Option<NaiveDate>,
-    pub filed_to: Option<NaiveDate>,
-    /// Matched exactly against case number, transaction ID and WeChat ID.
-    pub search: Option<crate::domain::queue::Search>,
-}
-
-/// Where the previous page of changes ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ChangeCursor {
-    pub updated_at: NaiveDateTime,
-    pub id: CaseId,
 }
 
 /// Cases in the order they last changed (oldest first), a page at a time: keyset on

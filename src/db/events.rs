@@ -31,16 +31,17 @@ pub struct EventRow {
     pub note: Option<String>,
 }
 
-/// Appends to the trail; there is deliberately no update or delete. An entry that
-/// records a change (not the filing itself, nor someone looking) moves the case's
-/// `updated_at` and `version` in the same statement's transaction.
+/// Appends to the trail; there is deliberately no update or delete. Every change of a
+/// case passes here, in its transaction: an entry that records a change (not the filing
+/// itself, nor someone looking) moves the case's `updated_at` and `version`, and the
+/// webhook announcing it is queued with it.
 pub fn append(conn: &mut DbConn, event: &NewEvent<'_>) -> QueryResult<()> {
     let insert = diesel::insert_into(case_events::table).values(event);
     on_backend!(conn, |c| insert.execute(c))?;
     if event.kind.changes_case() {
         super::cases::touch(conn, event.case_id, event.at)?;
     }
-    Ok(())
+    super::webhooks::queue_event(conn, event.case_id, event.kind, event.at)
 }
 
 pub fn for_case(conn: &mut DbConn, case_id: CaseId) -> QueryResult<Vec<EventRow>> {

@@ -18,6 +18,9 @@ macro_rules! on_backend {
     };
 }
 
+#[macro_use]
+pub mod leased;
+
 pub mod agents;
 pub mod api_keys;
 pub mod calendar;
@@ -37,6 +40,7 @@ pub mod sessions;
 pub mod sign_in;
 pub mod stats;
 pub mod types;
+pub mod webhooks;
 
 pub use crate::storage::{
     DbConn, Pool, PooledConn, is_unique_violation, pool, sqlite_file, write_tx,

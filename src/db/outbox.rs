@@ -2,18 +2,15 @@
 //! claimed by workers under a lease, so that one row is sent by one worker at a time
 //! and a crashed worker's rows are taken up again once its lease runs out.
 
-use chrono::Timelike;
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::DbConn;
+use super::leased::Outcome;
 use super::schema::{cases, outbox};
-use super::{DbConn, write_tx};
 use crate::domain::Lang;
 use crate::domain::ids::{CaseId, OutboxId};
 use crate::domain::mail_status::MailStatus;
-
-/// The longest error text kept; SMTP replies can be long.
-const ERROR_MAX_CHARS: usize = 1000;
 
 /// A rendered mail. `created_at` is also its first due time.
 #[derive(Insertable, Debug)]
@@ -68,139 +65,33 @@ pub fn enqueue(conn: &mut DbConn, mail: &NewMail<'_>) -> QueryResult<()> {
     on_backend!(conn, |c| insert.execute(c)).map(drop)
 }
 
-#[diesel::dsl::auto_type]
-fn due(now: NaiveDateTime) -> _ {
-    let pending: MailStatus = MailStatus::Pending;
-    outbox::status
-        .eq(pending)
-        .and(outbox::next_attempt_at.le(now))
-        .and(
-            outbox::lease_until
-                .is_null()
-                .or(outbox::lease_until.le(now)),
-        )
+leased_queue! {
+    queue: MailQueue,
+    table: outbox,
+    id: OutboxId,
+    row: MailRow,
+    status: MailStatus { pending: Pending, done: Sent, dead: Dead },
+    // A sent mail keeps no body: a receipt's body holds a tracking link, and the
+    // database keeps only digests of those. (Dead mail keeps its body, for a supervisor
+    // to resend.)
+    done: |now| (
+        outbox::sent_at.eq(now),
+        outbox::body_text.eq(""),
+        outbox::body_html.eq(""),
+    ),
 }
 
-/// Whether anything is due: a read without locks, so idle polling never takes
-/// SQLite's write lock.
-pub fn any_due(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(outbox::table.filter(due(now)))).get_result(conn)
-}
+pub use super::leased::lease_end;
 
-/// Takes up to `limit` due rows for `lease`: nobody else claims them until the lease
-/// ends or the row is marked. On PostgreSQL rows locked by a concurrent claim are
-/// skipped; on SQLite the claim holds the single write lock (`BEGIN IMMEDIATE`).
-pub fn claim_due(
-    conn: &mut DbConn,
-    now: NaiveDateTime,
-    lease: Duration,
-    limit: i64,
-) -> QueryResult<Vec<MailRow>> {
-    let until = lease_end(now, lease);
-    write_tx(conn, |conn| {
-        // A macro, not a value: `as_select` takes its backend from where it is used.
-        macro_rules! due_rows {
-            () => {
-                outbox::table
-                    .filter(due(now))
-                    .order((outbox::next_attempt_at, outbox::id))
-                    .limit(limit)
-                    .select(MailRow::as_select())
-            };
-        }
-        let mut rows = match conn {
-            DbConn::Postgres(c) => due_rows!().for_update().skip_locked().load(c)?,
-            DbConn::Sqlite(c) => due_rows!().load(c)?,
-        };
-        let ids: Vec<OutboxId> = rows.iter().map(|r| r.id).collect();
-        diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
-            .set((
-                outbox::lease_until.eq(until),
-                outbox::attempts.eq(outbox::attempts + 1),
-            ))
-            .execute(conn)?;
-        for row in &mut rows {
-            row.attempts += 1;
-            row.lease_until = Some(until);
-        }
-        Ok(rows)
-    })
-}
-
-/// When a lease taken at `now` ends, in microseconds as both backends store it: the
-/// worker later proves it still holds the lease by this exact value.
-pub fn lease_end(now: NaiveDateTime, lease: Duration) -> NaiveDateTime {
-    let until = now + lease;
-    until
-        .with_nanosecond(until.nanosecond() / 1000 * 1000)
-        .unwrap_or(until)
-}
-
-/// Extends the caller's lease on `ids` (held until `held`) to `until`; returns the rows
-/// that were still the caller's, which are now held until `until`.
-pub fn renew(
-    conn: &mut DbConn,
-    ids: &[OutboxId],
-    held: NaiveDateTime,
-    until: NaiveDateTime,
-) -> QueryResult<Vec<OutboxId>> {
-    write_tx(conn, |conn| {
-        let mine = outbox::table
-            .filter(outbox::id.eq_any(ids))
-            .filter(outbox::lease_until.eq(held))
-            .filter(outbox::status.eq(MailStatus::Pending))
-            .select(outbox::id)
-            .load::<OutboxId>(conn)?;
-        diesel::update(outbox::table.filter(outbox::id.eq_any(&mine)))
-            .set(outbox::lease_until.eq(until))
-            .execute(conn)?;
-        Ok(mine)
-    })
-}
-
-/// Gives back claimed rows the caller will not send (it is stopping): due again at once
-/// for another worker, and the claim does not count as an attempt.
-pub fn release(conn: &mut DbConn, ids: &[OutboxId], held: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(
-        outbox::table
-            .filter(outbox::id.eq_any(ids))
-            .filter(outbox::lease_until.eq(held))
-            .filter(outbox::status.eq(MailStatus::Pending)),
-    )
-    .set((
-        outbox::lease_until.eq(None::<NaiveDateTime>),
-        outbox::attempts.eq(outbox::attempts - 1),
-    ))
-    .execute(conn)
-}
-
-/// The `mark_*` functions change a row only while the caller's lease on it holds: a
-/// worker whose lease ran out never overwrites a row another worker has claimed since.
-/// They return whether the row was still the caller's.
-///
-/// A sent mail keeps no body: a receipt's body holds a tracking link, and the database
-/// keeps only digests of those. (Dead mail keeps its body, for a supervisor to resend.)
+/// The outcomes below change a row only while the caller's lease on it holds (`mark`);
+/// they return whether the row was still the caller's.
 pub fn mark_sent(
     conn: &mut DbConn,
     id: OutboxId,
     lease: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    diesel::update(
-        outbox::table
-            .filter(outbox::id.eq(id))
-            .filter(outbox::lease_until.eq(lease)),
-    )
-    .set((
-        outbox::status.eq(MailStatus::Sent),
-        outbox::sent_at.eq(now),
-        outbox::body_text.eq(""),
-        outbox::body_html.eq(""),
-        outbox::lease_until.eq(None::<NaiveDateTime>),
-        outbox::last_error.eq(None::<String>),
-    ))
-    .execute(conn)
-    .map(|n| n == 1)
+    mark(conn, id, lease, now, &Outcome::Done { status: None })
 }
 
 /// A transient failure: try again at `next`.
@@ -211,18 +102,12 @@ pub fn mark_retry(
     next: NaiveDateTime,
     error: &str,
 ) -> QueryResult<bool> {
-    diesel::update(
-        outbox::table
-            .filter(outbox::id.eq(id))
-            .filter(outbox::lease_until.eq(lease)),
-    )
-    .set((
-        outbox::next_attempt_at.eq(next),
-        outbox::lease_until.eq(None::<NaiveDateTime>),
-        outbox::last_error.eq(clip(error)),
-    ))
-    .execute(conn)
-    .map(|n| n == 1)
+    let outcome = Outcome::Retry {
+        next,
+        error: error.to_owned(),
+        status: None,
+    };
+    mark(conn, id, lease, next, &outcome)
 }
 
 /// A permanent failure, or too many attempts: kept for a supervisor to see.
@@ -232,18 +117,11 @@ pub fn mark_dead(
     lease: NaiveDateTime,
     error: &str,
 ) -> QueryResult<bool> {
-    diesel::update(
-        outbox::table
-            .filter(outbox::id.eq(id))
-            .filter(outbox::lease_until.eq(lease)),
-    )
-    .set((
-        outbox::status.eq(MailStatus::Dead),
-        outbox::lease_until.eq(None::<NaiveDateTime>),
-        outbox::last_error.eq(clip(error)),
-    ))
-    .execute(conn)
-    .map(|n| n == 1)
+    let outcome = Outcome::Dead {
+        error: error.to_owned(),
+        status: None,
+    };
+    mark(conn, id, lease, lease, &outcome)
 }
 
 /// The case a mail reports on, if any.
@@ -279,19 +157,7 @@ pub fn list_dead(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<DeadMail>> {
 /// Dead → pending, due now, attempts from zero. `false` when the row is not dead
 /// (unknown, already resent, or sent).
 pub fn resend(conn: &mut DbConn, id: OutboxId, now: NaiveDateTime) -> QueryResult<bool> {
-    let changed = diesel::update(
-        outbox::table
-            .filter(outbox::id.eq(id))
-            .filter(outbox::status.eq(MailStatus::Dead)),
-    )
-    .set((
-        outbox::status.eq(MailStatus::Pending),
-        outbox::attempts.eq(0),
-        outbox::next_attempt_at.eq(now),
-        outbox::lease_until.eq(None::<NaiveDateTime>),
-    ))
-    .execute(conn)?;
-    Ok(changed == 1)
+    revive(conn, id, now)
 }
 
 /// Deletes sent mail sent before `before`; returns how many rows went.
@@ -302,8 +168,4 @@ pub fn delete_sent_before(conn: &mut DbConn, before: NaiveDateTime) -> QueryResu
             .filter(outbox::sent_at.lt(before)),
     )
     .execute(conn)
-}
-
-fn clip(error: &str) -> String {
-    error.chars().take(ERROR_MAX_CHARS).collect()
 }

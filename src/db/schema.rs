@@ -235,6 +235,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_endpoints (id) {
+        id -> BigInt,
+        url -> Text,
+        events -> Text,
+        enabled -> Bool,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_expires_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        failing_since -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     api_idempotency (api_key_id, idempotency_key) {
         api_key_id -> BigInt,
         idempotency_key -> Text,
@@ -259,3 +275,24 @@ diesel::table! {
 
 diesel::joinable!(case_outcomes -> cases (case_id));
 diesel::allow_tables_to_appear_in_same_query!(case_outcomes, cases);
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        endpoint_id -> BigInt,
+        event -> Text,
+        message_id -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        last_status -> Nullable<Integer>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_endpoints);

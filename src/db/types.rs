@@ -22,10 +22,11 @@ use crate::domain::client_ip::ClientIp;
 use crate::domain::evidence::PacketKind;
 use crate::domain::evidence_file::FileKind;
 use crate::domain::guidance::Reason;
-use crate::domain::ids::{AgentId, ApiKeyId, CaseId, OutboxId};
+use crate::domain::ids::{AgentId, ApiKeyId, CaseId, DeliveryId, EndpointId, OutboxId};
 use crate::domain::mail_status::MailStatus;
 use crate::domain::stored::Stored;
 use crate::domain::timeline::EventKind;
+use crate::domain::webhook::{DeliveryStatus, WebhookEvent};
 use crate::storage::MultiBackend;
 
 /// Reads a stored form, refusing anything that is not one of `T`'s.
@@ -155,8 +156,10 @@ stored_text!(
     RecoveryResult,
     ClaimStatus,
     Reason,
+    WebhookEvent,
+    DeliveryStatus,
 );
-id_bigint!(CaseId, AgentId, OutboxId, ApiKeyId);
+id_bigint!(CaseId, AgentId, OutboxId, ApiKeyId, EndpointId, DeliveryId);
 
 // An address as the canonical text of the parsed address; anything else stored is an error.
 sql_value!(Text => ClientIp);
@@ -239,6 +242,8 @@ mod tests {
             include_str!("../../migrations/postgres/2026-11-28-000007_abuse/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000008_daily_counts/up.sql"),
             include_str!("../../migrations/postgres/2026-11-28-000009_review_dates_moved/up.sql"),
+            include_str!("../../migrations/sqlite/2026-12-03-000012_webhooks/up.sql"),
+            include_str!("../../migrations/postgres/2026-12-03-000012_webhooks/up.sql"),
         ]
         .concat();
         for list in [
@@ -250,6 +255,8 @@ mod tests {
             DayKind::sql_list(),
             MailStatus::sql_list(),
             FileKind::sql_list(),
+            WebhookEvent::sql_list(),
+            DeliveryStatus::sql_list(),
         ] {
             let constrained = format!("IN ({list})");
             assert!(

@@ -48,3 +48,11 @@ id!(
     /// A key of the back office's API.
     ApiKeyId
 );
+id!(
+    /// A webhook endpoint (a receiver's URL).
+    EndpointId
+);
+id!(
+    /// One event's delivery to one endpoint.
+    DeliveryId
+);

@@ -29,6 +29,7 @@ pub mod stored;
 pub mod text;
 pub mod throttle;
 pub mod timeline;
+pub mod webhook;
 
 pub use actor::Actor;
 pub use lang::Lang;

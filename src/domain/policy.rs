@@ -145,7 +145,31 @@ pub const LINK_REISSUES_PER_CASE_PER_DAY: i64 = 3;
 /// at delivery. `OUTBOX_RETENTION_DAYS` in the environment overrides it.
 pub const DEFAULT_OUTBOX_RETENTION_DAYS: u32 = 30;
 
+/// A webhook receiver must answer within this many seconds (Adyen's rule too).
+pub const WEBHOOK_TIMEOUT_SECS: u64 = 10;
+/// The delay before each retry of a webhook that was not answered 2xx (about 5 s, 5 min,
+/// 30 min, 2 h, 5 h, 10 h, 10 h: Standard Webhooks' schedule); after the last, it is dead.
+pub const WEBHOOK_RETRY_SECS: [u64; 7] = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];
+/// An endpoint failing every delivery for this many days is disabled and supervisors are mailed.
+pub const WEBHOOK_DISABLE_AFTER_DAYS: i64 = 5;
+/// After a secret is rotated, deliveries are signed with the old one too for this long.
+pub const WEBHOOK_ROTATION_OVERLAP_HOURS: i64 = 24;
+/// How long a worker's claim on a webhook delivery lasts (renewed while it sends).
+pub const WEBHOOK_LEASE_SECS: u64 = 60;
+/// Deliveries the console shows per endpoint.
+pub const WEBHOOK_RECENT_DELIVERIES: i64 = 20;
+
+/// The delay before retrying a webhook that failed its `attempts`-th attempt; `None`:
+/// the schedule is spent and the delivery is dead.
+pub fn webhook_retry_after(attempts: i32) -> Option<chrono::Duration> {
+    let index = usize::try_from(attempts.checked_sub(1)?).ok()?;
+    WEBHOOK_RETRY_SECS
+        .get(index)
+        .map(|secs| chrono::Duration::seconds(*secs as i64))
+}
+
 // Checked when compiling: a rule change cannot leave the rules contradicting each other.
+const _: () = assert!(WEBHOOK_LEASE_SECS > 2 * WEBHOOK_TIMEOUT_SECS);
 const _: () = assert!(RECEIPTS_PER_MAILBOX_PER_DAY >= APPEALS_PER_YEAR);
 const _: () = assert!(DEFAULT_OUTBOX_RETENTION_DAYS > 0);
 const _: () = assert!(REVIEW_TARGET_WORKING_DAYS <= REVIEW_DEADLINE_WORKING_DAYS);

@@ -1,6 +1,6 @@
 //! What an agent asks of the queue: which cases, in what order, from where.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 
 use super::case_status::CaseStatus;
 use super::claim::ClaimStatus;
@@ -54,5 +54,25 @@ pub struct Search {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cursor {
     pub deadline: NaiveDate,
+    pub id: CaseId,
+}
+
+/// Which cases the API lists, by last change.
+#[derive(Clone, Debug, Default)]
+pub struct ChangeFilter {
+    /// Any of these statuses; all when empty.
+    pub statuses: Vec<CaseStatus>,
+    /// Changed at or after this.
+    pub updated_since: Option<NaiveDateTime>,
+    pub filed_from: Option<NaiveDate>,
+    pub filed_to: Option<NaiveDate>,
+    /// Matched exactly against case number, transaction ID and WeChat ID.
+    pub search: Option<Search>,
+}
+
+/// Where the previous page of changes ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChangeCursor {
+    pub updated_at: NaiveDateTime,
     pub id: CaseId,
 }

@@ -412,5 +412,24 @@ mail_templates!(
     "email/digest/body.html"
 );
 
+/// To supervisors: an endpoint failed every delivery for days and was disabled.
+pub struct WebhookDisabled {
+    pub lang: Lang,
+    pub url: String,
+    /// China time.
+    pub failing_since: String,
+    pub days: i64,
+    pub last_error: String,
+    pub page_url: String,
+}
+
+mail_templates!(
+    WebhookDisabled,
+    "webhook_disabled",
+    "email/webhook_disabled/subject.txt",
+    "email/webhook_disabled/body.txt",
+    "email/webhook_disabled/body.html"
+);
+
 #[cfg(test)]
 mod tests;

@@ -38,6 +38,8 @@ pub struct AppState {
     pub links_base: String,
     /// Wakes this instance's outbox worker once mail is committed.
     pub mail: Wake,
+    /// Whether endpoints inside our network are allowed (`WEBHOOK_ALLOW_PRIVATE`).
+    pub webhooks: crate::config::WebhookSettings,
     /// `METRICS_TOKEN`: `/metrics` answers only a request bearing it.
     pub metrics_token: Option<String>,
     pub trusted_proxies: Arc<TrustedProxies>,

@@ -18,14 +18,14 @@ use crate::domain::{Lang, Refusal, policy};
 use crate::email::{self, NotRecovered, Recovered};
 use crate::storage::Session;
 
-pub use crate::db::api_keys::OutcomeRow;
-pub use crate::db::cases::{CaseRow, ChangeCursor, ChangeFilter};
-pub use crate::db::events::EventRow;
-pub use crate::db::evidence::FileRow;
+use super::views::{self, CaseView, EventView, EvidenceFile, RecoveryOutcome};
+use crate::db::api_keys::OutcomeRow;
+use crate::db::cases::CaseRow;
+use crate::domain::queue::{ChangeCursor, ChangeFilter};
 
 /// One page of cases by last change, and where the next starts (none after the last).
 pub struct ChangedPage {
-    pub cases: Vec<CaseRow>,
+    pub cases: Vec<CaseView>,
     pub next: Option<ChangeCursor>,
 }
 
@@ -44,17 +44,20 @@ pub fn list(
         updated_at: c.updated_at,
         id: c.id,
     });
-    Ok(ChangedPage { cases, next })
+    Ok(ChangedPage {
+        cases: views::all(cases),
+        next,
+    })
 }
 
 /// A case as agents see it, for the API.
 pub struct CaseDetail {
-    pub case: CaseRow,
+    pub case: CaseView,
     pub assignee: Option<String>,
     pub decided_at: Option<NaiveDateTime>,
-    pub outcome: Option<OutcomeRow>,
-    pub files: Vec<FileRow>,
-    pub timeline: Vec<EventRow>,
+    pub outcome: Option<RecoveryOutcome>,
+    pub files: Vec<EvidenceFile>,
+    pub timeline: Vec<EventView>,
     /// Whether its review dates fall in a year whose official arrangement is not loaded.
     pub provisional: bool,
 }
@@ -83,12 +86,12 @@ fn detail(conn: &mut DbConn, case: CaseRow) -> Result<CaseDetail, Failure> {
     let provisional = arrangements.is_provisional(case.review_target)
         || arrangements.is_provisional(case.review_deadline);
     Ok(CaseDetail {
-        case,
+        case: case.into(),
         assignee,
         decided_at,
-        outcome,
-        files,
-        timeline,
+        outcome: outcome.map(RecoveryOutcome::from),
+        files: views::all(files),
+        timeline: views::all(timeline),
         provisional,
     })
 }

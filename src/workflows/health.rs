@@ -29,14 +29,17 @@ pub fn readiness(conn: &mut DbConn) -> Result<Readiness, Failure> {
     })
 }
 
-/// Open and overdue cases, due and dead mail, as of `now`.
+/// Open and overdue cases, due and dead mail and webhooks, as of `now`.
 pub fn gauges(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Gauges, Failure> {
     let (open_cases, overdue_cases) = db::gauges::open_cases(conn, cst::local_date(now))?;
     let (outbox_due, outbox_dead) = db::gauges::outbox(conn, now.naive_utc())?;
+    let (webhooks_due, webhooks_dead) = db::webhooks::gauges(conn, now.naive_utc())?;
     Ok(Gauges {
         open_cases,
         overdue_cases,
         outbox_due,
         outbox_dead,
+        webhooks_due,
+        webhooks_dead,
     })
 }

@@ -19,6 +19,7 @@ pub mod sessions;
 pub mod timeline;
 pub mod track_case;
 pub mod views;
+pub mod webhooks;
 pub mod working_days;
 
 /// What went wrong below the rules: the caller logs it once and shows an opaque error.

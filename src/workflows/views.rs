@@ -5,6 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::db::agents::AgentRow;
+use crate::db::api_keys::OutcomeRow;
 use crate::db::cases::CaseRow;
 use crate::db::events::EventRow;
 use crate::db::evidence::{FileRow, PendingRow};
@@ -12,6 +13,7 @@ use crate::db::outbox::DeadMail;
 use crate::db::queue::QueueRow;
 use crate::domain::Lang;
 use crate::domain::agent::Role;
+use crate::domain::api::RecoveryResult;
 use crate::domain::case_status::CaseStatus;
 use crate::domain::claim::ClaimStatus;
 use crate::domain::client_ip::ClientIp;
@@ -51,6 +53,9 @@ pub struct CaseView {
     /// What the appellant said of the payment; `None`: not asked (filed before).
     pub claim_status: Option<ClaimStatus>,
     pub claim_acknowledged: bool,
+    pub updated_at: NaiveDateTime,
+    /// Grows with every change of the case.
+    pub version: i64,
 }
 
 impl CaseView {
@@ -94,6 +99,8 @@ impl From<CaseRow> for CaseView {
             decided_on: r.decided_on,
             claim_status: r.claim_status,
             claim_acknowledged: r.claim_acknowledged,
+            updated_at: r.updated_at,
+            version: r.version,
         }
     }
 }
@@ -228,6 +235,30 @@ impl From<DeadMail> for DeadMailView {
             attempts: r.attempts,
             last_error: r.last_error,
             created_at: r.created_at,
+        }
+    }
+}
+
+/// The back office's report of an approved case's recovery.
+#[derive(Debug, Clone)]
+pub struct RecoveryOutcome {
+    pub result: RecoveryResult,
+    pub reference: String,
+    pub amount_fen: Option<i64>,
+    pub note: String,
+    pub reported_by: String,
+    pub reported_at: NaiveDateTime,
+}
+
+impl From<OutcomeRow> for RecoveryOutcome {
+    fn from(r: OutcomeRow) -> Self {
+        Self {
+            result: r.result,
+            reference: r.reference,
+            amount_fen: r.amount_fen,
+            note: r.note,
+            reported_by: r.reported_by,
+            reported_at: r.reported_at,
         }
     }
 }

@@ -138,6 +138,22 @@ struct Story {
 async fn story() -> Story {
     let app = spawn_app().await;
     app.create_agent("boss@example.com", Role::Supervisor);
+    // A webhook endpoint, so that its deliveries are listed on /agent/webhooks.
+    {
+        use appealdesk::db::schema::webhook_endpoints as e;
+        use diesel::prelude::*;
+        diesel::insert_into(e::table)
+            .values((
+                e::url.eq("https://hooks.example.com/appealdesk"),
+                e::events.eq("case.filed case.decided"),
+                e::enabled.eq(true),
+                e::secret.eq("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+                e::created_by.eq("boss@example.com"),
+                e::created_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(&mut *app.conn())
+            .expect("an endpoint");
+    }
     let (case, token, _) = app
         .filed_case_with(
             &AppealFields::valid(Utc::now()),
@@ -240,6 +256,7 @@ async fn every_console_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either
         "/agent/calendar".to_owned(),
         "/agent/mail".to_owned(),
         "/agent/api-keys".to_owned(),
+        "/agent/webhooks".to_owned(),
     ];
     // A key in the list, so that its row and revoke button are checked too.
     crate::api_helpers::cli_key(&app, "Back office", "cases:read");

@@ -53,3 +53,5 @@ mod stopping;
 mod tracking;
 mod triage;
 mod typed_storage;
+mod webhook_helpers;
+mod webhooks;

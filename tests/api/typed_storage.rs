@@ -13,6 +13,7 @@ use appealdesk::domain::ids::{AgentId, CaseId, OutboxId};
 use appealdesk::domain::mail_status::MailStatus;
 use appealdesk::domain::stored::Stored;
 use appealdesk::domain::timeline::EventKind;
+use appealdesk::domain::webhook::{DeliveryStatus, WebhookEvent};
 use chrono::Utc;
 use diesel::connection::SimpleConnection;
 use diesel::dsl::sql;
@@ -61,6 +62,8 @@ async fn every_stored_value_round_trips_and_an_unknown_one_is_a_loud_error() {
     round_trip!(conn, Role);
     round_trip!(conn, DayKind);
     round_trip!(conn, MailStatus);
+    round_trip!(conn, WebhookEvent);
+    round_trip!(conn, DeliveryStatus);
 
     let id: i64 = diesel::select(CaseId::new(42).into_sql::<BigInt>())
         .get_result(conn)
@@ -93,6 +96,20 @@ async fn the_database_refuses_a_status_kind_or_language_the_application_does_not
          SELECT id, updated_at, 'x', 'deleted' FROM cases WHERE case_number = '{case}'"
     ));
     assert!(refused.is_err(), "an unknown event kind is refused");
+    let refused = conn.batch_execute(
+        "INSERT INTO webhook_endpoints (url, events, enabled, secret, created_by, created_at) \
+         VALUES ('https://h.example/', 'case.filed', TRUE, 'whsec_AA==', 'x', '2026-12-01 00:00:00'); \
+         INSERT INTO webhook_deliveries (endpoint_id, event, message_id, payload, status, next_attempt_at, created_at) \
+         SELECT id, 'case.exploded', 'msg_x', '{}', 'pending', created_at, created_at FROM webhook_endpoints",
+    );
+    assert!(refused.is_err(), "an unknown webhook event is refused");
+    conn.batch_execute(
+        "INSERT INTO webhook_endpoints (url, events, enabled, secret, created_by, created_at) \
+         VALUES ('https://h.example/', 'case.filed', TRUE, 'whsec_AA==', 'x', '2026-12-01 00:00:00'); \
+         INSERT INTO webhook_deliveries (endpoint_id, event, message_id, payload, status, next_attempt_at, created_at) \
+         SELECT id, 'case.filed', 'msg_y', '{}', 'pending', created_at, created_at FROM webhook_endpoints LIMIT 1",
+    )
+    .expect("the same rows with a known event are taken");
 }
 
 /// Runs the migrations of the version before `before` (exclusive), as that version did.

@@ -14,6 +14,7 @@ pub mod mail;
 pub mod queue;
 pub mod session_store;
 pub mod svg;
+pub mod webhooks;
 
 use actix_web::body::BoxBody;
 use actix_web::dev::ServiceRequest;
@@ -88,6 +89,12 @@ routes! {
     get "/agent/api-keys" Supervisor => api_keys::show;
     post "/agent/api-keys" Supervisor => api_keys::create;
     post "/agent/api-keys/revoke" Supervisor => api_keys::revoke;
+    get "/agent/webhooks" Supervisor => webhooks::show;
+    post "/agent/webhooks" Supervisor => webhooks::add;
+    post "/agent/webhooks/{id}/rotate" Supervisor => webhooks::rotate;
+    post "/agent/webhooks/{id}/enabled" Supervisor => webhooks::set_enabled;
+    post "/agent/webhooks/{id}/delete" Supervisor => webhooks::delete;
+    post "/agent/webhooks/deliveries/{id}/replay" Supervisor => webhooks::replay;
 }
 
 fn method(name: &str) -> Method {

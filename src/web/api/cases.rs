@@ -15,12 +15,10 @@ use crate::domain::api::{ApiScope, ReportRefusal};
 use crate::domain::case_status::CaseStatus;
 use crate::domain::ids::CaseId;
 use crate::domain::normalize::ascii_fold;
-use crate::domain::queue::Search;
+use crate::domain::queue::{ChangeCursor, ChangeFilter, Search};
 use crate::domain::{Refusal, policy};
 use crate::web::AppState;
-use crate::workflows::api_cases::{
-    self, ChangeCursor, ChangeFilter, Idempotency, OutcomeError, OutcomeRequest,
-};
+use crate::workflows::api_cases::{self, Idempotency, OutcomeError, OutcomeRequest};
 
 /// The filters of `GET /api/v1/cases` (documented; parsed by `parse_list`, which takes
 /// `status` repeated).

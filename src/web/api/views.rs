@@ -9,9 +9,11 @@ use crate::domain::Lang;
 use crate::domain::api::RecoveryResult;
 use crate::domain::case_status::CaseStatus;
 use crate::domain::evidence::PacketKind;
+use crate::domain::queue::ChangeCursor;
 use crate::domain::stored::Stored;
 use crate::domain::timeline::EventKind;
-use crate::workflows::api_cases::{CaseDetail, CaseRow, ChangedPage, OutcomeRow};
+use crate::workflows::api_cases::{CaseDetail, ChangedPage};
+use crate::workflows::views::{self, RecoveryOutcome};
 
 /// A case's status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -154,8 +156,8 @@ pub struct CaseSummary {
     pub version: i64,
 }
 
-impl From<&CaseRow> for CaseSummary {
-    fn from(c: &CaseRow) -> Self {
+impl From<&views::CaseView> for CaseSummary {
+    fn from(c: &views::CaseView) -> Self {
         Self {
             case_number: c.case_number.clone(),
             status: c.status.into(),
@@ -181,10 +183,7 @@ pub struct CaseList {
 }
 
 impl CaseList {
-    pub fn new(
-        page: &ChangedPage,
-        cursor: impl Fn(&crate::workflows::api_cases::ChangeCursor) -> String,
-    ) -> Self {
+    pub fn new(page: &ChangedPage, cursor: impl Fn(&ChangeCursor) -> String) -> Self {
         Self {
             data: page.cases.iter().map(CaseSummary::from).collect(),
             next_cursor: page.next.as_ref().map(cursor),
@@ -210,8 +209,8 @@ pub struct OutcomeView {
     pub reported_at: DateTime<Utc>,
 }
 
-impl From<&OutcomeRow> for OutcomeView {
-    fn from(o: &OutcomeRow) -> Self {
+impl From<&RecoveryOutcome> for OutcomeView {
+    fn from(o: &RecoveryOutcome) -> Self {
         Self {
             result: o.result.into(),
             reference: o.reference.clone(),

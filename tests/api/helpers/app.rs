@@ -48,6 +48,11 @@ pub fn settings(database: &TestDatabase, clock: Clock) -> Settings {
         evidence_retention_days: appealdesk::domain::policy::DEFAULT_EVIDENCE_RETENTION_DAYS,
         metrics_token: None,
         metrics_bind: None,
+        // Tests about webhooks turn the worker on (`spawn_app_with_webhooks`).
+        webhooks: appealdesk::config::WebhookSettings {
+            run_worker: false,
+            ..Default::default()
+        },
         outbox_retention_days: appealdesk::domain::policy::DEFAULT_OUTBOX_RETENTION_DAYS,
         // One loopback client plays many appellants (53 filings in a queue test): the
         // limits' own tests (`limits.rs`) set them low.
