@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::DbConn;
 use super::schema::{agents, cases};
 use crate::domain::case_status::CaseStatus;
+use crate::domain::claim::ClaimStatus;
 use crate::domain::evidence::PacketKind;
 use crate::domain::ids::CaseId;
 
@@ -25,6 +26,8 @@ pub struct QueueRow {
     pub transaction_id: String,
     pub wechat_id: String,
     pub assignee: Option<String>,
+    pub claim_status: Option<ClaimStatus>,
+    pub claim_acknowledged: bool,
 }
 
 /// A correlated subquery diesel's DSL cannot say; fixed text, no value from a request.
@@ -58,6 +61,8 @@ pub fn page(
             cases::transaction_id,
             cases::wechat_id,
             agents::name.nullable(),
+            cases::claim_status,
+            cases::claim_acknowledged,
         ))
         .into_boxed();
     // `open_deadline` is the deadline while open and NULL after: sorting on it reads the

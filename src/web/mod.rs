@@ -136,8 +136,6 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
     // Scopes by first segment: a static prefix is a string comparison, and only the
     // matching scope's patterns are tried (each `{param}` pattern is a regex match, which
     // was a tenth of the tracking page's time when every route was tried in turn).
-    // Before the rest: every answer under `/api` is JSON, never a page.
-    cfg.configure(api::register);
     let mut scopes: Vec<(&str, actix_web::Scope)> = Vec::new();
     for route in PUBLIC_ROUTES {
         let Some((first, tail)) = route.path[1..].split_once('/') else {
@@ -160,6 +158,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
     for (_, scope) in scopes {
         cfg.service(scope);
     }
+    // Every answer under `/api` is JSON, never a page. (After the public routes: its
+    // catch-all scope would otherwise hide their patterns from `match_pattern`.)
+    cfg.configure(api::register);
     cfg.service(agent::scope(state))
         .default_service(web::to(not_found));
 }

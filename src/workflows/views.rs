@@ -193,6 +193,18 @@ pub struct QueueLine {
     pub transaction_id: String,
     pub wechat_id: String,
     pub assignee: Option<String>,
+    pub claim_status: Option<ClaimStatus>,
+    pub claim_acknowledged: bool,
+}
+
+impl QueueLine {
+    /// What the appellant said of the claim, in `lang`.
+    pub fn claim_said(&self, lang: Lang) -> &'static str {
+        match self.claim_status {
+            Some(status) => status.said(self.claim_acknowledged, lang),
+            None => crate::domain::claim::not_asked(lang),
+        }
+    }
 }
 
 impl From<QueueRow> for QueueLine {
@@ -209,6 +221,8 @@ impl From<QueueRow> for QueueLine {
             transaction_id: r.transaction_id,
             wechat_id: r.wechat_id,
             assignee: r.assignee,
+            claim_status: r.claim_status,
+            claim_acknowledged: r.claim_acknowledged,
         }
     }
 }

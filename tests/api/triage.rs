@@ -70,6 +70,28 @@ async fn a_claimed_payment_files_once_acknowledged_and_agents_see_the_answer() {
     assert!(claimed.contains(&case), "the claimed case is listed");
     let unclaimed = agent.get_html("/agent/cases?claim=unclaimed").await;
     assert!(!unclaimed.contains(&case), "and only under its answer");
+    // The CSV says it in its own column.
+    let csv = agent
+        .get("/agent/cases.csv?claim=claimed")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let line = csv
+        .lines()
+        .find(|l| l.contains(&case))
+        .expect("the case's line");
+    assert!(
+        line.ends_with("已被领取（已确认知晓客服无法拦截）")
+            || line.ends_with("claimed (acknowledged that it cannot be intercepted)"),
+        "{line}"
+    );
+    // And the API gives it to the back office.
+    let key = crate::api_helpers::cli_key(&app, "triage", "cases:read");
+    let api = crate::api_helpers::BackOffice::new(&app, &key);
+    let read = api.get(&format!("/api/v1/cases/{case}")).await.json();
+    assert_eq!(read["claim"]["status"], "claimed", "{read}");
+    assert_eq!(read["claim"]["acknowledged"], true);
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::domain::Lang;
 use crate::domain::api::RecoveryResult;
 use crate::domain::case_status::CaseStatus;
+use crate::domain::claim::ClaimStatus;
 use crate::domain::evidence::PacketKind;
 use crate::domain::queue::ChangeCursor;
 use crate::domain::stored::Stored;
@@ -75,6 +76,36 @@ impl From<PacketKind> for Kind {
             PacketKind::Transfer => Kind::Transfer,
         }
     }
+}
+
+/// What the appellant said of the payment when filing.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimAnswer {
+    Unclaimed,
+    Claimed,
+    Returned,
+    Unknown,
+}
+
+impl From<ClaimStatus> for ClaimAnswer {
+    fn from(c: ClaimStatus) -> Self {
+        match c {
+            ClaimStatus::Unclaimed => ClaimAnswer::Unclaimed,
+            ClaimStatus::Claimed => ClaimAnswer::Claimed,
+            ClaimStatus::Returned => ClaimAnswer::Returned,
+            ClaimStatus::Unknown => ClaimAnswer::Unknown,
+        }
+    }
+}
+
+/// The appellant's answer to "has the recipient claimed it?"; absent for cases filed
+/// before the form asked.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+pub struct ClaimView {
+    pub status: ClaimAnswer,
+    /// Claimed, and they said they understand it cannot be intercepted.
+    pub acknowledged: bool,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, ToSchema)]
@@ -266,6 +297,8 @@ pub struct CaseView {
     pub review_deadline: NaiveDate,
     /// The review dates fall in a year whose official holiday arrangement is not loaded.
     pub provisional: bool,
+    /// `null` for a case filed before the form asked.
+    pub claim: Option<ClaimView>,
     /// The assigned agent's email.
     pub assignee: Option<String>,
     pub decision: Option<DecisionView>,
@@ -302,6 +335,10 @@ impl From<&CaseDetail> for CaseView {
             review_target: c.review_target,
             review_deadline: c.review_deadline,
             provisional: d.provisional,
+            claim: c.claim_status.map(|status| ClaimView {
+                status: status.into(),
+                acknowledged: c.claim_acknowledged,
+            }),
             assignee: d.assignee.clone(),
             decision: decided.map(|outcome| DecisionView {
                 outcome,
