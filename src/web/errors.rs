@@ -68,12 +68,6 @@ impl From<Unavailable> for AppError {
     }
 }
 
-impl From<diesel::result::Error> for AppError {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Internal(e.into())
-    }
-}
-
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         Self::Internal(anyhow::anyhow!("blocking task: {e}"))

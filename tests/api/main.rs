@@ -8,6 +8,7 @@ mod api_cases;
 mod api_helpers;
 mod api_keys;
 mod api_outcome;
+mod back_office_loop;
 mod backup;
 mod browser;
 mod calendar_updates;

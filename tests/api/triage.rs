@@ -82,8 +82,8 @@ async fn a_claimed_payment_files_once_acknowledged_and_agents_see_the_answer() {
         .find(|l| l.contains(&case))
         .expect("the case's line");
     assert!(
-        line.ends_with("已被领取（已确认知晓客服无法拦截）")
-            || line.ends_with("claimed (acknowledged that it cannot be intercepted)"),
+        line.contains(",已被领取（已确认知晓客服无法拦截）,")
+            || line.contains(",claimed (acknowledged that it cannot be intercepted),"),
         "{line}"
     );
     // And the API gives it to the back office.

@@ -286,8 +286,8 @@ pub async fn export(
         .await??;
     let columns: Vec<&str> = lang
         .t(
-            "案件编号,状态,付款方式,金额(元),提交日期,目标日期,最迟日期,日期说明,剩余工作日,处理人,交易单号,微信号,证据文件数,申诉人称款项",
-            "case number,status,kind,amount (yuan),filed on,target,deadline,dates,working days left,assignee,transaction id,wechat id,evidence files,appellant says",
+            "案件编号,状态,付款方式,金额(元),提交日期,目标日期,最迟日期,日期说明,剩余工作日,处理人,交易单号,微信号,申诉人称款项,证据文件数",
+            "case number,status,kind,amount (yuan),filed on,target,deadline,dates,working days left,assignee,transaction id,wechat id,appellant says,evidence files",
         )
         .split(',')
         .collect();
@@ -311,8 +311,8 @@ pub async fn export(
             r.assignee.clone().unwrap_or_default(),
             r.transaction_id.clone(),
             r.wechat_id.clone(),
-            item.evidence_files.to_string(),
             r.claim_said(lang).to_owned(),
+            item.evidence_files.to_string(),
         ]
     });
     let csv = super::export::csv_body(&columns, rows).map_err(anyhow::Error::from)?;
