@@ -950,7 +950,9 @@ async fn three_instances_behind_nginx_share_the_work_and_survive_crashes_and_res
         exits.iter().all(ExitStatus::success),
         "SIGTERM exits 0: {exits:?}"
     );
-    // Nothing of the run outlives it: nginx's master and worker stopped as a group.
+    // Nothing of the run outlives it: nginx's master and worker stopped as a group, the
+    // receiver stopped (and waited for) here.
+    drop(receiver);
     assert!(nginx_processes.len() >= 2, "{nginx_processes:?}");
     assert_eq!(killed, Vec::<u32>::new(), "nginx outlived SIGQUIT");
     assert_eq!(
