@@ -56,6 +56,7 @@ def file_appeal(n):
         "counterparty_phone_suffix": "1234",
         "card_last4": "5678",
         "account": "Sent to the wrong chat by mistake; please help me get it back.",
+        "claim_status": "unclaimed",
     })
     assert status == 303, f"filing answered {status}"
     receipt = get(b, location)
