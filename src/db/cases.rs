@@ -9,7 +9,7 @@ use crate::domain::claim::ClaimStatus;
 use crate::domain::client_ip::ClientIp;
 use crate::domain::evidence::PacketKind;
 use crate::domain::ids::{AgentId, CaseId};
-use crate::domain::queue::{ChangeCursor, ChangeFilter};
+use crate::domain::queue::{ChangeCursor, ChangeFilter, Search};
 use crate::domain::{Lang, cst};
 
 #[derive(Insertable)]
@@ -341,12 +341,7 @@ pub fn by_change(
         query = query.filter(cases::filed_on.le(to));
     }
     if let Some(search) = &filter.search {
-        query = query.filter(
-            cases::case_number
-                .eq(search.case_number.clone())
-                .or(cases::transaction_id.eq(search.transaction_id.clone()))
-                .or(cases::wechat_id.eq(search.wechat_id.clone())),
-        );
+        query = query.filter(matching(search));
     }
     if let Some(c) = after {
         query = query.filter(
@@ -359,4 +354,17 @@ pub fn by_change(
         .order((cases::updated_at.asc(), cases::id.asc()))
         .limit(limit)
         .load(conn)
+}
+
+/// A search matches a case by its number, its transaction ID or its WeChat ID, exactly:
+/// the queue's search and the API's `q` alike.
+#[diesel::dsl::auto_type]
+pub(super) fn matching(search: &Search) -> _ {
+    let case_number: String = search.case_number.clone();
+    let transaction_id: String = search.transaction_id.clone();
+    let wechat_id: String = search.wechat_id.clone();
+    cases::case_number
+        .eq(case_number)
+        .or(cases::transaction_id.eq(transaction_id))
+        .or(cases::wechat_id.eq(wechat_id))
 }

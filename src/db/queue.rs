@@ -91,12 +91,7 @@ pub fn page(
         query = query.filter(cases::filed_on.le(to));
     }
     if let Some(search) = &filter.search {
-        query = query.filter(
-            cases::case_number
-                .eq(search.case_number.clone())
-                .or(cases::transaction_id.eq(search.transaction_id.clone()))
-                .or(cases::wechat_id.eq(search.wechat_id.clone())),
-        );
+        query = query.filter(super::cases::matching(search));
     }
     if let Some(claim) = filter.claim {
         query = query.filter(cases::claim_status.eq(claim));
