@@ -536,7 +536,7 @@ fn token(html: &str) -> String {
 
 /// A supervisor's browser, signed in through the real form.
 async fn supervisor(base: &str) -> anyhow::Result<reqwest::Client> {
-    let client = reqwest::Client::builder()
+    let client = common::http()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
@@ -840,7 +840,7 @@ async fn suite(
     ));
 
     // A real filing to track.
-    let client = reqwest::Client::builder()
+    let client = common::http()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
     let one = dir.join("one.txt");

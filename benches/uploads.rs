@@ -47,7 +47,7 @@ struct Filer {
 impl Filer {
     fn new(base: &str) -> Self {
         Self {
-            client: reqwest::Client::builder()
+            client: common::http()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 
+use crate::domain::second_factor::SecondFactorRule;
+
 pub use edge::{EdgeSettings, RateLimits, TrustedProxies};
 pub use mail::MailSettings;
 pub use webhooks::WebhookSettings;
@@ -116,6 +118,8 @@ pub struct Settings {
     pub edge: EdgeSettings,
     /// `WEBHOOK_ALLOW_PRIVATE`, `WEBHOOK_WORKER`, `WEBHOOK_POLL_SECS`.
     pub webhooks: WebhookSettings,
+    /// `REQUIRE_MFA`: whose accounts must have a second factor before the console opens.
+    pub require_mfa: SecondFactorRule,
 }
 
 impl std::fmt::Debug for Settings {
@@ -134,6 +138,7 @@ impl std::fmt::Debug for Settings {
             .field("outbox_retention_days", &self.outbox_retention_days)
             .field("edge", &self.edge)
             .field("webhooks", &self.webhooks)
+            .field("require_mfa", &self.require_mfa)
             .finish()
     }
 }
@@ -191,6 +196,12 @@ impl Settings {
             },
             edge: EdgeSettings::from_env(var)?,
             webhooks: WebhookSettings::from_env(var)?,
+            require_mfa: match var("REQUIRE_MFA") {
+                Some(raw) => SecondFactorRule::parse(&raw).with_context(|| {
+                    format!("REQUIRE_MFA is supervisors, all or off, not {raw:?}")
+                })?,
+                None => SecondFactorRule::default(),
+            },
         })
     }
 
@@ -249,6 +260,7 @@ mod tests {
             metrics_token: None,
             metrics_bind: None,
             webhooks: WebhookSettings::default(),
+            require_mfa: SecondFactorRule::default(),
         };
         let at = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
         assert_eq!(

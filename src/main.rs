@@ -104,6 +104,12 @@ enum AgentCommand {
         #[arg(long)]
         email: String,
     },
+    /// Clear an account's second factor (a lost phone): its sessions end, the audit
+    /// records it, and the owner is mailed.
+    ResetMfa {
+        #[arg(long)]
+        email: String,
+    },
     /// List the accounts.
     List,
 }
@@ -276,6 +282,18 @@ fn agent(settings: &Settings, command: AgentCommand) -> anyhow::Result<()> {
             anyhow::ensure!(found, "no account {email}");
             println!("disabled {email}; its sessions are ended");
         }
+        AgentCommand::ResetMfa { email } => {
+            let links_base = settings
+                .public_base_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", settings.bind));
+            store.write_blocking(|conn| {
+                appealdesk::workflows::second_factor::reset(conn, &email, &links_base, now)
+            })??;
+            println!(
+                "reset the second factor of {email}; its sessions are ended and the owner is mailed"
+            );
+        }
         AgentCommand::List => {
             for a in store.run_here(|s| appealdesk::db::agents::all(s.conn()))?? {
                 let state = if a.disabled_at.is_some() {
@@ -283,7 +301,19 @@ fn agent(settings: &Settings, command: AgentCommand) -> anyhow::Result<()> {
                 } else {
                     "active"
                 };
-                println!("{}\t{}\t{}\t{}", a.email, a.name, a.role.as_str(), state);
+                let second_factor = if a.totp_enabled_at.is_some() {
+                    "second factor on"
+                } else {
+                    "password only"
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    a.email,
+                    a.name,
+                    a.role.as_str(),
+                    state,
+                    second_factor
+                );
             }
         }
     }

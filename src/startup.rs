@@ -82,6 +82,7 @@ impl Application {
             trusted_proxies: Arc::new(settings.edge.trusted_proxies.clone()),
             limits: web::limits::Limiters::new(&settings.edge.rate_limits),
             body_timeout: settings.edge.body_timeout,
+            require_mfa: settings.require_mfa,
         };
         state.limits.keep_swept();
         let hsts = settings.secure_cookies();

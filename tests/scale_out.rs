@@ -304,6 +304,43 @@ impl Drop for Instance {
     }
 }
 
+/// The certificate nginx serves here, trusted by every client of the test (and only
+/// by them): `openssl`, an EC key, for 127.0.0.1. Answers the paths of the certificate
+/// and its key.
+fn self_signed_certificate(dir: &Path) -> (String, String) {
+    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pem = std::fs::read(&cert).expect("the certificate");
+    // reqwest is built without a crypto provider of its own: ring, as the app's rustls.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let _ = TLS_ROOT.set(reqwest::Certificate::from_pem(&pem).expect("a PEM certificate"));
+    (cert.display().to_string(), key.display().to_string())
+}
+
+/// The test's own certificate authority: its one self-signed certificate.
+static TLS_ROOT: std::sync::OnceLock<reqwest::Certificate> = std::sync::OnceLock::new();
+
 /// nginx in the foreground with the site of `deploy/`, everything it writes under `dir`.
 struct Nginx {
     child: Option<Child>,
@@ -317,13 +354,29 @@ impl Nginx {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/nginx-appealdesk.conf"),
         )
         .expect("deploy/nginx-appealdesk.conf");
-        // The recipe's site with our ports: its upstream lines (with their parameters) and
-        // its listen lines replaced.
+        let d = dir.display();
+        let (cert, key) = self_signed_certificate(dir);
+        // The recipe's site with our ports: its upstream lines (with their parameters), its
+        // https server on our port with our certificate, and without the plain-http server
+        // (a redirect to port 443, which is not ours to take).
         let mut site_lines = Vec::new();
         let mut upstream_done = false;
+        let mut block: Option<Vec<String>> = None;
         for line in site.lines() {
             let t = line.trim_start();
-            if let Some(server) = t.strip_prefix("server 127.0.0.1:") {
+            if let Some(lines) = block.as_mut() {
+                lines.push(line.to_owned());
+                if line == "}" {
+                    let lines = block.take().unwrap_or_default();
+                    if !lines.iter().any(|l| l.trim() == "listen 80;") {
+                        site_lines.extend(lines);
+                    }
+                }
+                continue;
+            }
+            if line == "server {" {
+                block = Some(vec![line.to_owned()]);
+            } else if let Some(server) = t.strip_prefix("server 127.0.0.1:") {
                 if !upstream_done {
                     let parameters = server.split_once(' ').map_or(";", |(_, p)| p);
                     let servers: String = ports
@@ -333,14 +386,31 @@ impl Nginx {
                     site_lines.push(servers);
                     upstream_done = true;
                 }
-            } else if t.starts_with("listen 80;") {
-                site_lines.push(format!("    listen 127.0.0.1:{port};"));
-            } else if !t.starts_with("listen [::]:80;") {
+            } else {
                 site_lines.push(line.to_owned());
             }
         }
+        let site_lines: Vec<String> = site_lines
+            .into_iter()
+            .filter(|l| !l.trim_start().starts_with("listen [::]:"))
+            .map(|l| {
+                let t = l.trim_start();
+                if t.starts_with("listen 443 ssl") {
+                    format!("    listen 127.0.0.1:{port} ssl http2;")
+                } else if t.starts_with("ssl_certificate_key ") {
+                    format!("    ssl_certificate_key {key};")
+                } else if t.starts_with("ssl_certificate ") {
+                    format!("    ssl_certificate {cert};")
+                } else {
+                    l
+                }
+            })
+            .collect();
+        assert!(
+            site_lines.iter().any(|l| l.contains("ssl http2;")),
+            "the recipe serves https"
+        );
         assert!(upstream_done, "the recipe names its instances");
-        let d = dir.display();
         let user = if unsafe { libc::geteuid() } == 0 {
             "user root;\n"
         } else {
@@ -396,7 +466,7 @@ impl Nginx {
     }
 
     fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("https://127.0.0.1:{}", self.port)
     }
 }
 
@@ -446,12 +516,18 @@ struct Browser {
 impl Browser {
     fn new(base: &str) -> Self {
         Self {
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .cookie_store(true)
-                .timeout(Duration::from_secs(60))
+            client: {
+                let builder = http()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .cookie_store(true)
+                    .timeout(Duration::from_secs(60));
+                match TLS_ROOT.get() {
+                    Some(root) => builder.tls_certs_only([root.clone()]),
+                    None => builder,
+                }
                 .build()
-                .expect("client"),
+                .expect("client")
+            },
             base: base.to_owned(),
         }
     }
@@ -796,7 +872,7 @@ async fn three_instances_behind_nginx_share_the_work_and_survive_crashes_and_res
             child: None,
         })
         .collect();
-    let probe = reqwest::Client::new();
+    let probe = http().build().expect("client");
     for instance in &mut instances {
         instance.start();
     }
@@ -990,4 +1066,11 @@ fn nginx_stops_with_all_its_workers() {
     );
     assert!(std::net::TcpStream::connect(("127.0.0.1", nginx.port)).is_err());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A client builder. reqwest is built with rustls but without a crypto provider of its own
+/// (scale_out's clients speak https to nginx): ring is installed first, as the app has it.
+pub fn http() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
 }

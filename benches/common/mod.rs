@@ -66,5 +66,14 @@ pub fn settings(url: DatabaseUrl, dir: &Path) -> Settings {
             }),
             ..EdgeSettings::default()
         },
+        // The bench signs a supervisor in with a password alone.
+        require_mfa: appealdesk::domain::second_factor::SecondFactorRule::Off,
     }
+}
+
+/// A client builder. reqwest is built with rustls but without a crypto provider of its own
+/// (scale_out's clients speak https to nginx): ring is installed first, as the app has it.
+pub fn http() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
 }

@@ -15,6 +15,7 @@ pub struct AgentRow {
     pub role: Role,
     pub password_hash: String,
     pub disabled_at: Option<NaiveDateTime>,
+    pub totp_enabled_at: Option<NaiveDateTime>,
 }
 
 pub fn insert(

@@ -35,6 +35,7 @@ pub mod queue;
 pub mod quota;
 pub mod receipt_slots;
 pub mod schema;
+pub mod second_factor;
 pub mod secrets;
 pub mod sessions;
 pub mod sign_in;

@@ -113,6 +113,9 @@ diesel::table! {
         password_hash -> Text,
         disabled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        totp_secret -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
     }
 }
 
@@ -296,3 +299,22 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_endpoints);
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        agent_id -> BigInt,
+        digest -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    security_events (id) {
+        id -> BigInt,
+        agent_id -> BigInt,
+        kind -> Text,
+        actor -> Text,
+        at -> Timestamp,
+    }
+}

@@ -24,6 +24,7 @@ use crate::domain::evidence_file::FileKind;
 use crate::domain::guidance::Reason;
 use crate::domain::ids::{AgentId, ApiKeyId, CaseId, DeliveryId, EndpointId, OutboxId};
 use crate::domain::mail_status::MailStatus;
+use crate::domain::second_factor::SecurityEventKind;
 use crate::domain::stored::Stored;
 use crate::domain::timeline::EventKind;
 use crate::domain::webhook::{DeliveryStatus, WebhookEvent};
@@ -158,6 +159,7 @@ stored_text!(
     Reason,
     WebhookEvent,
     DeliveryStatus,
+    SecurityEventKind,
 );
 id_bigint!(CaseId, AgentId, OutboxId, ApiKeyId, EndpointId, DeliveryId);
 

@@ -60,6 +60,15 @@ pub const SIGN_IN_FREE_FAILURES: i64 = 3;
 pub const SIGN_IN_DELAY_STEP_MS: u64 = 250;
 /// ...up to this: a guesser is slowed, the owner still gets in within seconds.
 pub const SIGN_IN_DELAY_MAX_MS: u64 = 2_500;
+/// A second factor's codes (RFC 6238): this many digits, a new one every this many
+/// seconds, and the one before and after also accepted (a phone's clock a little off).
+pub const TOTP_DIGITS: usize = 6;
+pub const TOTP_STEP_SECS: u64 = 30;
+pub const TOTP_SKEW_STEPS: u8 = 1;
+/// The code step of a sign-in must follow the password within this many minutes.
+pub const SECOND_STEP_MINUTES: i64 = 5;
+/// One-time recovery codes shown when a second factor is turned on (or renewed).
+pub const RECOVERY_CODES: usize = 10;
 /// A request body must have arrived this long after it began (plus `BODY_MIN_BYTES_PER_SEC`
 /// for what has come), and a body that sends nothing for this long is given up at once
 /// (the time earned by bytes never covers a stall): answered 408, its connection closed,

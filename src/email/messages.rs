@@ -431,5 +431,23 @@ mail_templates!(
     "email/webhook_disabled/body.html"
 );
 
+/// To an agent: an operator reset their second factor (`agent reset-mfa`). In both
+/// languages: staff have no language of their own yet.
+pub struct SecondFactorReset {
+    pub lang: Lang,
+    pub name: String,
+    /// China time.
+    pub at: String,
+    pub security_url: String,
+}
+
+mail_templates!(
+    SecondFactorReset,
+    "second_factor_reset",
+    "email/second_factor_reset/subject.txt",
+    "email/second_factor_reset/body.txt",
+    "email/second_factor_reset/body.html"
+);
+
 #[cfg(test)]
 mod tests;

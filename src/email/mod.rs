@@ -14,7 +14,7 @@ pub mod worker;
 
 pub use messages::{
     Assigned, Closed, DatesMoved, Decision, Digest, DigestCase, EnqueueError, EvidenceRequested,
-    LinkReissued, MailDate, Message, NotRecovered, Prepared, Receipt, Recovered, Voided,
-    WebhookDisabled, Withdrawn, enqueue,
+    LinkReissued, MailDate, Message, NotRecovered, Prepared, Receipt, Recovered, SecondFactorReset,
+    Voided, WebhookDisabled, Withdrawn, enqueue,
 };
 pub use worker::{Wake, Worker};

@@ -45,6 +45,8 @@ pub enum Denied {
     ForeignForm,
     /// A supervisor's page or action, asked for by another account.
     SupervisorsOnly,
+    /// `REQUIRE_MFA`: this account must turn on a second factor first.
+    SecondFactorFirst,
 }
 
 impl From<Failure> for AppError {
@@ -151,6 +153,10 @@ impl ResponseError for AppError {
             Self::Forbidden(Denied::SupervisorsOnly) => (
                 "只有主管可以使用这个页面或操作",
                 "Only supervisors may use this page or action",
+            ),
+            Self::Forbidden(Denied::SecondFactorFirst) => (
+                "请先在「账号安全」页面启用两步验证",
+                "Turn on a second factor on the Security page first",
             ),
             Self::TooLarge => (TOO_LARGE_ZH.as_str(), TOO_LARGE_EN.as_str()),
             Self::BodyTimeout => (

@@ -45,6 +45,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<TrustedProxies>,
     pub limits: Arc<limits::Limiters>,
     pub body_timeout: std::time::Duration,
+    /// `REQUIRE_MFA`: whose accounts reach only `/agent/security` until enrolled.
+    pub require_mfa: crate::domain::second_factor::SecondFactorRule,
 }
 
 impl AppState {

@@ -164,46 +164,9 @@ pub fn sign_in(
             delay: std::time::Duration::ZERO,
         });
     }
-    let account = format!("account:{email}");
-    let pair = format!("pair:{client_address}:{email}");
-    let address = format!("address:{client_address}");
-    let since = (now - Duration::minutes(policy::SIGN_IN_WINDOW_MINUTES)).naive_utc();
-    let delay = policy::sign_in_delay(db::sign_in::failures_since(
-        session.conn(),
-        &account,
-        since,
-    )?);
-
-    // Counted as failures before the check, so that a burst of parallel guesses sees
-    // itself; a refusal without a check and a success take them back.
-    let at = now.naive_utc();
-    // Committed before the count, so that each guess of a parallel burst sees the others.
-    session.write(|conn| -> Result<(), Failure> {
-        for subject in [&account, &pair, &address] {
-            db::sign_in::record_failure(conn, subject, at)?;
-        }
-        Ok(())
-    })?;
-    let mut throttled = None;
-    for (subject, limit) in [
-        (&pair, policy::SIGN_IN_MAX_FAILURES_PER_PAIR),
-        (&address, policy::SIGN_IN_MAX_FAILURES_PER_ADDRESS),
-    ] {
-        if db::sign_in::failures_since(session.conn(), subject, since)? > limit {
-            session.write(|conn| -> Result<(), Failure> {
-                for subject in [&account, &pair, &address] {
-                    db::sign_in::forget_one(conn, subject, at)?;
-                }
-                Ok(())
-            })?;
-            let oldest =
-                db::sign_in::oldest_since(session.conn(), subject, since)?.unwrap_or(since);
-            let opens = oldest + Duration::minutes(policy::SIGN_IN_WINDOW_MINUTES);
-            throttled = Some((opens - at).num_minutes().max(0) + 1);
-            break;
-        }
-    }
-    if let Some(minutes) = throttled {
+    let attempts = Attempts::new("", &email, client_address);
+    let delay = policy::sign_in_delay(attempts.account_failures(session, now)?);
+    if let Some(minutes) = attempts.begin(session, now)? {
         return Ok(SignInOutcome {
             result: Err(SignInRefused::TooManyAttempts {
                 retry_after_minutes: minutes,
@@ -223,12 +186,7 @@ pub fn sign_in(
     };
     let result = match agent {
         Some(agent) if matches && agent.disabled_at.is_none() => {
-            session.write(|conn| -> Result<(), Failure> {
-                db::sign_in::forget_one(conn, &account, at)?;
-                db::sign_in::forget_one(conn, &address, at)?;
-                db::sign_in::clear(conn, &pair)?;
-                Ok(())
-            })?;
+            attempts.succeeded(session, now)?;
             Ok(agent)
         }
         _ => Err(SignInRefused::Invalid),
@@ -237,4 +195,91 @@ pub fn sign_in(
         result: result.map(AgentView::from),
         delay,
     })
+}
+
+/// Who one guess counts against: the account, the (address, account) pair and the address,
+/// never the account alone (a guesser elsewhere cannot keep the owner out). Passwords and
+/// second-factor codes are counted apart (`kind`), with the same limits.
+pub(super) struct Attempts {
+    account: String,
+    pair: String,
+    address: String,
+}
+
+impl Attempts {
+    pub(super) fn new(kind: &str, account: &str, client_address: &str) -> Self {
+        Self {
+            account: format!("{kind}account:{account}"),
+            pair: format!("{kind}pair:{client_address}:{account}"),
+            address: format!("{kind}address:{client_address}"),
+        }
+    }
+
+    fn since(now: DateTime<Utc>) -> chrono::NaiveDateTime {
+        (now - Duration::minutes(policy::SIGN_IN_WINDOW_MINUTES)).naive_utc()
+    }
+
+    fn account_failures(
+        &self,
+        session: &mut Session<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<i64, Failure> {
+        Ok(db::sign_in::failures_since(
+            session.conn(),
+            &self.account,
+            Self::since(now),
+        )?)
+    }
+
+    /// Counts this attempt as a failure before it is checked, so that each guess of a
+    /// parallel burst sees the others; over a limit, takes it back and answers the minutes
+    /// until the next try (the guess is then not checked at all).
+    pub(super) fn begin(
+        &self,
+        session: &mut Session<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, Failure> {
+        let (at, since) = (now.naive_utc(), Self::since(now));
+        let subjects = [&self.account, &self.pair, &self.address];
+        // Committed before the count, so that each guess of a parallel burst sees the others.
+        session.write(|conn| -> Result<(), Failure> {
+            for subject in subjects {
+                db::sign_in::record_failure(conn, subject, at)?;
+            }
+            Ok(())
+        })?;
+        for (subject, limit) in [
+            (&self.pair, policy::SIGN_IN_MAX_FAILURES_PER_PAIR),
+            (&self.address, policy::SIGN_IN_MAX_FAILURES_PER_ADDRESS),
+        ] {
+            if db::sign_in::failures_since(session.conn(), subject, since)? > limit {
+                session.write(|conn| -> Result<(), Failure> {
+                    for subject in subjects {
+                        db::sign_in::forget_one(conn, subject, at)?;
+                    }
+                    Ok(())
+                })?;
+                let oldest =
+                    db::sign_in::oldest_since(session.conn(), subject, since)?.unwrap_or(since);
+                let opens = oldest + Duration::minutes(policy::SIGN_IN_WINDOW_MINUTES);
+                return Ok(Some((opens - at).num_minutes().max(0) + 1));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The attempt was right: it is taken back, and the pair starts afresh.
+    pub(super) fn succeeded(
+        &self,
+        session: &mut Session<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Failure> {
+        let at = now.naive_utc();
+        session.write(|conn| -> Result<(), Failure> {
+            db::sign_in::forget_one(conn, &self.account, at)?;
+            db::sign_in::forget_one(conn, &self.address, at)?;
+            db::sign_in::clear(conn, &self.pair)?;
+            Ok(())
+        })
+    }
 }

@@ -15,6 +15,7 @@ pub mod mail_admin;
 pub mod queue;
 pub mod recover_link;
 pub mod review;
+pub mod second_factor;
 pub mod sessions;
 pub mod timeline;
 pub mod track_case;

@@ -165,6 +165,8 @@ pub struct AgentView {
     pub name: String,
     pub role: Role,
     pub disabled_at: Option<NaiveDateTime>,
+    /// A second factor is on (a code follows the password at sign-in).
+    pub second_factor: bool,
 }
 
 impl From<AgentRow> for AgentView {
@@ -175,6 +177,7 @@ impl From<AgentRow> for AgentView {
             name: r.name,
             role: r.role,
             disabled_at: r.disabled_at,
+            second_factor: r.totp_enabled_at.is_some(),
         }
     }
 }

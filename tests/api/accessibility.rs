@@ -257,6 +257,8 @@ async fn every_console_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either
         "/agent/mail".to_owned(),
         "/agent/api-keys".to_owned(),
         "/agent/webhooks".to_owned(),
+        // Shown enrolling (below): the QR code, the key and the code field.
+        "/agent/security".to_owned(),
     ];
     // A key in the list, so that its row and revoke button are checked too.
     crate::api_helpers::cli_key(&app, "Back office", "cases:read");
@@ -266,6 +268,17 @@ async fn every_console_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either
     browser.fill("password", PASSWORD).await;
     browser
         .click("form button[type='submit']", "[data-field='queue']")
+        .await;
+    browser
+        .client
+        .goto(&app.url("/agent/security"))
+        .await
+        .unwrap();
+    browser
+        .click(
+            "form[data-action='start'] button",
+            "[data-field='totp-key']",
+        )
         .await;
     let mut found = Vec::new();
     let mut checked = 0;

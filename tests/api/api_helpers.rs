@@ -83,7 +83,7 @@ impl Answer {
 impl BackOffice {
     pub fn new(app: &TestApp, key: &str) -> Self {
         Self {
-            client: reqwest::Client::builder()
+            client: crate::helpers::http()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),

@@ -107,7 +107,11 @@ fn migrate_applies_and_an_unreadable_database_url_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
 }
 
-fn agent_cli(database: &TestDatabase, args: &[&str], stdin: &str) -> std::process::Output {
+pub(crate) fn agent_cli(
+    database: &TestDatabase,
+    args: &[&str],
+    stdin: &str,
+) -> std::process::Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_appealdesk"))
         .arg("agent")

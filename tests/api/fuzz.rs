@@ -111,7 +111,7 @@ async fn prepare(app: &TestApp) -> Known {
     app.create_agent("boss@example.com", Role::Supervisor);
 
     // A browser without a cookie jar, so that the cookies can be written by hand.
-    let browser = reqwest::Client::builder()
+    let browser = crate::helpers::http()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

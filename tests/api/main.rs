@@ -47,6 +47,7 @@ mod quota_squatting;
 mod recover_link;
 mod refusals;
 mod review_race;
+mod second_factor;
 mod secrets_at_rest;
 mod sign_in;
 mod smtp;

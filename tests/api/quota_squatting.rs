@@ -15,7 +15,7 @@ use crate::smtp::SmtpServer;
 
 /// Files from another loopback address, as a browser there would (its own cookies).
 async fn file_from(app: &TestApp, ip: IpAddr, appeal: &AppealFields) -> reqwest::Response {
-    let client = reqwest::Client::builder()
+    let client = crate::helpers::http()
         .redirect(Policy::none())
         .cookie_store(true)
         .local_address(ip)

@@ -10,7 +10,7 @@ use actix_web::cookie::{Key, SameSite, time::Duration};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -32,9 +32,14 @@ use crate::workflows::agents::{
     SessionAgent, SignInOutcome, SignInRefused, session_agent, sign_in,
 };
 use crate::workflows::views::AgentView;
+use chrono::{DateTime, Utc};
 
 const SIGNED_IN_AT: &str = "signed_in_at";
 const CSRF: &str = "csrf";
+/// Between the password and the code: whose password was right, and when. Not a session:
+/// `load` reads only `AGENT_ID`.
+pub const PENDING_AGENT_ID: &str = "pending_agent_id";
+pub const PENDING_AT: &str = "pending_at";
 
 pub fn session_middleware(state: &AppState) -> SessionMiddleware<DbSessionStore> {
     let store = DbSessionStore {
@@ -122,6 +127,18 @@ pub async fn require(
         if access == Access::Supervisor && !who.is_supervisor() {
             let refused = AppError::Forbidden(Denied::SupervisorsOnly);
             return Ok(req.error_response(refused).map_into_right_body());
+        }
+        // `REQUIRE_MFA`: until enrolled, only the security page (and signing out) opens.
+        if access != Access::Enrolling
+            && state.require_mfa.requires(who.role)
+            && !who.agent.second_factor
+        {
+            let answer = if req.method() == actix_web::http::Method::GET {
+                page::see_other("/agent/security")
+            } else {
+                AppError::Forbidden(Denied::SecondFactorFirst).error_response()
+            };
+            return Ok(req.into_response(answer).map_into_right_body());
         }
         req.extensions_mut().insert(who);
     }
@@ -232,12 +249,22 @@ pub async fn login_form(
     state: web::Data<AppState>,
     UiLang(lang): UiLang,
 ) -> AppResult<HttpResponse> {
-    let form = csrf::PublicForm::new(&req, &state.keys, state.secure_cookies);
+    login_page(&req, &state, lang, None)
+}
+
+/// The sign-in form with a fresh form token, and why it is shown again, if it is.
+pub fn login_page(
+    req: &HttpRequest,
+    state: &AppState,
+    lang: crate::domain::Lang,
+    refused: Option<&dyn Refusal>,
+) -> AppResult<HttpResponse> {
+    let form = csrf::PublicForm::new(req, &state.keys, state.secure_cookies);
     let page = LoginPage {
-        chrome: Chrome::new(&req, lang),
+        chrome: Chrome::new(req, lang),
         csrf_token: form.token.clone(),
         email: String::new(),
-        message: None,
+        message: refused.map(|r| r.message(lang)),
     };
     Ok(form.respond(StatusCode::OK, page.render()?))
 }
@@ -275,38 +302,69 @@ pub async fn login(
         actix_web::rt::time::sleep(delay).await;
     }
     match result {
-        Ok(agent) => {
+        Ok(agent) if agent.second_factor => {
+            // The password was right; the session starts only after the code.
             let session = req.get_session();
-            // A new session id at sign-in: a planted cookie never becomes a signed-in one.
             session.renew();
             let stored = session
-                .insert(AGENT_ID, agent.id.get())
-                .and_then(|_| session.insert(SIGNED_IN_AT, now.timestamp()))
-                .and_then(|_| session.insert(CSRF, random_token()));
+                .insert(PENDING_AGENT_ID, agent.id.get())
+                .and_then(|_| session.insert(PENDING_AT, now.timestamp()));
             stored.map_err(|e| AppError::Internal(anyhow::anyhow!("session: {e}")))?;
+            Ok(page::see_other("/agent/login/code"))
+        }
+        Ok(agent) => {
+            start_session(&req.get_session(), agent.id, now)?;
             Ok(page::see_other("/agent/cases"))
         }
         Err(refused) => {
-            let builder = match refused {
-                SignInRefused::Invalid => page::builder(StatusCode::UNAUTHORIZED),
-                SignInRefused::TooManyAttempts {
-                    retry_after_minutes,
-                } => {
-                    let mut b = page::builder(StatusCode::TOO_MANY_REQUESTS);
-                    b.insert_header((header::RETRY_AFTER, retry_after_minutes * 60));
-                    b
-                }
+            let status = match refused {
+                SignInRefused::Invalid => StatusCode::UNAUTHORIZED,
+                SignInRefused::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             };
-            let message = refused.message(lang);
-            let page = LoginPage {
-                chrome: Chrome::new(&req, lang),
-                csrf_token: form.csrf_token,
-                email: form.email,
-                message: Some(message),
-            };
-            Ok(page::private(builder).body(page.render()?))
+            let mut answer =
+                login_refused(&req, lang, status, &refused, form.csrf_token, form.email)?;
+            if let SignInRefused::TooManyAttempts {
+                retry_after_minutes,
+            } = refused
+            {
+                answer
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, (retry_after_minutes * 60).into());
+            }
+            Ok(answer)
         }
     }
+}
+
+/// Signs the account in: a new session id (a planted cookie never becomes a signed-in
+/// one), the account, the time and the session's CSRF token.
+pub fn start_session(session: &Session, agent: AgentId, now: DateTime<Utc>) -> AppResult<()> {
+    session.renew();
+    let _ = session.remove(PENDING_AGENT_ID);
+    let _ = session.remove(PENDING_AT);
+    session
+        .insert(AGENT_ID, agent.get())
+        .and_then(|_| session.insert(SIGNED_IN_AT, now.timestamp()))
+        .and_then(|_| session.insert(CSRF, random_token()))
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("session: {e}")))
+}
+
+/// The sign-in page again, saying why.
+pub fn login_refused(
+    req: &HttpRequest,
+    lang: crate::domain::Lang,
+    status: StatusCode,
+    refused: &dyn Refusal,
+    csrf_token: String,
+    email: String,
+) -> AppResult<HttpResponse> {
+    let page = LoginPage {
+        chrome: Chrome::new(req, lang),
+        csrf_token,
+        email,
+        message: Some(refused.message(lang)),
+    };
+    Ok(page::private(page::builder(status)).body(page.render()?))
 }
 
 pub async fn logout(session: Session, verified: Verified<TokenOnly>) -> HttpResponse {

@@ -12,6 +12,7 @@ pub mod export;
 pub mod layout;
 pub mod mail;
 pub mod queue;
+pub mod security;
 pub mod session_store;
 pub mod svg;
 pub mod webhooks;
@@ -29,6 +30,9 @@ use crate::web::AppState;
 pub enum Access {
     /// The sign-in page itself.
     Public,
+    /// Any signed-in account, also one that `REQUIRE_MFA` keeps to its security page
+    /// until it has a second factor: that page and signing out.
+    Enrolling,
     /// Any signed-in account.
     Agent,
     Supervisor,
@@ -67,7 +71,14 @@ macro_rules! routes {
 routes! {
     get "/agent/login" Public => auth::login_form;
     post "/agent/login" Public => auth::login;
-    post "/agent/logout" Agent => auth::logout;
+    get "/agent/login/code" Public => security::code_form;
+    post "/agent/login/code" Public => security::code;
+    post "/agent/logout" Enrolling => auth::logout;
+    get "/agent/security" Enrolling => security::show;
+    post "/agent/security/start" Enrolling => security::start;
+    post "/agent/security/turn-on" Enrolling => security::turn_on;
+    post "/agent/security/turn-off" Enrolling => security::turn_off;
+    post "/agent/security/recovery-codes" Enrolling => security::renew_codes;
     get "/agent" Agent => queue::home;
     get "/agent/cases" Agent => queue::show;
     get "/agent/cases.csv" Agent => queue::export;

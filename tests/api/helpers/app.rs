@@ -63,6 +63,8 @@ pub fn settings(database: &TestDatabase, clock: Clock) -> Settings {
             }),
             ..EdgeSettings::default()
         },
+        // The second factor's own tests (`second_factor.rs`) turn the requirement on.
+        require_mfa: appealdesk::domain::second_factor::SecondFactorRule::Off,
     }
 }
 
@@ -305,7 +307,7 @@ impl Drop for TestApp {
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+    http()
         .redirect(Policy::none())
         .cookie_store(true)
         .build()
@@ -315,7 +317,7 @@ pub fn client() -> reqwest::Client {
 /// A browser on another machine: it connects from another loopback address
 /// (`127.0.0.2`, ...), so the server sees another peer.
 pub fn client_from(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder()
+    http()
         .redirect(Policy::none())
         .cookie_store(true)
         .local_address(ip.parse::<std::net::IpAddr>().expect("an address"))
@@ -414,4 +416,11 @@ pub fn file_links(html: &str) -> Vec<String> {
         .skip(1)
         .filter_map(|item| attr(item, "href=\""))
         .collect()
+}
+
+/// A client builder. reqwest is built with rustls but without a crypto provider of its own
+/// (scale_out's clients speak https to nginx): ring is installed first, as the app has it.
+pub fn http() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
 }
