@@ -304,38 +304,113 @@ impl Drop for Instance {
     }
 }
 
-/// The certificate nginx serves here, trusted by every client of the test (and only
-/// by them): `openssl`, an EC key, for 127.0.0.1. Answers the paths of the certificate
-/// and its key.
+/// The certificate nginx serves here, for 127.0.0.1, signed by a certificate authority of
+/// the test's own (`openssl`, EC keys) that every client of the test trusts, and only
+/// they. Answers the paths of the certificate and its key.
 fn self_signed_certificate(dir: &Path) -> (String, String) {
-    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
-    let out = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-        ])
-        .args(["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let pem = std::fs::read(&cert).expect("the certificate");
+    // Made once a run (the clients' trust is process-wide), written into each nginx's folder.
+    let (cert, key) = TLS_FILES.get_or_init(|| make_certificate(dir));
+    let (cert_path, key_path) = (dir.join("tls.crt"), dir.join("tls.key"));
+    std::fs::write(&cert_path, cert).expect("tls.crt");
+    std::fs::write(&key_path, key).expect("tls.key");
+    (
+        cert_path.display().to_string(),
+        key_path.display().to_string(),
+    )
+}
+
+/// The certificate and key nginx serves, as PEM.
+static TLS_FILES: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
+
+fn make_certificate(dir: &Path) -> (Vec<u8>, Vec<u8>) {
+    let path = |name: &str| dir.join(name).display().to_string();
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("leaf.ext");
+    let steps: [Vec<String>; 3] = [
+        ["req", "-x509"]
+            .iter()
+            .chain(&ec)
+            .map(|s| s.to_string())
+            .chain(
+                [
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=AppealDesk test CA",
+                    "-keyout",
+                    &path("ca.key"),
+                    "-out",
+                    &path("ca.crt"),
+                ]
+                .map(String::from),
+            )
+            .collect(),
+        ["req"]
+            .iter()
+            .chain(&ec)
+            .map(|s| s.to_string())
+            .chain(
+                [
+                    "-subj",
+                    "/CN=127.0.0.1",
+                    "-keyout",
+                    &path("tls.key"),
+                    "-out",
+                    &path("tls.csr"),
+                ]
+                .map(String::from),
+            )
+            .collect(),
+        [
+            "x509",
+            "-req",
+            "-in",
+            &path("tls.csr"),
+            "-CA",
+            &path("ca.crt"),
+            "-CAkey",
+            &path("ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &path("leaf.ext"),
+            "-out",
+            &path("tls.crt"),
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for args in steps {
+        let out = Command::new("openssl")
+            .args(&args)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let pem = std::fs::read(dir.join("ca.crt")).expect("the CA certificate");
     // reqwest is built without a crypto provider of its own: ring, as the app's rustls.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let _ = TLS_ROOT.set(reqwest::Certificate::from_pem(&pem).expect("a PEM certificate"));
-    (cert.display().to_string(), key.display().to_string())
+    (
+        std::fs::read(dir.join("tls.crt")).expect("tls.crt"),
+        std::fs::read(dir.join("tls.key")).expect("tls.key"),
+    )
 }
 
 /// The test's own certificate authority: its one self-signed certificate.
@@ -538,7 +613,10 @@ impl Browser {
 
     /// The form's token, or why there is none.
     async fn open_form(&self) -> Result<String, String> {
-        let response = self.get("/appeals/new").await.map_err(|e| e.to_string())?;
+        let response = self
+            .get("/appeals/new")
+            .await
+            .map_err(|e| format!("{e:?}"))?;
         if response.status() != StatusCode::OK {
             return Err(format!("form: {}", response.status()));
         }
