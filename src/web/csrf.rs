@@ -64,6 +64,16 @@ impl PublicForm {
         }
     }
 
+    /// A form page for `form_key`, a key chosen for it (a fresh form for the files a used
+    /// form brought).
+    pub fn for_key(req: &HttpRequest, keys: &Keys, secure: bool, form_key: &str) -> Self {
+        let browser = browser(req, secure);
+        Self {
+            token: format!("{form_key}.{}", keys.csrf_tag(&browser.id, form_key)),
+            cookie: browser.new_cookie,
+        }
+    }
+
     /// The key this form's token names (what its kept files and its filing are bound to).
     pub fn form_key(&self) -> &str {
         self.token.split_once('.').map_or("", |(key, _)| key)

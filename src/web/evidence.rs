@@ -10,7 +10,7 @@ use crate::domain::Lang;
 use crate::domain::cst;
 use crate::domain::evidence_file::FileKind;
 use crate::workflows::evidence::{Served, display_name};
-use crate::workflows::views::EvidenceFile;
+use crate::workflows::views::{EvidenceFile, KeptFile};
 
 /// `?thumb=1` asks for a file's thumbnail.
 #[derive(serde::Deserialize, Default)]
@@ -22,6 +22,23 @@ pub struct FileQuery {
 impl FileQuery {
     pub fn thumbnail(&self) -> bool {
         self.thumb == "1"
+    }
+}
+
+/// A file kept for a form from an earlier, refused send, as the form lists it.
+pub struct PendingFile {
+    pub file_key: String,
+    pub name: String,
+}
+
+impl PendingFile {
+    pub fn all(kept: &[KeptFile]) -> Vec<PendingFile> {
+        kept.iter()
+            .map(|k| PendingFile {
+                file_key: k.file_key.clone(),
+                name: display_name(&k.name, k.kind),
+            })
+            .collect()
     }
 }
 

@@ -130,6 +130,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
             .limit(crate::domain::policy::FORM_TEXT_MAX_BYTES)
             .error_handler(public::form_error),
     )
+    .app_data(upload::multipart_config())
     .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
     .app_data(
         web::QueryConfig::default()

@@ -1,6 +1,11 @@
 //! Evidence files: checked and cleaned off the async workers, stored with the filing or
 //! reply they came with (same transaction), kept for a refused form, opened by agents
 //! (recorded) and appellants, and deleted after the retention period.
+//!
+//! A form that carries files goes one way, whatever it files (`file_appeal::submit`,
+//! `track_case::reply`): `Received::inspect` checks what came, then exactly one write
+//! either files the clean files (`Received::file`) or keeps them for the form
+//! (`Received::keep`), so a refused sender never uploads the same file twice.
 
 use std::sync::LazyLock;
 
@@ -20,6 +25,7 @@ use crate::domain::timeline::EventKind;
 use crate::domain::{Lang, Refusal};
 use crate::evidence_files::{self as files, CleanFile, FileRefusal};
 use crate::keys;
+use crate::storage::Store;
 
 use super::views::{self, EvidenceFile, KeptFile};
 
@@ -66,9 +72,9 @@ impl Refusal for UploadProblem {
 
 /// Uploads checked and cleaned: what may be stored, and what was refused.
 #[derive(Debug, Default)]
-pub struct Inspected {
-    pub files: Vec<CleanFile>,
-    pub problems: Vec<UploadProblem>,
+struct Inspected {
+    files: Vec<CleanFile>,
+    problems: Vec<UploadProblem>,
 }
 
 /// Decoding is bounded in memory per image; this bounds how many run at once.
@@ -76,7 +82,7 @@ static DECODES: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(IMAGE_DECO
 
 /// Checks and cleans every upload, off the async workers. `already` files are kept for
 /// this form: together they may not pass the per-submission limit.
-pub async fn inspect(uploads: Vec<Upload>, already: usize) -> Result<Inspected, Failure> {
+async fn inspect(uploads: Vec<Upload>, already: usize) -> Result<Inspected, Failure> {
     let room = EVIDENCE_FILES_PER_SUBMISSION.saturating_sub(already);
     let mut inspected = Inspected::default();
     if uploads.len() > room {
@@ -106,6 +112,177 @@ pub async fn inspect(uploads: Vec<Upload>, already: usize) -> Result<Inspected, 
         }
     }
     Ok(inspected)
+}
+
+/// What came with a form that takes files: its key (the files it holds are kept under
+/// it), the files, and a kept file the sender removed.
+pub struct SentFiles {
+    pub form_key: String,
+    pub uploads: Vec<Upload>,
+    /// A kept file the sender removed: the form comes back, nothing is filed.
+    pub remove: Option<String>,
+}
+
+/// The files of a form that filed nothing: what it holds now, under which key, and why
+/// any of those that came were refused.
+pub struct FormFiles {
+    /// The key the files wait under: the form's own, or a fresh form's when the refusal
+    /// used the form up (`KeepFor::FreshForm`).
+    pub form_key: String,
+    pub kept: Vec<KeptFile>,
+    pub problems: Vec<UploadProblem>,
+}
+
+/// Where a refused send's files wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeepFor {
+    /// The form sent again.
+    ThisForm,
+    /// A new form: the one sent has been used up (it filed a case).
+    FreshForm,
+    /// Nowhere: what they came for is gone (a tracking link replaced meanwhile).
+    Nothing,
+}
+
+/// The files a form brought, inspected. Consumed by one write that files them (`file`)
+/// or keeps them for the form (`keep`): a send that files nothing keeps its good files.
+#[must_use = "files that came are filed or kept, never dropped"]
+pub struct Received {
+    form_key: String,
+    files: Vec<CleanFile>,
+    problems: Vec<UploadProblem>,
+    remove: Option<String>,
+}
+
+impl Received {
+    /// Checks and cleans what came, counting the files the form already holds against
+    /// the per-submission limit. Stores nothing.
+    pub async fn inspect(
+        store: &Store,
+        sent: SentFiles,
+        now: DateTime<Utc>,
+    ) -> Result<Self, Failure> {
+        let held = if sent.uploads.is_empty() {
+            0
+        } else {
+            let key = sent.form_key.clone();
+            store
+                .read(move |conn| kept_for_form(conn, &key, now))
+                .await??
+                .len()
+        };
+        let inspected = inspect(sent.uploads, held).await?;
+        Ok(Self {
+            form_key: sent.form_key,
+            files: inspected.files,
+            problems: inspected.problems,
+            remove: sent.remove,
+        })
+    }
+
+    /// The sender removed a kept file: the form is to come back, nothing filed.
+    pub fn removes(&self) -> bool {
+        self.remove.is_some()
+    }
+
+    /// Every file that came may be filed.
+    pub fn all_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// Files nothing: keeps the clean files for the form (and forgets the removed one).
+    pub async fn keep(self, store: &Store, now: DateTime<Utc>) -> Result<FormFiles, Failure> {
+        if self.files.is_empty() && self.remove.is_none() {
+            let key = self.form_key.clone();
+            let kept = store
+                .read(move |conn| kept_for_form(conn, &key, now))
+                .await??;
+            return Ok(self.form_files(kept));
+        }
+        self.keep_with(store, now, |_| Ok(())).await
+    }
+
+    /// `keep`, with `also` written in the same write.
+    pub async fn keep_with(
+        self,
+        store: &Store,
+        now: DateTime<Utc>,
+        also: impl FnOnce(&mut DbConn) -> Result<(), Failure> + Send + 'static,
+    ) -> Result<FormFiles, Failure> {
+        let (key, files, remove) = (self.form_key.clone(), self.files, self.remove);
+        let kept = store
+            .write(move |conn| {
+                also(conn)?;
+                if let Some(file_key) = remove {
+                    forget_for_form(conn, &key, &file_key)?;
+                }
+                keep_for_form(conn, &key, &files, now)?;
+                kept_for_form(conn, &key, now)
+            })
+            .await??;
+        Ok(FormFiles {
+            form_key: self.form_key,
+            kept,
+            problems: self.problems,
+        })
+    }
+
+    /// Runs `file` with the clean files in one write; when it refuses, the files are kept
+    /// in that same write, where `keep_for` says.
+    pub async fn file<T, R>(
+        self,
+        store: &Store,
+        now: DateTime<Utc>,
+        keep_for: fn(&R) -> KeepFor,
+        file: impl FnOnce(&mut DbConn, &[CleanFile]) -> Result<Result<T, R>, Failure> + Send + 'static,
+    ) -> Result<Result<T, (R, FormFiles)>, Failure>
+    where
+        T: Send + 'static,
+        R: Send + 'static,
+    {
+        let Self {
+            form_key,
+            files,
+            problems,
+            remove: _,
+        } = self;
+        store
+            .write(move |conn| {
+                let refused = match file(conn, &files)? {
+                    Ok(done) => return Ok(Ok(done)),
+                    Err(refused) => refused,
+                };
+                let (form_key, kept) = match keep_for(&refused) {
+                    KeepFor::ThisForm => {
+                        keep_for_form(conn, &form_key, &files, now)?;
+                        let kept = kept_for_form(conn, &form_key, now)?;
+                        (form_key, kept)
+                    }
+                    KeepFor::FreshForm => {
+                        let fresh = keys::random_token();
+                        keep_for_form(conn, &fresh, &files, now)?;
+                        let kept = kept_for_form(conn, &fresh, now)?;
+                        (fresh, kept)
+                    }
+                    KeepFor::Nothing => (form_key, Vec::new()),
+                };
+                let files = FormFiles {
+                    form_key,
+                    kept,
+                    problems,
+                };
+                Ok(Err((refused, files)))
+            })
+            .await?
+    }
+
+    fn form_files(self, kept: Vec<KeptFile>) -> FormFiles {
+        FormFiles {
+            form_key: self.form_key,
+            kept,
+            problems: self.problems,
+        }
+    }
 }
 
 /// A file whose contents are stored, ready to attach to a case.
@@ -226,7 +403,7 @@ pub fn display_name(name: &str, kind: FileKind) -> String {
 }
 
 /// Keeps a refused form's files for that form (and so that browser) for a day.
-pub fn keep_for_form(
+fn keep_for_form(
     conn: &mut DbConn,
     form_key: &str,
     new: &[CleanFile],
@@ -259,7 +436,7 @@ pub fn keep_for_form(
 }
 
 /// The files kept for this form.
-pub fn kept_for_form(
+fn kept_for_form(
     conn: &mut DbConn,
     form_key: &str,
     now: DateTime<Utc>,
@@ -281,7 +458,7 @@ fn is_file_key(file_key: &str) -> bool {
 }
 
 /// The appellant removed a kept file from the form.
-pub fn forget_for_form(conn: &mut DbConn, form_key: &str, file_key: &str) -> Result<(), Failure> {
+fn forget_for_form(conn: &mut DbConn, form_key: &str, file_key: &str) -> Result<(), Failure> {
     if !is_file_key(file_key) {
         return Ok(());
     }

@@ -1,5 +1,6 @@
-//! Filing an appeal: the quota, one case per transaction ID, the review dates, the
-//! receipt mail, and the same case again for a resubmitted form.
+//! Filing an appeal: the form's files inspected and kept on any refusal
+//! (`submit`), the quota, one case per transaction ID, the review dates, the receipt
+//! mail, and the same case again for a resubmitted form.
 
 use std::net::IpAddr;
 
@@ -7,13 +8,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
 
 use super::Failure;
-use super::evidence::{self, UploadProblem};
+use super::evidence::{self, FormFiles, KeepFor, Received, SentFiles, UploadProblem};
 use crate::db::{self, DbConn, cases::NewCase};
 use crate::domain::Actor;
 use crate::domain::Refusal;
-use crate::domain::appeal::{Appeal, Field};
+use crate::domain::appeal::{Appeal, ClaimAnswer, Field, RawAppeal, Refusals};
 use crate::domain::case_number::case_number;
 use crate::domain::case_status::CaseStatus;
+use crate::domain::claim::ClaimRefusal;
 use crate::domain::client_ip::ClientIp;
 use crate::domain::guidance::Reason;
 use crate::domain::timeline::EventKind;
@@ -21,26 +23,137 @@ use crate::domain::{Lang, cst, policy};
 use crate::email::{self, MailDate, Prepared, Receipt};
 use crate::evidence_files::CleanFile;
 use crate::keys::{self, Keys};
+use crate::storage::Store;
 
-pub struct Filing<'a> {
-    pub appeal: &'a Appeal,
+/// An appellant's form as sent: the answers as typed, its files, and what came with it.
+pub struct Submission {
+    pub raw: RawAppeal,
     pub lang: Lang,
-    /// The one-time key of the rendered form: the same form sent twice is one filing.
-    pub submission_key: &'a str,
+    pub files: SentFiles,
     /// Absolute base of the tracking link in the receipt mail (never from a request).
-    pub links_base: &'a str,
+    pub links_base: String,
+    /// The address the filing came from, when known.
+    pub client_ip: Option<IpAddr>,
+    /// The guidance the answers called for, shown with the form.
+    pub guidance: Vec<Reason>,
+}
+
+/// What became of a submission. Whenever nothing was filed, the files that came are kept
+/// for the form (`FormFiles`): the appellant corrects it without uploading them again.
+pub enum Submitted {
+    /// A case filed, or the same form again (`new: false`): the receipt's token.
+    Filed { tracking_token: String, new: bool },
+    /// A kept file removed: the form again, nothing refused.
+    Edited(FormFiles),
+    /// Answers refused, each next to its field, or files refused (in `files`).
+    Invalid {
+        refusals: Refusals,
+        files: FormFiles,
+    },
+    /// The filing refused as a whole (quota, duplicate, mailbox, a used form).
+    Refused { refused: Refused, files: FormFiles },
+}
+
+/// Files a form with its files: inspects them, then in one write files the case with them
+/// or, when anything is refused, keeps them for the form (for a fresh form when this one
+/// has already filed its case).
+pub async fn submit(
+    store: &Store,
+    keys: &Keys,
+    submission: Submission,
+    now: DateTime<Utc>,
+) -> Result<Submitted, Failure> {
+    let Submission {
+        raw,
+        lang,
+        files,
+        links_base,
+        client_ip,
+        guidance,
+    } = submission;
+    let submission_key = files.form_key.clone();
+    let received = Received::inspect(store, files, now).await?;
+    if received.removes() {
+        return Ok(Submitted::Edited(received.keep(store, now).await?));
+    }
+    let appeal = match Appeal::parse(&raw, now) {
+        Ok(appeal) if received.all_clean() => appeal,
+        parsed => {
+            crate::metrics::filing(crate::metrics::FilingOutcome::Refused("invalid_form"));
+            let refusals = parsed.err().unwrap_or_default();
+            // Stopped by the guidance alone (every other answer was right): counted.
+            let stopped = match ClaimAnswer::parse(&raw) {
+                Err(ClaimRefusal::ClaimedNotAcknowledged) => Some(Reason::Claimed),
+                Err(ClaimRefusal::AlreadyReturned) => Some(Reason::AlreadyReturned),
+                _ => None,
+            }
+            .filter(|_| refusals.0.len() == 1 && received.all_clean());
+            let files = match stopped {
+                Some(reason) => {
+                    let count = move |conn: &mut DbConn| stopped_by_guidance(conn, reason, now);
+                    received.keep_with(store, now, count).await?
+                }
+                None => received.keep(store, now).await?,
+            };
+            return Ok(Submitted::Invalid { refusals, files });
+        }
+    };
+    let keys = keys.clone();
+    let keep_for = |refused: &Refused| match refused {
+        // This form has filed its case: a new filing needs a fresh form.
+        Refused::FormAlreadyUsed => KeepFor::FreshForm,
+        _ => KeepFor::ThisForm,
+    };
+    let outcome = received
+        .file(store, now, keep_for, move |conn, files| {
+            let filing = Filing {
+                appeal: &appeal,
+                lang,
+                submission_key: &submission_key,
+                links_base: &links_base,
+                files,
+                client_ip,
+                guidance: &guidance,
+            };
+            match file_appeal(conn, &keys, &filing, now) {
+                Ok(filed) => Ok(Ok(filed)),
+                Err(FileError::Refused(refused)) => Ok(Err(refused)),
+                Err(FileError::Failure(failure)) => Err(failure),
+            }
+        })
+        .await?;
+    Ok(match outcome {
+        Ok(Filed::New { tracking_token }) => Submitted::Filed {
+            tracking_token,
+            new: true,
+        },
+        Ok(Filed::Again { tracking_token }) => Submitted::Filed {
+            tracking_token,
+            new: false,
+        },
+        Err((refused, files)) => Submitted::Refused { refused, files },
+    })
+}
+
+struct Filing<'a> {
+    appeal: &'a Appeal,
+    lang: Lang,
+    /// The one-time key of the rendered form: the same form sent twice is one filing.
+    submission_key: &'a str,
+    /// Absolute base of the tracking link in the receipt mail (never from a request).
+    links_base: &'a str,
     /// Evidence files sent with this form, checked and cleaned (`evidence::inspect`);
     /// the files kept for this form from a refused attempt are filed too.
-    pub files: &'a [CleanFile],
+    files: &'a [CleanFile],
     /// The address the filing came from, when known: supervisors compare it across the
     /// filings of one WeChat ID.
-    pub client_ip: Option<IpAddr>,
+    client_ip: Option<IpAddr>,
     /// The guidance this submission was shown: counted as filed after it (no one named).
-    pub guidance: &'a [Reason],
+    guidance: &'a [Reason],
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Filed {
+enum Filed {
     New {
         tracking_token: String,
     },
@@ -142,7 +255,7 @@ impl Refusal for Refused {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum FileError {
+enum FileError {
     #[error("refused: {0:?}")]
     Refused(Refused),
     #[error(transparent)]
@@ -161,7 +274,7 @@ impl From<diesel::result::Error> for FileError {
 /// 2 quota slots + 3 receipt slots + 1 transaction ID + 1 form key can be lost.
 const ATTEMPTS: usize = 8;
 
-pub fn file_appeal(
+fn file_appeal(
     conn: &mut DbConn,
     keys: &Keys,
     filing: &Filing<'_>,
@@ -380,7 +493,7 @@ fn file_new(
 
 /// A submission the guidance stopped (claimed without the acknowledgement, or already
 /// returned): counted, nothing else written.
-pub fn stopped_by_guidance(
+fn stopped_by_guidance(
     conn: &mut DbConn,
     reason: Reason,
     now: DateTime<Utc>,

@@ -19,6 +19,7 @@ use crate::domain::text::CaseText;
 use crate::domain::timeline::EventKind;
 use crate::domain::{Lang, Refusal, cst, policy, review_clock};
 use crate::email::{self, Assigned, Closed, EvidenceRequested, MailDate, Voided, Withdrawn};
+use crate::evidence_files::CleanFile;
 
 /// A step in a case's review, its texts already parsed: a command cannot carry a text
 /// the rules refuse.
@@ -32,7 +33,7 @@ pub enum Command {
         message: CaseText,
     },
     /// The appellant's answer; the files kept for `form_key` (`evidence::keep_for_form`)
-    /// come with it.
+    /// come with it, and those sent with it (`act_as_appellant`'s `files`).
     Reply {
         text: CaseText,
         form_key: Option<String>,
@@ -153,11 +154,13 @@ pub fn act(
 }
 
 /// The appellant's command on the case their tracking link opens, in one transaction: a
-/// link replaced meanwhile (`/track/recover`) acts on nothing.
+/// link replaced meanwhile (`/track/recover`) acts on nothing. `files`: those sent with
+/// a reply, checked and cleaned (`evidence::Received`), attached with it.
 pub fn act_as_appellant(
     conn: &mut DbConn,
     token: &str,
     command: &Command,
+    files: &[CleanFile],
     links_base: &str,
     now: DateTime<Utc>,
 ) -> Result<Transitioned, ReviewError> {
@@ -172,7 +175,9 @@ pub fn act_as_appellant(
         if still.is_none_or(|c| c.id != case.id) {
             return Err(ReviewError::NotFound);
         }
-        act_on(conn, case, &Actor::Appellant, command, links_base, now)
+        let done = apply(conn, case, &Actor::Appellant, command, files, None, now)?;
+        notify(conn, &done, &Actor::Appellant, command, links_base, now)?;
+        Ok(done)
     })
 }
 
@@ -185,7 +190,7 @@ pub(super) fn act_on(
     links_base: &str,
     now: DateTime<Utc>,
 ) -> Result<Transitioned, ReviewError> {
-    let done = apply(conn, case, actor, command, None, now)?;
+    let done = apply(conn, case, actor, command, &[], None, now)?;
     notify(conn, &done, actor, command, links_base, now)?;
     Ok(done)
 }
@@ -204,17 +209,20 @@ pub fn close_with_result(
         case,
         actor,
         &Command::RecordCarriedOut,
+        &[],
         Some(note),
         now,
     )
 }
 
-/// `note`: the timeline's text when the command carries none of its own.
+/// `files`: sent with a reply. `note`: the timeline's text when the command carries none
+/// of its own.
 fn apply(
     conn: &mut DbConn,
     case: CaseRow,
     actor: &Actor,
     command: &Command,
+    files: &[CleanFile],
     note: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Transitioned, ReviewError> {
@@ -296,11 +304,9 @@ fn apply(
             agent_id: actor.agent_id(),
         },
     )?;
-    if let Command::Reply {
-        form_key: Some(form_key),
-        ..
-    } = command
-        && let Err(problem) = evidence::attach(conn, case.id, Some(form_key), &[], actor, now)?
+    if let Command::Reply { form_key, .. } = command
+        && let Err(problem) =
+            evidence::attach(conn, case.id, form_key.as_deref(), files, actor, now)?
     {
         return Err(ReviewError::Evidence(problem));
     }

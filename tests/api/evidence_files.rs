@@ -231,6 +231,40 @@ async fn a_refused_filings_files_are_filed_with_the_corrected_form() {
 }
 
 #[tokio::test]
+async fn a_used_forms_files_wait_for_a_fresh_form_and_are_filed_with_it() {
+    let app = spawn_app().await;
+    let token = app.open_form().await;
+    let first = AppealFields::valid(Utc::now());
+    let filed = app
+        .post_multipart("/appeals", &first.with_token(&token), &[])
+        .await;
+    assert_eq!(filed.status(), StatusCode::SEE_OTHER);
+
+    // The same form again with another appeal and a file: refused, and the page is a
+    // fresh form that holds the file.
+    let second = AppealFields::valid(Utc::now());
+    let refused = app
+        .post_multipart("/appeals", &second.with_token(&token), &[receipt_pdf()])
+        .await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let html = refused.text().await.unwrap();
+    let fresh = attr(&html, "name=\"csrf_token\" value=\"").expect("a form token");
+    assert_ne!(fresh, token, "a fresh form");
+    assert_eq!(pending_files(&html), 1, "the file is listed on it");
+
+    // The fresh form, sent without picking the file again, files it.
+    let filed = app
+        .post_multipart("/appeals", &second.with_token(&fresh), &[])
+        .await;
+    assert_eq!(filed.status(), StatusCode::SEE_OTHER);
+    let receipt = app.get_html(&location(&filed)).await;
+    assert_eq!(file_links(&receipt).len(), 1);
+    assert!(receipt.contains("电子回单.pdf"));
+    assert_eq!(app.count("cases"), 2);
+    assert_eq!(app.count("pending_files"), 0);
+}
+
+#[tokio::test]
 async fn a_file_is_served_only_through_its_own_cases_link() {
     let app = spawn_app().await;
     let (_, token_a, links_a) = app

@@ -1,22 +1,22 @@
 //! `GET /agent/calendar`, `POST /agent/calendar` (CSV) and `POST /agent/calendar/ics` (an
 //! iCalendar file): the working-day calendar by year.
 
-use actix_multipart::Multipart;
+use actix_multipart::form::MultipartForm;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::Datelike;
-use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::auth::{CsrfProtected, SignedIn, Verified};
 use super::layout::{ConsolePage, Me};
 use crate::domain::calendar::DayKind;
-use crate::domain::{Lang, Refusal, cst, policy};
+use crate::domain::{Lang, Refusal, cst};
 use crate::web::AppState;
 use crate::web::errors::{AppError, AppResult, Denied};
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
+use crate::web::upload::{FileForm, SmallFile, Value};
 use crate::workflows::calendar_admin::{self, ArrangementFile, Loaded};
 
 struct Day {
@@ -200,69 +200,18 @@ pub async fn load_year(
     .await
 }
 
-/// The iCalendar form: `csrf_token`, `year` and the `ics` file, read as it arrives and
-/// refused past `policy::CALENDAR_FILE_MAX_BYTES`.
-struct IcsForm {
-    csrf_token: String,
-    year: String,
-    ics: Vec<u8>,
-}
-
-/// A form without its file (sent urlencoded) is read too: its token is checked like any
-/// other, and the missing file is then the refusal the page explains.
-async fn read_ics_form(req: &HttpRequest, body: web::Payload) -> Result<IcsForm, AppError> {
-    let mut form = IcsForm {
-        csrf_token: String::new(),
-        year: String::new(),
-        ics: Vec::new(),
-    };
-    let content_type = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if content_type.starts_with("application/x-www-form-urlencoded") {
-        let bytes = body
-            .to_bytes_limited(policy::FORM_TEXT_MAX_BYTES)
-            .await
-            .map_err(|_| AppError::TooLarge)?
-            .map_err(|e| AppError::BadRequest(e.to_string()))?;
-        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| AppError::BadRequest(e.to_string()))?;
-        for (name, value) in fields {
-            match name.as_str() {
-                "csrf_token" => form.csrf_token = value,
-                "year" => form.year = value,
-                _ => {}
-            }
-        }
-        return Ok(form);
-    }
-    if !content_type.starts_with("multipart/form-data") {
-        return Err(AppError::UnsupportedMediaType);
-    }
-    let mut multipart = Multipart::new(req.headers(), body.into_inner());
-    while let Some(field) = multipart.next().await {
-        let mut field = field.map_err(|e| AppError::BadRequest(e.to_string()))?;
-        let name = field.name().unwrap_or_default().to_owned();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| AppError::BadRequest(e.to_string()))?;
-            if bytes.len() + chunk.len() > policy::CALENDAR_FILE_MAX_BYTES {
-                return Err(AppError::TooLarge);
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        let text = || String::from_utf8_lossy(&bytes).into_owned();
-        match name.as_str() {
-            "csrf_token" => form.csrf_token = text(),
-            "year" => form.year = text(),
-            "ics" => form.ics = bytes,
-            _ => {}
-        }
-    }
-    Ok(form)
+/// The iCalendar form: `csrf_token`, `year` and the `ics` file, refused (413) past
+/// `policy::CALENDAR_FILE_MAX_BYTES`. A form without its file (sent urlencoded) is read
+/// too: its token is checked like any other, and the missing file is then the refusal
+/// the page explains.
+#[derive(MultipartForm, Deserialize, Default)]
+#[serde(default)]
+pub struct IcsForm {
+    csrf_token: Option<Value>,
+    year: Option<Value>,
+    #[multipart(limit = "1 MiB")]
+    #[serde(skip)]
+    ics: Option<SmallFile>,
 }
 
 pub async fn load_ics(
@@ -270,16 +219,16 @@ pub async fn load_ics(
     state: web::Data<AppState>,
     who: SignedIn,
     UiLang(lang): UiLang,
-    body: web::Payload,
+    FileForm(form): FileForm<IcsForm>,
 ) -> AppResult<HttpResponse> {
-    let form = read_ics_form(&req, body).await?;
-    if !super::auth::same_token(&form.csrf_token, &who.csrf) {
+    if !super::auth::same_token(&Value::text(form.csrf_token), &who.csrf) {
         return Err(AppError::Forbidden(Denied::ForeignForm));
     }
-    let year: i32 = form.year.trim().parse().unwrap_or(0);
+    let form_year = Value::text(form.year);
+    let year: i32 = form_year.trim().parse().unwrap_or(0);
     let now = state.clock.now();
     let source = format!("iCalendar file loaded by {}", who.agent.email);
-    let ics = String::from_utf8_lossy(&form.ics).into_owned();
+    let ics = String::from_utf8_lossy(&form.ics.unwrap_or_default().0).into_owned();
     let outcome = state
         .store
         .run(move |session| {
@@ -300,7 +249,7 @@ pub async fn load_ics(
         &who,
         lang,
         StatusCode::UNPROCESSABLE_ENTITY,
-        (form.year, header),
+        (form_year, header),
         Some(problem),
     )
     .await

@@ -1,5 +1,6 @@
 //! `GET /appeals/new` and `POST /appeals`.
 
+use actix_multipart::form::MultipartForm;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -8,56 +9,64 @@ use serde::Deserialize;
 use super::fields::{self, Choice, FieldView, Input};
 use chrono::{DateTime, Utc};
 
-use crate::domain::appeal::{Appeal, ClaimAnswer, Field, RawAppeal};
-use crate::domain::claim::{self, ClaimRefusal, ClaimStatus};
+use crate::domain::appeal::{Field, RawAppeal};
+use crate::domain::claim::{self, ClaimStatus};
 use crate::domain::evidence::{PacketKind, SentAt};
 use crate::domain::guidance::{Guidance, Reason};
 use crate::domain::{Lang, Refusal, guidance, policy};
 use crate::web::csrf;
 use crate::web::errors::{AppError, AppResult, Denied};
+use crate::web::evidence::PendingFile;
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome};
-use crate::web::upload::{PendingFile, WithFiles, inspect_for_form, keep};
+use crate::web::upload::{self, EvidencePart, FileForm, Value};
 use crate::web::{AppState, assets};
-use crate::workflows::file_appeal::{
-    FileError, Filed, Filing, Refused, file_appeal, stopped_by_guidance,
-};
+use crate::workflows::evidence::FormFiles;
+use crate::workflows::file_appeal::{self, Submission, Submitted};
 
-/// The form as sent; every field optional so that a missing one is refused next to
-/// the field rather than with a bare 400.
-#[derive(Deserialize, Default)]
+/// The form as sent, multipart (with its `evidence` files) or urlencoded (without);
+/// every field optional so that a missing one is refused next to the field rather than
+/// with a bare 400.
+#[derive(MultipartForm, Deserialize, Default)]
 #[serde(default)]
 pub struct AppealForm {
-    wechat_id: String,
-    email: String,
-    packet_kind: String,
-    amount: String,
-    sent_at: String,
-    transaction_id: String,
-    counterparty_phone_suffix: String,
-    card_last4: String,
-    account: String,
-    claim_status: String,
-    acknowledge_claimed: String,
-    csrf_token: String,
+    wechat_id: Option<Value>,
+    email: Option<Value>,
+    packet_kind: Option<Value>,
+    amount: Option<Value>,
+    sent_at: Option<Value>,
+    transaction_id: Option<Value>,
+    counterparty_phone_suffix: Option<Value>,
+    card_last4: Option<Value>,
+    account: Option<Value>,
+    claim_status: Option<Value>,
+    acknowledge_claimed: Option<Value>,
+    csrf_token: Option<Value>,
     /// A kept file the appellant removed from the form (its remove button).
-    remove_file: String,
+    remove_file: Option<Value>,
+    /// All of a submission's files together: the body's own limit
+    /// (`policy::REQUEST_MAX_BYTES`); one file past `EVIDENCE_FILE_MAX_BYTES` is refused
+    /// by name, not cut off.
+    #[multipart(limit = "41 MiB")]
+    #[serde(skip)]
+    evidence: Vec<EvidencePart>,
 }
 
 impl AppealForm {
-    fn raw(self) -> RawAppeal {
+    fn raw(&mut self) -> RawAppeal {
+        let take = |v: &mut Option<Value>| Value::text(v.take());
         RawAppeal {
-            wechat_id: self.wechat_id,
-            email: self.email,
-            packet_kind: self.packet_kind,
-            amount: self.amount,
-            sent_at: self.sent_at,
-            transaction_id: self.transaction_id,
-            counterparty_phone_suffix: self.counterparty_phone_suffix,
-            card_last4: self.card_last4,
-            account: self.account,
-            claim_status: self.claim_status,
-            acknowledge_claimed: !self.acknowledge_claimed.is_empty(),
+            wechat_id: take(&mut self.wechat_id),
+            email: take(&mut self.email),
+            packet_kind: take(&mut self.packet_kind),
+            amount: take(&mut self.amount),
+            sent_at: take(&mut self.sent_at),
+            transaction_id: take(&mut self.transaction_id),
+            counterparty_phone_suffix: take(&mut self.counterparty_phone_suffix),
+            card_last4: take(&mut self.card_last4),
+            account: take(&mut self.account),
+            claim_status: take(&mut self.claim_status),
+            acknowledge_claimed: !take(&mut self.acknowledge_claimed).is_empty(),
         }
     }
 }
@@ -190,10 +199,11 @@ impl FormPage {
         }
     }
 
-    fn with_files(mut self, pending: Vec<PendingFile>, problems: Vec<String>) -> Self {
-        self.refused_count += usize::from(!problems.is_empty());
-        self.pending = pending;
-        self.file_problems = problems;
+    /// The files the form holds, and why any that came were refused.
+    fn with_files(mut self, lang: Lang, files: &FormFiles) -> Self {
+        self.refused_count += usize::from(!files.problems.is_empty());
+        self.pending = PendingFile::all(&files.kept);
+        self.file_problems = files.problems.iter().map(|p| p.message(lang)).collect();
         self
     }
 }
@@ -220,123 +230,61 @@ pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     UiLang(lang): UiLang,
-    sent: WithFiles<AppealForm>,
+    FileForm(mut form): FileForm<AppealForm>,
 ) -> AppResult<HttpResponse> {
-    // `_budget` holds the files' room in the upload budget until this request ends.
-    let WithFiles {
-        form,
-        uploads,
-        budget: _budget,
-    } = sent;
-    let csrf_token = form.csrf_token.clone();
+    let csrf_token = Value::text(form.csrf_token.take());
     let form_key = csrf::verify(&state.keys, &req, state.secure_cookies, &csrf_token)
         .ok_or(AppError::Forbidden(Denied::ForeignForm))?;
-    let remove = form.remove_file.clone();
+    // `_room` holds the files' room in the upload budget until this request ends.
+    let evidence = std::mem::take(&mut form.evidence);
+    let (files, _room) = upload::sent_files(form_key, evidence, form.remove_file.take());
     let raw = form.raw();
     let now = state.clock.now();
-
-    let (files, problems) = inspect_for_form(&state, &form_key, uploads, lang, now).await?;
-
-    // Removing a kept file re-renders the form; nothing is filed.
-    if !remove.is_empty() {
-        let files = keep(&state, &form_key, files, Some(remove), now).await?;
-        let shown = shown_guidance(&raw, lang, now);
-        let page = FormPage::new(&req, lang, &raw, csrf_token, |_| None, None, shown)
-            .with_files(files, problems);
-        return page::render_private(StatusCode::OK, &page);
-    }
-    let appeal = match Appeal::parse(&raw, now) {
-        Ok(appeal) if problems.is_empty() => appeal,
-        parsed => {
-            crate::metrics::filing(crate::metrics::FilingOutcome::Refused("invalid_form"));
-            let refusals = parsed.err().unwrap_or_default();
-            // Stopped by the guidance alone (every other answer was right): counted.
-            let stopped = match ClaimAnswer::parse(&raw) {
-                Err(ClaimRefusal::ClaimedNotAcknowledged) => Some(Reason::Claimed),
-                Err(ClaimRefusal::AlreadyReturned) => Some(Reason::AlreadyReturned),
-                _ => None,
-            }
-            .filter(|_| refusals.0.len() == 1 && problems.is_empty());
-            if let Some(reason) = stopped {
-                state
-                    .store
-                    .write(move |conn| stopped_by_guidance(conn, reason, now))
-                    .await??;
-            }
-            // Nothing that came is lost: the good files wait for the corrected form.
-            let files = keep(&state, &form_key, files, None, now).await?;
-            let page = FormPage::new(
-                &req,
-                lang,
-                &raw,
-                csrf_token,
-                |f| fields::message(refusals.get(f), lang),
-                None,
-                shown_guidance(&raw, lang, now),
-            )
-            .with_files(files, problems);
-            return page::render_private(StatusCode::UNPROCESSABLE_ENTITY, &page);
-        }
-    };
-
-    let keys = state.keys.clone();
-    let links_base = state.links_base();
-    let (key, files) = (form_key.clone(), files);
-    let shown: Vec<Reason> = shown_guidance(&raw, lang, now)
-        .iter()
-        .map(|g| g.reason)
-        .collect();
-    // Behind trusted proxies, the forwarded client (`web::client`), never the proxy.
-    let client_ip = Some(crate::web::client::ClientAddr::of(&req).0);
-    let outcome = state
-        .store
-        .write(move |conn| {
-            let filing = Filing {
-                appeal: &appeal,
-                lang,
-                submission_key: &key,
-                links_base: &links_base,
-                files: &files,
-                client_ip,
-                guidance: &shown,
-            };
-            file_appeal(conn, &keys, &filing, now).map_err(|e| (e, files))
-        })
-        .await?;
-    if let Ok(Filed::New { .. }) = outcome {
-        state.mail.wake();
-    }
-    let (refused, files) = match outcome {
-        Ok(Filed::New { tracking_token } | Filed::Again { tracking_token }) => {
-            return Ok(page::see_other(format!(
-                "/appeals/receipt/{tracking_token}"
-            )));
-        }
-        Err((FileError::Failure(failure), _)) => return Err(failure.into()),
-        Err((FileError::Refused(refused), files)) => (refused, files),
-    };
-
-    // A used form key has filed its case: a new filing needs a fresh form, and the
-    // files that came wait for that one.
-    let (form_token, form_key) = match refused {
-        Refused::FormAlreadyUsed => {
-            let fresh = csrf::PublicForm::new(&req, &state.keys, state.secure_cookies);
-            (fresh.token.clone(), fresh.form_key().to_owned())
-        }
-        _ => (csrf_token, form_key),
-    };
-    let kept = keep(&state, &form_key, files, None, now).await?;
-    let message = refused.message(lang);
-    let (field, field_message) = (refused.field(), message.clone());
-    let page = FormPage::new(
-        &req,
+    let shown = shown_guidance(&raw, lang, now);
+    let submission = Submission {
+        raw: raw.clone(),
         lang,
-        &raw,
-        form_token,
-        move |f| (Some(f) == field).then(|| field_message.clone()),
-        Some(message),
-        shown_guidance(&raw, lang, now),
-    )
-    .with_files(kept, Vec::new());
-    page::render_private(StatusCode::CONFLICT, &page)
+        files,
+        links_base: state.links_base(),
+        // Behind trusted proxies, the forwarded client (`web::client`), never the proxy.
+        client_ip: Some(crate::web::client::ClientAddr::of(&req).0),
+        guidance: shown.iter().map(|g| g.reason).collect(),
+    };
+    let page = |csrf_token, error: &dyn Fn(Field) -> Option<String>, notice| {
+        FormPage::new(&req, lang, &raw, csrf_token, error, notice, shown.clone())
+    };
+    match file_appeal::submit(&state.store, &state.keys, submission, now).await? {
+        Submitted::Filed {
+            tracking_token,
+            new,
+        } => {
+            if new {
+                state.mail.wake();
+            }
+            Ok(page::see_other(format!(
+                "/appeals/receipt/{tracking_token}"
+            )))
+        }
+        Submitted::Edited(files) => {
+            let page = page(csrf_token, &|_| None, None).with_files(lang, &files);
+            page::render_private(StatusCode::OK, &page)
+        }
+        Submitted::Invalid { refusals, files } => {
+            let error = |f| fields::message(refusals.get(f), lang);
+            let page = page(csrf_token, &error, None).with_files(lang, &files);
+            page::render_private(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Submitted::Refused { refused, files } => {
+            // The form the files wait for: this one, or a fresh one when this one has
+            // filed its case.
+            let (keys, secure) = (&state.keys, state.secure_cookies);
+            let form = csrf::PublicForm::for_key(&req, keys, secure, &files.form_key);
+            let message = refused.message(lang);
+            let field = refused.field();
+            let error = |f| (Some(f) == field).then(|| message.clone());
+            let page = page(form.token.clone(), &error, Some(message.clone()));
+            let page = page.with_files(lang, &files);
+            Ok(form.respond(StatusCode::CONFLICT, page.render()?))
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! `/track/{token}`: the case's status, dates and timeline for whoever holds the link;
 //! answering a request for evidence; withdrawing before a decision.
 
+use actix_multipart::form::MultipartForm;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -8,17 +9,16 @@ use serde::Deserialize;
 
 use crate::domain::case_status::{Action, CaseStatus};
 use crate::domain::money::Fen;
-use crate::domain::text::CaseText;
 use crate::domain::{Lang, Refusal, cst};
 use crate::web::errors::{AppError, AppResult, Denied};
-use crate::web::evidence::FileView;
+use crate::web::evidence::{FileView, PendingFile};
 use crate::web::i18n::UiLang;
 use crate::web::page::{self, Chrome, DateView};
 use crate::web::public::fields;
-use crate::web::upload::{PendingFile, WithFiles, inspect_for_form, keep};
+use crate::web::upload::{self, EvidencePart, FileForm, Value};
 use crate::web::{AppState, csrf};
 use crate::workflows::review::{self, Command, ReviewError};
-use crate::workflows::track_case::{self, Tracked, track_case};
+use crate::workflows::track_case::{self, Replied, Reply, Tracked, track_case};
 use crate::workflows::views::EventView;
 
 #[derive(Template)]
@@ -166,13 +166,18 @@ pub async fn show(
     .await
 }
 
-#[derive(Deserialize, Default)]
+/// The reply form, multipart (with its `evidence` files) or urlencoded (without).
+#[derive(MultipartForm, Deserialize, Default)]
 #[serde(default)]
 pub struct ReplyForm {
-    text: String,
-    csrf_token: String,
+    text: Option<Value>,
+    csrf_token: Option<Value>,
     /// A kept file the appellant removed from the reply (its remove button).
-    remove_file: String,
+    remove_file: Option<Value>,
+    /// All of a reply's files together: the body's own limit (`policy::REQUEST_MAX_BYTES`).
+    #[multipart(limit = "41 MiB")]
+    #[serde(skip)]
+    evidence: Vec<EvidencePart>,
 }
 
 /// Runs the appellant's command on the case the token opens.
@@ -188,7 +193,9 @@ async fn appellant_acts(
     let links = state.links_base();
     let result = state
         .store
-        .write(move |conn| review::act_as_appellant(conn, &token, &command, &links, now).map(drop))
+        .write(move |conn| {
+            review::act_as_appellant(conn, &token, &command, &[], &links, now).map(drop)
+        })
         .await?;
     if matches!(result, Err(ReviewError::NotFound)) {
         return Err(AppError::NotFound);
@@ -211,51 +218,51 @@ pub async fn reply(
     body: web::Payload,
 ) -> AppResult<HttpResponse> {
     let token = token.into_inner();
-    // No case, no reading: a refused reply stores no file it was not asked to keep.
-    find(&state, token.clone()).await?;
-    // `_budget` holds the files' room in the upload budget until this request ends.
-    let WithFiles {
-        form,
-        uploads,
-        budget: _budget,
-    } = crate::web::upload::read::<ReplyForm>(&req, body.into_inner()).await?;
-    let form_key = csrf::verify(&state.keys, &req, state.secure_cookies, &form.csrf_token)
+    // No case, no reading: the body of a reply to no case is never read.
+    let t = token.clone();
+    let opens = token.len() <= 100
+        && state
+            .store
+            .read(move |conn| track_case::opens_a_case(conn, &t))
+            .await??;
+    if !opens {
+        return Err(AppError::NotFound);
+    }
+    let FileForm(form) = upload::read::<ReplyForm>(&req, body.into_inner()).await?;
+    let csrf_token = Value::text(form.csrf_token);
+    let form_key = csrf::verify(&state.keys, &req, state.secure_cookies, &csrf_token)
         .ok_or(AppError::Forbidden(Denied::ForeignForm))?;
-    let now = state.clock.now();
-    let (files, file_problems) = inspect_for_form(&state, &form_key, uploads, lang, now).await?;
-    // The files that came wait for this form whatever happens next; a reply takes them.
-    let remove = Some(form.remove_file.clone()).filter(|k| !k.is_empty());
-    let removing = remove.is_some();
-    let pending = keep(&state, &form_key, files, remove, now).await?;
-    let (status, problem) = match CaseText::parse(&form.text) {
-        _ if removing => (StatusCode::OK, None),
-        Err(refused) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(refused.message(lang)),
-        ),
-        Ok(_) if !file_problems.is_empty() => (StatusCode::UNPROCESSABLE_ENTITY, None),
-        Ok(text) => {
-            let command = Command::Reply {
-                text,
-                form_key: Some(form_key),
-            };
-            match appellant_acts(&state, token.clone(), command).await? {
-                Ok(()) => return Ok(back_to(&token)),
-                Err(ReviewError::Failure(f)) => return Err(f.into()),
-                Err(refused @ ReviewError::Evidence(_)) => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Some(refused.message(lang)),
-                ),
-                Err(refused) => (StatusCode::CONFLICT, Some(refused.message(lang))),
-            }
-        }
+    // `_room` holds the files' room in the upload budget until this request ends.
+    let (files, _room) = upload::sent_files(form_key, form.evidence, form.remove_file);
+    let text = Value::text(form.text);
+    let reply = Reply {
+        token: token.clone(),
+        text: text.clone(),
+        files,
+        links_base: state.links_base(),
     };
+    let (status, refused, files) =
+        match track_case::reply(&state.store, reply, state.clock.now()).await? {
+            Replied::Sent => {
+                state.mail.wake();
+                return Ok(back_to(&token));
+            }
+            Replied::NoCase => return Err(AppError::NotFound),
+            Replied::Edited(files) => (StatusCode::OK, None, files),
+            Replied::Returned { refused, files } => {
+                let status = match &refused {
+                    Some(refused) if !refused.is_of_the_form() => StatusCode::CONFLICT,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                (status, refused, files)
+            }
+        };
     let reply = ReplyState {
-        text: form.text,
-        problem,
-        csrf_token: Some(form.csrf_token),
-        pending,
-        file_problems,
+        text,
+        problem: refused.map(|r| r.message(lang)),
+        csrf_token: Some(csrf_token),
+        pending: PendingFile::all(&files.kept),
+        file_problems: files.problems.iter().map(|p| p.message(lang)).collect(),
     };
     render(&req, &state, lang, token, status, reply).await
 }
