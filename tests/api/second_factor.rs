@@ -49,6 +49,14 @@ async fn start_enrollment(console: &Console) -> String {
     key.split_whitespace().collect()
 }
 
+/// The recovery codes a page shows.
+fn recovery_codes(page: &str) -> Vec<String> {
+    page.split("data-field=\"recovery-code\">")
+        .skip(1)
+        .map(|rest| rest[..rest.find('<').unwrap_or(0)].to_owned())
+        .collect()
+}
+
 /// Enrolls with a pyotp code; answers the key and the recovery codes shown once.
 async fn enroll(app: &TestApp, console: &Console) -> (String, Vec<String>) {
     let key = start_enrollment(console).await;
@@ -57,12 +65,7 @@ async fn enroll(app: &TestApp, console: &Console) -> (String, Vec<String>) {
         .post("/agent/security/turn-on", &[("code", &code)])
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let page = r.text().await.unwrap();
-    let codes: Vec<String> = page
-        .split("data-field=\"recovery-code\">")
-        .skip(1)
-        .map(|rest| rest[..rest.find('<').unwrap()].to_owned())
-        .collect();
+    let codes = recovery_codes(&r.text().await.unwrap());
     assert_eq!(codes.len(), 10, "ten recovery codes, shown once");
     let again = console.get_html("/agent/security").await;
     assert!(again.contains("data-state=\"on\""), "{again}");
@@ -135,13 +138,7 @@ async fn an_agent_enrolls_with_an_independent_totp_and_then_signs_in_with_passwo
             .post("/agent/security/turn-on", &[("code", &code)])
             .await;
         assert_eq!(r.status(), StatusCode::OK);
-        let page = r.text().await.unwrap();
-        let codes: Vec<String> = page
-            .split("data-field=\"recovery-code\">")
-            .skip(1)
-            .map(|rest| rest[..rest.find('<').unwrap()].to_owned())
-            .collect();
-        (code, codes)
+        (code, recovery_codes(&r.text().await.unwrap()))
     };
     assert_eq!(recovery.len(), 10);
     sign_out(&console).await;

@@ -76,9 +76,9 @@ routes! {
     post "/agent/logout" Enrolling => auth::logout;
     get "/agent/security" Enrolling => security::show;
     post "/agent/security/start" Enrolling => security::start;
-    post "/agent/security/turn-on" Enrolling => security::turn_on;
-    post "/agent/security/turn-off" Enrolling => security::turn_off;
-    post "/agent/security/recovery-codes" Enrolling => security::renew_codes;
+    post "/agent/security/turn-on" Enrolling => security::with_code::<security::TurnOn>;
+    post "/agent/security/turn-off" Enrolling => security::with_code::<security::TurnOff>;
+    post "/agent/security/recovery-codes" Enrolling => security::with_code::<security::RenewCodes>;
     get "/agent" Agent => queue::home;
     get "/agent/cases" Agent => queue::show;
     get "/agent/cases.csv" Agent => queue::export;

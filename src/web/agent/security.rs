@@ -140,7 +140,7 @@ impl CsrfProtected for CodeForm {
 
 /// Which form of the page a code was typed into.
 #[derive(Clone, Copy)]
-enum Step {
+pub enum Step {
     TurnOn,
     TurnOff,
     RenewCodes,
@@ -157,7 +157,7 @@ impl Step {
     }
 }
 
-async fn with_code(
+async fn answer_code(
     step: Step,
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -229,34 +229,33 @@ fn retry_after(answer: &mut HttpResponse, refused: &CodeRefused) {
     }
 }
 
-pub async fn turn_on(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    UiLang(lang): UiLang,
-    client: ClientAddr,
-    verified: Verified<CodeForm>,
-) -> AppResult<HttpResponse> {
-    with_code(Step::TurnOn, req, state, lang, client, verified).await
+/// A form of the page that takes a code (the route table names one per route).
+pub trait CodeStep {
+    const STEP: Step;
 }
 
-pub async fn turn_off(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    UiLang(lang): UiLang,
-    client: ClientAddr,
-    verified: Verified<CodeForm>,
-) -> AppResult<HttpResponse> {
-    with_code(Step::TurnOff, req, state, lang, client, verified).await
+pub struct TurnOn;
+pub struct TurnOff;
+pub struct RenewCodes;
+
+impl CodeStep for TurnOn {
+    const STEP: Step = Step::TurnOn;
+}
+impl CodeStep for TurnOff {
+    const STEP: Step = Step::TurnOff;
+}
+impl CodeStep for RenewCodes {
+    const STEP: Step = Step::RenewCodes;
 }
 
-pub async fn renew_codes(
+pub async fn with_code<S: CodeStep>(
     req: HttpRequest,
     state: web::Data<AppState>,
     UiLang(lang): UiLang,
     client: ClientAddr,
     verified: Verified<CodeForm>,
 ) -> AppResult<HttpResponse> {
-    with_code(Step::RenewCodes, req, state, lang, client, verified).await
+    answer_code(S::STEP, req, state, lang, client, verified).await
 }
 
 // The code step of a sign-in.
