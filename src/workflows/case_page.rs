@@ -11,7 +11,7 @@ use super::working_days;
 use crate::db::{self, DbConn};
 use crate::domain::Actor;
 use crate::domain::calendar::Arrangements;
-use crate::domain::{cst, review_clock};
+use crate::domain::{cst, policy, review_clock};
 use crate::storage::Session;
 
 use super::views::{self, AgentView, CaseView, EventView, EvidenceFile};
@@ -30,6 +30,8 @@ pub struct CaseFile {
     /// Other filings of this WeChat ID this quota year that came from another email or
     /// client address: a sign that someone uses up another person's appeals.
     pub contested_by: Vec<Sibling>,
+    /// Other agents who opened the case lately: name and when, the latest first.
+    pub viewers: Vec<(String, chrono::NaiveDateTime)>,
 }
 
 pub struct Sibling {
@@ -83,8 +85,19 @@ pub fn open(
             review_clock::working_days_left(&calendar, today, case.review_deadline);
         let arrangements = db::calendar::arrangements(conn)?;
         let contested_by = contested_by(conn, &case)?;
+        let viewers = match actor.agent_id() {
+            Some(me) => db::events::viewers_since(
+                conn,
+                case.id,
+                (now - chrono::Duration::minutes(policy::VIEWERS_SHOWN_MINUTES)).naive_utc(),
+                me,
+                policy::VIEWERS_SHOWN_MAX,
+            )?,
+            None => Vec::new(),
+        };
         Ok(Some(CaseFile {
             contested_by,
+            viewers,
             case: case.into(),
             timeline: views::all(timeline),
             files: views::all(files),

@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod api_cases;
 pub mod api_keys;
+pub mod bulk;
 pub mod calendar_admin;
 pub mod case_page;
 pub mod dashboard;

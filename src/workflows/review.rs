@@ -14,7 +14,7 @@ use crate::domain::case_status::{Action, CaseStatus, IllegalTransition};
 use crate::domain::claim::ClaimStatus;
 use crate::domain::decision::{Decision, Outcome};
 use crate::domain::guidance;
-use crate::domain::ids::{AgentId, CaseId};
+use crate::domain::ids::{AgentId, CaseId, CaseVersion};
 use crate::domain::text::CaseText;
 use crate::domain::timeline::EventKind;
 use crate::domain::{Lang, Refusal, cst, policy, review_clock};
@@ -91,6 +91,9 @@ pub enum ReviewError {
     /// The files that came with a reply would pass the case's limit.
     #[error("evidence refused: {0:?}")]
     Evidence(UploadProblem),
+    /// The case changed after the acting page was loaded: what changed, the latest first.
+    #[error("the case changed since the page was loaded")]
+    Stale(Vec<Change>),
     #[error(transparent)]
     Failure(#[from] Failure),
 }
@@ -112,6 +115,18 @@ impl Refusal for ReviewError {
                 .t("请选择一位在职的客服。", "Choose an active agent.")
                 .to_owned(),
             ReviewError::Evidence(problem) => problem.message(lang),
+            ReviewError::Stale(changes) => {
+                let list: Vec<String> = changes.iter().map(|c| c.describe(lang)).collect();
+                let list = list.join(lang.t("；", "; "));
+                match lang {
+                    Lang::Zh => format!(
+                        "你打开页面后，这个案件有了变化：{list}。什么都没有改动：请重新载入页面，看过最新情况后再操作。"
+                    ),
+                    Lang::En => format!(
+                        "This case changed after you opened the page: {list}. Nothing was changed: reload the page, see what is true now, then act again."
+                    ),
+                }
+            }
             ReviewError::Failure(_) => lang
                 .t(
                     "系统出错，请稍后再试。",
@@ -126,6 +141,47 @@ impl From<diesel::result::Error> for ReviewError {
     fn from(e: diesel::result::Error) -> Self {
         Self::Failure(e.into())
     }
+}
+
+/// A change of the case that an acting page did not show.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub kind: EventKind,
+    pub actor: String,
+    pub at: chrono::NaiveDateTime,
+}
+
+impl Change {
+    /// "14:05 李伟: Added an internal note".
+    pub fn describe(&self, lang: Lang) -> String {
+        let at = cst::format_local(self.at.and_utc());
+        format!("{at} {}: {}", self.actor, self.kind.for_agent(lang))
+    }
+}
+
+/// Refuses to act on a case that changed since the page that acts showed version `seen`,
+/// naming what changed. `None`: the client showed no page (a script), nothing to compare.
+fn still_as_seen(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    seen: Option<CaseVersion>,
+) -> Result<(), ReviewError> {
+    let Some(seen) = seen else {
+        return Ok(());
+    };
+    if seen.get() == case.version {
+        return Ok(());
+    }
+    let missed = (case.version - seen.get()).clamp(1, policy::STALE_CHANGES_LISTED);
+    let changes = db::events::latest_changes(conn, case.id, missed)?
+        .into_iter()
+        .map(|e| Change {
+            kind: e.kind,
+            actor: e.actor,
+            at: e.at,
+        })
+        .collect();
+    Err(ReviewError::Stale(changes))
 }
 
 pub struct Transitioned {
@@ -315,39 +371,35 @@ pub enum Step {
     Note(CaseText),
 }
 
+/// `step` on the case, if it is still as the acting page showed it (`seen`): checked in
+/// the step's own transaction, under the case's lock.
 pub fn perform(
     conn: &mut DbConn,
     case_number: &str,
     actor: &Actor,
     step: &Step,
+    seen: Option<CaseVersion>,
     links_base: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
-    match step {
-        Step::Review(command) => act(conn, case_number, actor, command, links_base, now).map(drop),
-        Step::Note(text) => add_note(conn, case_number, actor, text, now),
-    }
-}
-
-/// An internal note: seen by agents only, kept in the audit trail.
-pub fn add_note(
-    conn: &mut DbConn,
-    case_number: &str,
-    actor: &Actor,
-    text: &CaseText,
-    now: DateTime<Utc>,
-) -> Result<(), ReviewError> {
     db::write_tx(conn, |conn| {
-        let case = db::cases::by_number(conn, case_number)?.ok_or(ReviewError::NotFound)?;
-        super::timeline::record(
-            conn,
-            case.id,
-            actor,
-            EventKind::Note,
-            Some(text.as_str()),
-            now,
-        )?;
-        Ok(())
+        let case =
+            db::cases::by_number_for_update(conn, case_number)?.ok_or(ReviewError::NotFound)?;
+        still_as_seen(conn, &case, seen)?;
+        match step {
+            Step::Review(command) => act_on(conn, case, actor, command, links_base, now).map(drop),
+            Step::Note(text) => {
+                super::timeline::record(
+                    conn,
+                    case.id,
+                    actor,
+                    EventKind::Note,
+                    Some(text.as_str()),
+                    now,
+                )?;
+                Ok(())
+            }
+        }
     })
 }
 

@@ -51,6 +51,7 @@ mod secrets_at_rest;
 mod sign_in;
 mod smtp;
 mod stopping;
+mod team_console;
 mod tracking;
 mod triage;
 mod typed_storage;

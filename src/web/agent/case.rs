@@ -47,7 +47,7 @@ struct SiblingView {
 impl SiblingView {
     fn new(s: Sibling, lang: Lang) -> Self {
         Self {
-            status: s.status.label(lang),
+            status: s.status.staff_label(lang),
             case_number: s.case_number,
             other_email: s.other_email,
             other_address: s.other_address,
@@ -93,6 +93,10 @@ struct CasePage {
     contested_by: Vec<SiblingView>,
     /// Where this filing came from, when recorded.
     client_addr: Option<String>,
+    /// "李伟, 2 minutes ago": the other agents who opened the case lately.
+    viewers: Vec<String>,
+    /// The case changed since the page that acted was loaded: what changed.
+    stale: Option<String>,
 }
 
 impl CasePage {
@@ -106,10 +110,57 @@ impl CasePage {
 
 fn status_change(e: &EventView, lang: Lang) -> Option<String> {
     match (e.from_status, e.to_status) {
-        (Some(from), Some(to)) if from != to => {
-            Some(format!("{} → {}", from.label(lang), to.label(lang)))
-        }
+        (Some(from), Some(to)) if from != to => Some(format!(
+            "{} → {}",
+            from.staff_label(lang),
+            to.staff_label(lang)
+        )),
         _ => None,
+    }
+}
+
+/// A refused action: the answer's status, the form it concerns and why.
+pub(super) struct Refused {
+    status: StatusCode,
+    form: &'static str,
+    message: String,
+    /// The case changed since the page was loaded: said at the top, with a reload link.
+    stale: bool,
+}
+
+impl Refused {
+    pub(super) fn form(status: StatusCode, form: &'static str, message: String) -> Self {
+        Self {
+            status,
+            form,
+            message,
+            stale: false,
+        }
+    }
+
+    pub(super) fn stale(form: &'static str, message: String) -> Self {
+        Self {
+            status: StatusCode::CONFLICT,
+            form,
+            message,
+            stale: true,
+        }
+    }
+}
+
+/// "2 minutes ago", in `lang`.
+fn minutes_ago(
+    lang: Lang,
+    at: chrono::NaiveDateTime,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let minutes = (now.naive_utc() - at).num_minutes().max(0);
+    match (lang, minutes) {
+        (Lang::Zh, 0) => "刚刚".to_owned(),
+        (Lang::Zh, m) => format!("{m} 分钟前"),
+        (Lang::En, 0) => "just now".to_owned(),
+        (Lang::En, 1) => "1 minute ago".to_owned(),
+        (Lang::En, m) => format!("{m} minutes ago"),
     }
 }
 
@@ -120,12 +171,13 @@ pub(super) async fn render_page(
     who: &SignedIn,
     lang: Lang,
     number: String,
-    refused: Option<(StatusCode, &'static str, String)>,
+    refused: Option<Refused>,
     record_view: bool,
 ) -> AppResult<HttpResponse> {
-    let (status, problem) = match refused {
-        Some((status, form, message)) => (status, Some((form, message))),
-        None => (StatusCode::OK, None),
+    let (status, problem, stale) = match refused {
+        Some(r) if r.stale => (r.status, None, Some(r.message)),
+        Some(r) => (r.status, Some((r.form, r.message)), None),
+        None => (StatusCode::OK, None, None),
     };
     let (now, actor) = (state.clock.now(), who.actor());
     let Some(CaseFile {
@@ -136,6 +188,7 @@ pub(super) async fn render_page(
         working_days_left: days_left,
         arrangements,
         contested_by,
+        viewers,
     }) = state
         .store
         .run(move |session| case_page::open(session, &number, &actor, record_view, now))
@@ -158,7 +211,7 @@ pub(super) async fn render_page(
     let page = CasePage {
         chrome: console.chrome,
         me: console.me,
-        status: current.label(lang),
+        status: current.staff_label(lang),
         kind: case.packet_kind.label(lang),
         amount: Fen::new(case.amount_fen),
         sent_at: cst::format_local(case.sent_at.and_utc()),
@@ -219,6 +272,11 @@ pub(super) async fn render_page(
             Vec::new()
         },
         client_addr: case.client_addr.map(|a| a.text()),
+        viewers: viewers
+            .into_iter()
+            .map(|(name, at)| format!("{name}, {}", minutes_ago(lang, at, now)))
+            .collect(),
+        stale,
         case,
     };
     Ok(page::private(page::builder(status)).body(page.render()?))
@@ -231,11 +289,9 @@ pub(super) async fn render(
     who: &SignedIn,
     lang: Lang,
     number: String,
-    status: StatusCode,
-    problem: Option<(&'static str, String)>,
+    refused: Refused,
 ) -> AppResult<HttpResponse> {
-    let refused = problem.map(|(form, message)| (status, form, message));
-    render_page(req, state, who, lang, number, refused, false).await
+    render_page(req, state, who, lang, number, Some(refused), false).await
 }
 
 pub async fn show(

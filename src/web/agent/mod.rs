@@ -4,6 +4,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod bulk;
 pub mod calendar;
 pub mod case;
 pub mod case_actions;
@@ -71,6 +72,7 @@ routes! {
     get "/agent" Agent => queue::home;
     get "/agent/cases" Agent => queue::show;
     get "/agent/cases.csv" Agent => queue::export;
+    post "/agent/cases/bulk" Agent => bulk::apply;
     get "/agent/cases/{case_number}" Agent => case::show;
     get "/agent/cases/{case_number}/files/{file_key}" Agent => case::file;
     post "/agent/cases/{case_number}/claim" Agent => case_actions::act::<case_actions::Claim>;
