@@ -34,6 +34,7 @@ pub mod outbox;
 pub mod queue;
 pub mod quota;
 pub mod receipt_slots;
+pub mod saved_replies;
 pub mod schema;
 pub mod secrets;
 pub mod sessions;

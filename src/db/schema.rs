@@ -296,3 +296,30 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_endpoints);
+
+diesel::table! {
+    saved_replies (id) {
+        id -> BigInt,
+        title -> Text,
+        text_zh -> Text,
+        text_en -> Text,
+        applies_to -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agent_preferences (agent_id) {
+        agent_id -> BigInt,
+        lang -> Text,
+        notify_replied -> Bool,
+        notify_withdrawn -> Bool,
+        notify_assigned -> Bool,
+        notify_morning -> Bool,
+        morning_sent_on -> Nullable<Date>,
+    }
+}
+
+diesel::joinable!(agent_preferences -> agents (agent_id));
+diesel::allow_tables_to_appear_in_same_query!(agent_preferences, agents);

@@ -61,3 +61,7 @@ id!(
     /// action sent from an older page can be told apart.
     CaseVersion
 );
+id!(
+    /// A saved reply.
+    SavedReplyId
+);

@@ -25,6 +25,7 @@ pub mod normalize;
 pub mod policy;
 pub mod queue;
 pub mod review_clock;
+pub mod saved_reply;
 pub mod stored;
 pub mod text;
 pub mod throttle;

@@ -11,6 +11,7 @@ use super::working_days;
 use crate::db::{self, DbConn};
 use crate::domain::Actor;
 use crate::domain::calendar::Arrangements;
+use crate::domain::ids::SavedReplyId;
 use crate::domain::{cst, policy, review_clock};
 use crate::storage::Session;
 
@@ -32,6 +33,10 @@ pub struct CaseFile {
     pub contested_by: Vec<Sibling>,
     /// Other agents who opened the case lately: name and when, the latest first.
     pub viewers: Vec<(String, chrono::NaiveDateTime)>,
+    /// The saved replies an agent may pick from.
+    pub replies: Vec<views::SavedReplyView>,
+    /// The one picked, ready for this case.
+    pub picked: Option<super::saved_replies::Filled>,
 }
 
 pub struct Sibling {
@@ -67,6 +72,7 @@ pub fn open(
     case_number: &str,
     actor: &Actor,
     record_view: bool,
+    pick: Option<SavedReplyId>,
     now: DateTime<Utc>,
 ) -> Result<Option<CaseFile>, Failure> {
     let read = |conn: &mut DbConn| -> Result<Option<CaseFile>, Failure> {
@@ -95,10 +101,18 @@ pub fn open(
             )?,
             None => Vec::new(),
         };
+        let replies = super::saved_replies::list(conn)?;
+        let case: CaseView = case.into();
+        let picked = replies
+            .iter()
+            .find(|r| Some(r.id) == pick)
+            .map(|r| super::saved_replies::filled_for(r, &case));
         Ok(Some(CaseFile {
             contested_by,
             viewers,
-            case: case.into(),
+            replies,
+            picked,
+            case,
             timeline: views::all(timeline),
             files: views::all(files),
             agents: views::all(agents),

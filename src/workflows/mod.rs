@@ -16,6 +16,7 @@ pub mod mail_admin;
 pub mod queue;
 pub mod recover_link;
 pub mod review;
+pub mod saved_replies;
 pub mod sessions;
 pub mod timeline;
 pub mod track_case;

@@ -257,6 +257,7 @@ async fn every_console_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either
         "/agent/mail".to_owned(),
         "/agent/api-keys".to_owned(),
         "/agent/webhooks".to_owned(),
+        "/agent/replies".to_owned(),
     ];
     // A key in the list, so that its row and revoke button are checked too.
     crate::api_helpers::cli_key(&app, "Back office", "cases:read");

@@ -295,3 +295,80 @@ fn agent_id(app: &TestApp, email: &str) -> String {
         .expect("the agent");
     id.to_string()
 }
+
+#[tokio::test]
+async fn a_saved_reply_fills_an_evidence_request_in_english_for_an_english_filer() {
+    let app = spawn_app().await;
+    app.create_agent("boss@example.com", Role::Supervisor);
+    app.create_agent("a@example.com", Role::Agent);
+    let boss = app.sign_in("boss@example.com").await;
+    let a = app.sign_in("a@example.com").await;
+    // Only supervisors keep the list.
+    let refused = a
+        .post(
+            "/agent/replies",
+            &[
+                ("title", "x"),
+                ("text_zh", "x"),
+                ("text_en", "x"),
+                ("applies_to", "note"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let added = boss
+        .post(
+            "/agent/replies",
+            &[
+                ("title", "E-receipt"),
+                ("applies_to", "evidence_request"),
+                ("text_zh", "请上传案件 {case_number} 的电子回单（金额 {amount}），{deadline} 前。"),
+                (
+                    "text_en",
+                    "Please send the e-receipt of {amount} for case {case_number} before {deadline}.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let list = boss.get_html("/agent/replies").await;
+    let id = attr(&list, "data-reply=\"").expect("the reply listed");
+
+    app.get("/lang/en?next=/").await;
+    let appeal = AppealFields::valid(Utc::now());
+    let (case, token) = app.filed_case(&appeal).await;
+    assert_eq!(a.act(&case, "claim", &[]).await, StatusCode::SEE_OTHER);
+    let page = a.get_html(&format!("/agent/cases/{case}")).await;
+    assert!(page.contains("data-field=\"saved-reply\""), "the picker");
+    let picked = a.get_html(&format!("/agent/cases/{case}?reply={id}")).await;
+    let filled = picked
+        .split("id=\"request-text\"")
+        .nth(1)
+        .and_then(|rest| rest.split('>').nth(1))
+        .and_then(|rest| rest.split("</textarea").next())
+        .expect("the request's text box")
+        .to_owned();
+    let amount = appeal.get("amount");
+    assert!(
+        filled.starts_with("Please send the e-receipt of ¥")
+            && filled.contains(amount.trim_end_matches(".00"))
+            && filled.contains(&format!("for case {case} before 20")),
+        "English, placeholders filled: {filled}"
+    );
+    assert!(!filled.contains('{'), "{filled}");
+
+    // The agent edits it and sends it; the appellant reads the edited English text.
+    let edited = format!("{filled} Thank you.");
+    let version = attr(&picked, "name=\"version\" value=\"").unwrap();
+    assert_eq!(
+        a.act(
+            &case,
+            "request-evidence",
+            &[("text", &edited), ("version", &version)]
+        )
+        .await,
+        StatusCode::SEE_OTHER
+    );
+    let tracking = app.get_html(&format!("/track/{token}")).await;
+    assert!(tracking.contains("Thank you.") && tracking.contains("Please send the e-receipt"));
+}

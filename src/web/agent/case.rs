@@ -11,8 +11,9 @@ use crate::domain::agent;
 use crate::domain::agent::Role;
 use crate::domain::case_status::Action;
 use crate::domain::decision::{Outcome, StandardReason, reasons_for};
-use crate::domain::ids::AgentId;
+use crate::domain::ids::{AgentId, SavedReplyId};
 use crate::domain::money::Fen;
+use crate::domain::saved_reply::ReplyUse;
 use crate::domain::{Lang, cst};
 use crate::web::AppState;
 use crate::web::errors::{AppError, AppResult};
@@ -97,6 +98,15 @@ struct CasePage {
     viewers: Vec<String>,
     /// The case changed since the page that acted was loaded: what changed.
     stale: Option<String>,
+    /// The saved replies to pick from, by where they apply.
+    reply_groups: Vec<ReplyGroup>,
+    /// The saved reply picked: the form it fills and its text, ready for this case.
+    picked: Option<(&'static str, String)>,
+}
+
+struct ReplyGroup {
+    label: &'static str,
+    replies: Vec<(SavedReplyId, String, bool)>,
 }
 
 impl CasePage {
@@ -105,6 +115,14 @@ impl CasePage {
             .as_ref()
             .filter(|(f, _)| *f == form)
             .map(|(_, m)| m.as_str())
+    }
+
+    /// The text a picked saved reply puts in `form`'s text box.
+    fn prefill(&self, form: &str) -> &str {
+        self.picked
+            .as_ref()
+            .filter(|(f, _)| *f == form)
+            .map_or("", |(_, t)| t.as_str())
     }
 }
 
@@ -164,16 +182,27 @@ fn minutes_ago(
     }
 }
 
-/// Renders the case page; `record_view` when the agent opened it themselves.
+/// Why the case page is shown.
+pub(super) enum Opening {
+    /// The agent opened it (recorded), perhaps picking a saved reply.
+    Viewed { pick: Option<SavedReplyId> },
+    /// After a refused action: nothing recorded.
+    AfterRefusal(Refused),
+}
+
+/// Renders the case page.
 pub(super) async fn render_page(
     req: &HttpRequest,
     state: &AppState,
     who: &SignedIn,
     lang: Lang,
     number: String,
-    refused: Option<Refused>,
-    record_view: bool,
+    opening: Opening,
 ) -> AppResult<HttpResponse> {
+    let (record_view, pick, refused) = match opening {
+        Opening::Viewed { pick } => (true, pick, None),
+        Opening::AfterRefusal(refused) => (false, None, Some(refused)),
+    };
     let (status, problem, stale) = match refused {
         Some(r) if r.stale => (r.status, None, Some(r.message)),
         Some(r) => (r.status, Some((r.form, r.message)), None),
@@ -189,9 +218,11 @@ pub(super) async fn render_page(
         arrangements,
         contested_by,
         viewers,
+        replies,
+        picked,
     }) = state
         .store
-        .run(move |session| case_page::open(session, &number, &actor, record_view, now))
+        .run(move |session| case_page::open(session, &number, &actor, record_view, pick, now))
         .await??
     else {
         return Err(AppError::NotFound);
@@ -277,6 +308,25 @@ pub(super) async fn render_page(
             .map(|(name, at)| format!("{name}, {}", minutes_ago(lang, at, now)))
             .collect(),
         stale,
+        reply_groups: ReplyUse::ALL
+            .iter()
+            .map(|u| ReplyGroup {
+                label: u.label(lang),
+                replies: replies
+                    .iter()
+                    .filter(|r| r.applies_to == *u)
+                    .map(|r| {
+                        (
+                            r.id,
+                            r.title.clone(),
+                            picked.as_ref().is_some_and(|p| p.id == r.id),
+                        )
+                    })
+                    .collect(),
+            })
+            .filter(|g| !g.replies.is_empty())
+            .collect(),
+        picked: picked.map(|p| (p.applies_to.form(), p.text)),
         case,
     };
     Ok(page::private(page::builder(status)).body(page.render()?))
@@ -291,7 +341,22 @@ pub(super) async fn render(
     number: String,
     refused: Refused,
 ) -> AppResult<HttpResponse> {
-    render_page(req, state, who, lang, number, Some(refused), false).await
+    render_page(
+        req,
+        state,
+        who,
+        lang,
+        number,
+        Opening::AfterRefusal(refused),
+    )
+    .await
+}
+
+/// `?reply=ID`: the saved reply picked, its text put in the form it applies to.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct CaseQuery {
+    reply: String,
 }
 
 pub async fn show(
@@ -300,10 +365,13 @@ pub async fn show(
     who: SignedIn,
     UiLang(lang): UiLang,
     number: web::Path<String>,
+    query: web::Query<CaseQuery>,
 ) -> AppResult<HttpResponse> {
     // Every page served to an agent is recorded, whatever the request's headers say.
     let number = number.into_inner();
-    render_page(&req, &state, &who, lang, number, None, true).await
+    // An id that is no saved reply picks nothing.
+    let pick = query.reply.parse().ok();
+    render_page(&req, &state, &who, lang, number, Opening::Viewed { pick }).await
 }
 
 /// `GET /agent/cases/{case_number}/files/{file_key}` (`?thumb=1` for the thumbnail).

@@ -13,6 +13,7 @@ pub mod export;
 pub mod layout;
 pub mod mail;
 pub mod queue;
+pub mod replies;
 pub mod session_store;
 pub mod svg;
 pub mod webhooks;
@@ -82,6 +83,9 @@ routes! {
     post "/agent/cases/{case_number}/carried-out" Agent => case_actions::act::<case_actions::CarriedOut>;
     post "/agent/cases/{case_number}/void" Supervisor => case_actions::act::<case_actions::Void>;
     post "/agent/cases/{case_number}/notes" Agent => case_actions::act::<case_actions::Note>;
+    get "/agent/replies" Supervisor => replies::show;
+    post "/agent/replies" Supervisor => replies::add;
+    post "/agent/replies/{id}/delete" Supervisor => replies::delete;
     get "/agent/dashboard" Supervisor => dashboard::show;
     get "/agent/calendar" Supervisor => calendar::show;
     post "/agent/calendar" Supervisor => calendar::load_year;
