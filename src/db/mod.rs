@@ -21,6 +21,7 @@ macro_rules! on_backend {
 #[macro_use]
 pub mod leased;
 
+pub mod agent_prefs;
 pub mod agents;
 pub mod api_keys;
 pub mod calendar;

@@ -22,6 +22,7 @@ pub mod lang;
 pub mod mail_status;
 pub mod money;
 pub mod normalize;
+pub mod notices;
 pub mod policy;
 pub mod queue;
 pub mod review_clock;

@@ -135,6 +135,10 @@ pub const SQLITE_CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::fr
 pub const SQLITE_WRITER_CHECKPOINT_PAGES: u32 = 10_000;
 /// An agent opening the same case again within this many minutes is not recorded again.
 pub const VIEW_RECORD_MINUTES: i64 = 10;
+/// A notice that the appellant replied quotes at most this many lines of the reply...
+pub const NOTICE_EXCERPT_LINES: usize = 3;
+/// ...and at most this many characters.
+pub const NOTICE_EXCERPT_CHARS: usize = 300;
 /// The most cases one bulk action of the queue applies to (four pages of the queue).
 pub const BULK_MAX_CASES: usize = 200;
 /// The case page names the other agents who opened it within this many minutes...

@@ -388,6 +388,48 @@ mail_templates!(
     "email/assigned/body.html"
 );
 
+/// What happened on an agent's case.
+#[derive(Clone, Debug)]
+pub enum News {
+    /// The appellant replied: the first lines of the reply.
+    Replied {
+        first_lines: String,
+    },
+    Withdrew,
+    /// A supervisor gave the case to someone else.
+    Unassigned,
+}
+
+/// To the assignee (or the agent a case was taken from), in their own language.
+pub struct CaseNews {
+    pub lang: Lang,
+    pub agent_name: String,
+    pub case_number: String,
+    pub case_url: String,
+    pub news: News,
+}
+
+impl CaseNews {
+    pub fn replied(&self) -> Option<&str> {
+        match &self.news {
+            News::Replied { first_lines } => Some(first_lines),
+            _ => None,
+        }
+    }
+
+    pub fn withdrew(&self) -> bool {
+        matches!(self.news, News::Withdrew)
+    }
+}
+
+mail_templates!(
+    CaseNews,
+    "case_news",
+    "email/case_news/subject.txt",
+    "email/case_news/body.txt",
+    "email/case_news/body.html"
+);
+
 pub struct DigestCase {
     pub case_number: String,
     pub deadline: String,

@@ -13,6 +13,7 @@ pub mod evidence;
 pub mod file_appeal;
 pub mod health;
 pub mod mail_admin;
+pub mod preferences;
 pub mod queue;
 pub mod recover_link;
 pub mod review;

@@ -15,10 +15,13 @@ use crate::domain::claim::ClaimStatus;
 use crate::domain::decision::{Decision, Outcome};
 use crate::domain::guidance;
 use crate::domain::ids::{AgentId, CaseId, CaseVersion};
+use crate::domain::notices;
 use crate::domain::text::CaseText;
 use crate::domain::timeline::EventKind;
 use crate::domain::{Lang, Refusal, cst, policy, review_clock};
-use crate::email::{self, Assigned, Closed, EvidenceRequested, MailDate, Voided, Withdrawn};
+use crate::email::{
+    self, Assigned, CaseNews, Closed, EvidenceRequested, MailDate, News, Voided, Withdrawn,
+};
 
 /// A step in a case's review, its texts already parsed: a command cannot carry a text
 /// the rules refuse.
@@ -188,6 +191,8 @@ pub struct Transitioned {
     pub case: CaseRow,
     pub from: CaseStatus,
     pub to: CaseStatus,
+    /// Whose the case was before the step.
+    pub assignee_before: Option<AgentId>,
 }
 
 /// Applies `command` to the case, if the actor may and the case allows it now.
@@ -275,6 +280,7 @@ fn apply(
     now: DateTime<Utc>,
 ) -> Result<Transitioned, ReviewError> {
     let given = note;
+    let assignee_before = case.assignee_id;
     let action = command.action();
     let permitted = match actor {
         Actor::Agent { id, role, .. } => agent::may(*role, action, case.assignee_id == Some(*id)),
@@ -361,7 +367,12 @@ fn apply(
         return Err(ReviewError::Evidence(problem));
     }
     let case = db::cases::by_number(conn, &case.case_number)?.ok_or(ReviewError::NotFound)?;
-    Ok(Transitioned { case, from, to })
+    Ok(Transitioned {
+        case,
+        from,
+        to,
+        assignee_before,
+    })
 }
 
 /// What an agent does from the case page: a step of the review, or an internal note.
@@ -514,24 +525,93 @@ fn notify(
                 lang,
                 case_number: number,
             };
-            email::enqueue(conn, &mail, &case.email, Some(case.id), now)
+            email::enqueue(conn, &mail, &case.email, Some(case.id), now)?;
+            tell_agent(
+                conn,
+                case,
+                case.assignee_id,
+                News::Withdrew,
+                links_base,
+                now,
+            )?;
+            Ok(())
         }
-        Command::Assign { agent_id } if actor.agent_id() != Some(*agent_id) => {
+        Command::Reply { text, .. } => {
+            let news = News::Replied {
+                first_lines: notices::first_lines(text.as_str()),
+            };
+            tell_agent(conn, case, case.assignee_id, news, links_base, now)?;
+            Ok(())
+        }
+        Command::Assign { agent_id } => {
+            // The agent it was taken from, unless they gave it away themselves.
+            if done.assignee_before != Some(*agent_id) && done.assignee_before != actor.agent_id() {
+                tell_agent(
+                    conn,
+                    case,
+                    done.assignee_before,
+                    News::Unassigned,
+                    links_base,
+                    now,
+                )?;
+            }
+            if actor.agent_id() == Some(*agent_id) {
+                return Ok(());
+            }
             let Some(agent) = db::agents::by_id(conn, *agent_id)? else {
                 return Ok(());
             };
-            // Staff mail is in Chinese, the console's default language.
+            let prefs = db::agent_prefs::of(conn, *agent_id)?;
+            if !prefs.assigned {
+                return Ok(());
+            }
             let arrangements = db::calendar::arrangements(conn)?;
             let mail = Assigned {
-                lang: Lang::Zh,
+                lang: prefs.lang,
                 agent_name: agent.name,
-                deadline: MailDate::counted(Lang::Zh, case.review_deadline, &arrangements),
+                deadline: MailDate::counted(prefs.lang, case.review_deadline, &arrangements),
                 case_url: format!("{links_base}/agent/cases/{number}"),
                 case_number: number,
             };
             email::enqueue(conn, &mail, &agent.email, Some(case.id), now)
         }
-        Command::Claim | Command::Assign { .. } | Command::Reply { .. } => Ok(()),
+        Command::Claim => Ok(()),
     };
     result.map_err(Failure::from)
+}
+
+/// Mails `agent` (the case's assignee, or the agent it was taken from) what happened, in
+/// their language, if they chose to be told.
+fn tell_agent(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    agent: Option<AgentId>,
+    news: News,
+    links_base: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    let Some(agent_id) = agent else {
+        return Ok(());
+    };
+    let prefs = db::agent_prefs::of(conn, agent_id)?;
+    let wanted = match news {
+        News::Replied { .. } => prefs.replied,
+        News::Withdrew => prefs.withdrawn,
+        News::Unassigned => prefs.assigned,
+    };
+    let Some(agent) = db::agents::by_id(conn, agent_id)? else {
+        return Ok(());
+    };
+    if !wanted || agent.disabled_at.is_some() {
+        return Ok(());
+    }
+    let mail = CaseNews {
+        lang: prefs.lang,
+        agent_name: agent.name,
+        case_number: case.case_number.clone(),
+        case_url: format!("{links_base}/agent/cases/{}", case.case_number),
+        news,
+    };
+    email::enqueue(conn, &mail, &agent.email, Some(case.id), now)?;
+    Ok(())
 }

@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod export;
 pub mod layout;
 pub mod mail;
+pub mod me;
 pub mod queue;
 pub mod replies;
 pub mod session_store;
@@ -71,6 +72,8 @@ routes! {
     post "/agent/login" Public => auth::login;
     post "/agent/logout" Agent => auth::logout;
     get "/agent" Agent => queue::home;
+    get "/agent/me" Agent => me::show;
+    post "/agent/me" Agent => me::save;
     get "/agent/cases" Agent => queue::show;
     get "/agent/cases.csv" Agent => queue::export;
     post "/agent/cases/bulk" Agent => bulk::apply;
