@@ -1,5 +1,6 @@
 //! Each agent's own choices (`/agent/me`); no row: the defaults.
 
+use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::DbConn;
@@ -50,4 +51,35 @@ pub fn save(conn: &mut DbConn, agent: AgentId, prefs: &Preferences) -> QueryResu
         .set(&row)
         .execute(c))
     .map(drop)
+}
+
+/// Claims the morning list of `day` for `agent`: true for the first caller of the day on
+/// any instance (a conditional update), false when it went out already.
+pub fn claim_morning(conn: &mut DbConn, agent: AgentId, day: NaiveDate) -> QueryResult<bool> {
+    let defaults = Preferences::default();
+    let row = PrefsRow {
+        agent_id: agent,
+        lang: defaults.lang,
+        notify_replied: defaults.replied,
+        notify_withdrawn: defaults.withdrawn,
+        notify_assigned: defaults.assigned,
+        notify_morning: defaults.morning,
+    };
+    on_backend!(conn, |c| diesel::insert_into(agent_preferences::table)
+        .values(&row)
+        .on_conflict(agent_preferences::agent_id)
+        .do_nothing()
+        .execute(c))?;
+    diesel::update(
+        agent_preferences::table
+            .filter(agent_preferences::agent_id.eq(agent))
+            .filter(
+                agent_preferences::morning_sent_on
+                    .is_null()
+                    .or(agent_preferences::morning_sent_on.lt(day)),
+            ),
+    )
+    .set(agent_preferences::morning_sent_on.eq(day))
+    .execute(conn)
+    .map(|n| n == 1)
 }

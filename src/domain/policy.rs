@@ -135,6 +135,11 @@ pub const SQLITE_CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::fr
 pub const SQLITE_WRITER_CHECKPOINT_PAGES: u32 = 10_000;
 /// An agent opening the same case again within this many minutes is not recorded again.
 pub const VIEW_RECORD_MINUTES: i64 = 10;
+/// From this hour (China time) on working days, each agent who wants it gets the list of
+/// their cases due today or the next working day (once a day, whatever the instances).
+pub const MORNING_LIST_HOUR: u32 = 8;
+/// The most cases one morning list names; the queue has the rest.
+pub const MORNING_LIST_MAX: i64 = 200;
 /// A notice that the appellant replied quotes at most this many lines of the reply...
 pub const NOTICE_EXCERPT_LINES: usize = 3;
 /// ...and at most this many characters.

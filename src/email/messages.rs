@@ -430,6 +430,24 @@ mail_templates!(
     "email/case_news/body.html"
 );
 
+/// To an agent, on a working-day morning: their cases due today or the next working day.
+pub struct MorningList {
+    pub lang: Lang,
+    pub agent_name: String,
+    pub day: MailDate,
+    /// Number and deadline (as the agent reads dates), by deadline.
+    pub cases: Vec<(String, String)>,
+    pub case_url_base: String,
+}
+
+mail_templates!(
+    MorningList,
+    "morning_list",
+    "email/morning_list/subject.txt",
+    "email/morning_list/body.txt",
+    "email/morning_list/body.html"
+);
+
 pub struct DigestCase {
     pub case_number: String,
     pub deadline: String,

@@ -14,7 +14,7 @@ pub mod worker;
 
 pub use messages::{
     Assigned, CaseNews, Closed, DatesMoved, Decision, Digest, DigestCase, EnqueueError,
-    EvidenceRequested, LinkReissued, MailDate, Message, News, NotRecovered, Prepared, Receipt,
-    Recovered, Voided, WebhookDisabled, Withdrawn, enqueue,
+    EvidenceRequested, LinkReissued, MailDate, Message, MorningList, News, NotRecovered, Prepared,
+    Receipt, Recovered, Voided, WebhookDisabled, Withdrawn, enqueue,
 };
 pub use worker::{Wake, Worker};

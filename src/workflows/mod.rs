@@ -13,6 +13,7 @@ pub mod evidence;
 pub mod file_appeal;
 pub mod health;
 pub mod mail_admin;
+pub mod morning_list;
 pub mod preferences;
 pub mod queue;
 pub mod recover_link;

@@ -161,3 +161,63 @@ async fn a_supervisor_taking_a_case_away_tells_both_agents_and_a_withdrawal_tell
         "{subjects:?}"
     );
 }
+
+#[tokio::test]
+async fn each_agent_gets_one_morning_list_of_their_cases_due_by_the_next_working_day() {
+    // Filed Wed 18 Nov 2026: due Fri 27 Nov. On Thu 26 Nov it is due the next working day.
+    let app = spawn_app_at("2026-11-18 10:00:00").await;
+    app.create_agent("mary@example.com", Role::Agent);
+    app.create_agent("li@example.com", Role::Agent);
+    let mary = app.sign_in("mary@example.com").await;
+    let li = app.sign_in("li@example.com").await;
+    mary.post("/agent/me", &[("lang", "en"), ("morning", "1")])
+        .await;
+    // Li turns the morning list off.
+    li.post("/agent/me", &[("lang", "zh-CN"), ("replied", "1")])
+        .await;
+    let (due, _) = app
+        .filed_case(&AppealFields::valid(cst("2026-11-18 10:00:00")))
+        .await;
+    let (lis, _) = app
+        .filed_case(&AppealFields::valid(cst("2026-11-18 10:00:00")))
+        .await;
+    app.clock.set(cst("2026-11-19 10:00:00"));
+    let (later, _) = app
+        .filed_case(&AppealFields::valid(cst("2026-11-19 10:00:00")))
+        .await;
+    let mary = app.sign_in("mary@example.com").await;
+    let li = app.sign_in("li@example.com").await;
+    for case in [&due, &later] {
+        assert_eq!(mary.act(case, "claim", &[]).await, StatusCode::SEE_OTHER);
+    }
+    assert_eq!(li.act(&lis, "claim", &[]).await, StatusCode::SEE_OTHER);
+
+    let lists_at = |at: &str| {
+        app.clock.set(cst(at));
+        app.run_jobs();
+        app.outbox()
+            .into_iter()
+            .filter(|r| r.message == "morning_list")
+            .collect::<Vec<_>>()
+    };
+    assert!(lists_at("2026-11-26 07:59:00").is_empty(), "before eight");
+    assert!(lists_at("2026-11-28 08:30:00").is_empty(), "a Saturday");
+    let lists = lists_at("2026-11-26 08:00:30");
+    assert_eq!(lists.len(), 1, "Mary only: Li turned hers off");
+    assert_eq!(
+        (lists[0].recipient.as_str(), lists[0].lang.as_str()),
+        ("mary@example.com", "en")
+    );
+    assert_eq!(lists_at("2026-11-26 16:00:00").len(), 1, "once a day");
+    let body: String = {
+        use appealdesk::db::schema::outbox;
+        use diesel::prelude::*;
+        outbox::table
+            .filter(outbox::message.eq("morning_list"))
+            .select(outbox::body_text)
+            .first(&mut *app.conn())
+            .unwrap()
+    };
+    assert!(body.contains(&due) && !body.contains(&later), "{body}");
+    assert!(body.contains("Hello"), "in English: {body}");
+}
