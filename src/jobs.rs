@@ -13,6 +13,7 @@ use crate::db;
 use crate::domain::cst;
 use crate::storage::Store;
 use crate::workflows::digest::{self, Sent};
+use crate::workflows::morning_list;
 use crate::workflows::{evidence, review};
 
 pub const EVERY: Duration = Duration::from_secs(crate::domain::policy::JOBS_EVERY_SECS);
@@ -92,6 +93,11 @@ pub fn run_once(store: &Store, clock: Clock, duties: &Duties) -> anyhow::Result<
         store.write_blocking(|conn| digest::send_if_due(conn, links_base, now))??
     {
         tracing::info!(supervisors, "sent the supervisors' digest");
+    }
+    let agents =
+        store.write_blocking(|conn| morning_list::send_if_due(conn, links_base, now))??;
+    if agents > 0 {
+        tracing::info!(agents, "sent the agents' morning lists");
     }
     let retention = i64::from(duties.evidence_retention_days);
     let deleted =

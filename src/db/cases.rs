@@ -368,3 +368,22 @@ pub(super) fn matching(search: &Search) -> _ {
         .or(cases::transaction_id.eq(transaction_id))
         .or(cases::wechat_id.eq(wechat_id))
 }
+
+/// `agent`'s open cases due from `from` to `to` (both included): number and deadline, by
+/// deadline, at most `limit`.
+pub fn open_due_for(
+    conn: &mut DbConn,
+    agent: AgentId,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: i64,
+) -> QueryResult<Vec<(String, NaiveDate)>> {
+    cases::table
+        .filter(cases::assignee_id.eq(agent))
+        .filter(cases::status.eq_any(CaseStatus::OPEN))
+        .filter(cases::review_deadline.between(from, to))
+        .order((cases::review_deadline, cases::id))
+        .limit(limit)
+        .select((cases::case_number, cases::review_deadline))
+        .load(conn)
+}

@@ -111,3 +111,48 @@ pub fn count_since(
         .count()
         .get_result(conn)
 }
+
+/// The case's latest `limit` entries that changed it, the latest first.
+pub fn latest_changes(
+    conn: &mut DbConn,
+    case_id: CaseId,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    on_backend!(conn, |c| case_events::table
+        .filter(case_events::case_id.eq(case_id))
+        .filter(case_events::kind.ne_all(EventKind::CHANGE_NOTHING))
+        .order(case_events::id.desc())
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(c))
+}
+
+/// Who opened the case since `since`, but `except`: each agent's name (as recorded) and
+/// latest view, the latest first.
+pub fn viewers_since(
+    conn: &mut DbConn,
+    case_id: CaseId,
+    since: NaiveDateTime,
+    except: AgentId,
+    limit: i64,
+) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+    let rows: Vec<(Option<AgentId>, String, NaiveDateTime)> = on_backend!(conn, |c| {
+        case_events::table
+            .filter(case_events::case_id.eq(case_id))
+            .filter(case_events::kind.eq(EventKind::ViewedCase))
+            .filter(case_events::at.ge(since))
+            .filter(case_events::agent_id.ne(except))
+            .order(case_events::id.desc())
+            .select((case_events::agent_id, case_events::actor, case_events::at))
+            .load(c)
+    })?;
+    let mut seen = Vec::new();
+    let mut viewers = Vec::new();
+    for (agent, name, at) in rows {
+        if !seen.contains(&agent) && (viewers.len() as i64) < limit {
+            seen.push(agent);
+            viewers.push((name, at));
+        }
+    }
+    Ok(viewers)
+}

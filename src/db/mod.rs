@@ -21,6 +21,7 @@ macro_rules! on_backend {
 #[macro_use]
 pub mod leased;
 
+pub mod agent_prefs;
 pub mod agents;
 pub mod api_keys;
 pub mod calendar;
@@ -34,6 +35,7 @@ pub mod outbox;
 pub mod queue;
 pub mod quota;
 pub mod receipt_slots;
+pub mod saved_replies;
 pub mod schema;
 pub mod second_factor;
 pub mod secrets;

@@ -310,6 +310,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    saved_replies (id) {
+        id -> BigInt,
+        title -> Text,
+        text_zh -> Text,
+        text_en -> Text,
+        applies_to -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     security_events (id) {
         id -> BigInt,
         agent_id -> BigInt,
@@ -318,3 +330,18 @@ diesel::table! {
         at -> Timestamp,
     }
 }
+
+diesel::table! {
+    agent_preferences (agent_id) {
+        agent_id -> BigInt,
+        lang -> Text,
+        notify_replied -> Bool,
+        notify_withdrawn -> Bool,
+        notify_assigned -> Bool,
+        notify_morning -> Bool,
+        morning_sent_on -> Nullable<Date>,
+    }
+}
+
+diesel::joinable!(agent_preferences -> agents (agent_id));
+diesel::allow_tables_to_appear_in_same_query!(agent_preferences, agents);

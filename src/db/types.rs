@@ -22,9 +22,12 @@ use crate::domain::client_ip::ClientIp;
 use crate::domain::evidence::PacketKind;
 use crate::domain::evidence_file::FileKind;
 use crate::domain::guidance::Reason;
-use crate::domain::ids::{AgentId, ApiKeyId, CaseId, DeliveryId, EndpointId, OutboxId};
+use crate::domain::ids::{
+    AgentId, ApiKeyId, CaseId, DeliveryId, EndpointId, OutboxId, SavedReplyId,
+};
 use crate::domain::mail_status::MailStatus;
 use crate::domain::second_factor::SecurityEventKind;
+use crate::domain::saved_reply::ReplyUse;
 use crate::domain::stored::Stored;
 use crate::domain::timeline::EventKind;
 use crate::domain::webhook::{DeliveryStatus, WebhookEvent};
@@ -160,8 +163,17 @@ stored_text!(
     WebhookEvent,
     DeliveryStatus,
     SecurityEventKind,
+    ReplyUse,
 );
-id_bigint!(CaseId, AgentId, OutboxId, ApiKeyId, EndpointId, DeliveryId);
+id_bigint!(
+    CaseId,
+    AgentId,
+    OutboxId,
+    ApiKeyId,
+    EndpointId,
+    DeliveryId,
+    SavedReplyId
+);
 
 // An address as the canonical text of the parsed address; anything else stored is an error.
 sql_value!(Text => ClientIp);
@@ -246,6 +258,8 @@ mod tests {
             include_str!("../../migrations/postgres/2026-11-28-000009_review_dates_moved/up.sql"),
             include_str!("../../migrations/sqlite/2026-12-03-000012_webhooks/up.sql"),
             include_str!("../../migrations/postgres/2026-12-03-000012_webhooks/up.sql"),
+            include_str!("../../migrations/sqlite/2026-12-03-000016_team_console/up.sql"),
+            include_str!("../../migrations/postgres/2026-12-03-000016_team_console/up.sql"),
         ]
         .concat();
         for list in [
@@ -259,6 +273,7 @@ mod tests {
             FileKind::sql_list(),
             WebhookEvent::sql_list(),
             DeliveryStatus::sql_list(),
+            ReplyUse::sql_list(),
         ] {
             let constrained = format!("IN ({list})");
             assert!(

@@ -41,7 +41,16 @@ impl CaseStatus {
         }
     }
 
-    /// As the appellant and the reviewer read it.
+    /// As staff read it: the appellant is "the appellant", never "you".
+    pub fn staff_label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (CaseStatus::AwaitingUser, Lang::Zh) => "待申诉人补充材料",
+            (CaseStatus::AwaitingUser, Lang::En) => "Awaiting the appellant",
+            (other, lang) => other.label(lang),
+        }
+    }
+
+    /// As the appellant reads it (the tracking page, mail).
     pub fn label(self, lang: Lang) -> &'static str {
         match (self, lang) {
             (CaseStatus::Submitted, Lang::Zh) => "已提交",
@@ -216,8 +225,13 @@ mod tests {
             "Awaiting your reply"
         );
         assert_eq!(CaseStatus::Rejected.label(Lang::Zh), "未通过");
+        assert_eq!(
+            CaseStatus::AwaitingUser.staff_label(Lang::En),
+            "Awaiting the appellant"
+        );
         for status in CaseStatus::ALL {
             assert!(!status.label(Lang::Zh).is_empty() && !status.label(Lang::En).is_empty());
+            assert!(!status.staff_label(Lang::En).contains("your"));
         }
     }
 

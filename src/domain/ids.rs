@@ -56,3 +56,12 @@ id!(
     /// One event's delivery to one endpoint.
     DeliveryId
 );
+id!(
+    /// A case's version as a page showed it: it grows with every change of the case, so an
+    /// action sent from an older page can be told apart.
+    CaseVersion
+);
+id!(
+    /// A saved reply.
+    SavedReplyId
+);

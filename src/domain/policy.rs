@@ -144,6 +144,24 @@ pub const SQLITE_CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::fr
 pub const SQLITE_WRITER_CHECKPOINT_PAGES: u32 = 10_000;
 /// An agent opening the same case again within this many minutes is not recorded again.
 pub const VIEW_RECORD_MINUTES: i64 = 10;
+/// From this hour (China time) on working days, each agent who wants it gets the list of
+/// their cases due today or the next working day (once a day, whatever the instances).
+pub const MORNING_LIST_HOUR: u32 = 8;
+/// The most cases one morning list names; the queue has the rest.
+pub const MORNING_LIST_MAX: i64 = 200;
+/// A notice that the appellant replied quotes at most this many lines of the reply...
+pub const NOTICE_EXCERPT_LINES: usize = 3;
+/// ...and at most this many characters.
+pub const NOTICE_EXCERPT_CHARS: usize = 300;
+/// The most cases one bulk action of the queue applies to (four pages of the queue).
+pub const BULK_MAX_CASES: usize = 200;
+/// The case page names the other agents who opened it within this many minutes...
+pub const VIEWERS_SHOWN_MINUTES: i64 = 15;
+/// ...at most this many of them, the latest first.
+pub const VIEWERS_SHOWN_MAX: i64 = 5;
+/// An action refused because the case changed since its page was loaded lists at most this
+/// many of the changes it missed, the latest first.
+pub const STALE_CHANGES_LISTED: i64 = 10;
 /// Receipt mails one mailbox gets from new filings per China-local day: a family filing
 /// for several members fits, a script cannot bomb someone's inbox through our form.
 pub const RECEIPTS_PER_MAILBOX_PER_DAY: i32 = 3;
@@ -181,6 +199,7 @@ pub fn webhook_retry_after(attempts: i32) -> Option<chrono::Duration> {
 const _: () = assert!(WEBHOOK_LEASE_SECS > 2 * WEBHOOK_TIMEOUT_SECS);
 const _: () = assert!(RECEIPTS_PER_MAILBOX_PER_DAY >= APPEALS_PER_YEAR);
 const _: () = assert!(DEFAULT_OUTBOX_RETENTION_DAYS > 0);
+const _: () = assert!(VIEWERS_SHOWN_MINUTES >= VIEW_RECORD_MINUTES);
 const _: () = assert!(REVIEW_TARGET_WORKING_DAYS <= REVIEW_DEADLINE_WORKING_DAYS);
 const _: () = assert!(ELIGIBLE_ABOVE.get() < MAX_AMOUNT.get());
 // The owner of an account gets an answer well within five seconds, however it is attacked.

@@ -70,11 +70,15 @@ impl EventKind {
     /// Whether the entry records a change of the case (its version grows), rather than
     /// the filing that created it or someone looking at it.
     pub fn changes_case(self) -> bool {
-        !matches!(
-            self,
-            EventKind::Filed | EventKind::ViewedCase | EventKind::EvidenceOpened
-        )
+        !Self::CHANGE_NOTHING.contains(&self)
     }
+
+    /// The entries that record no change of the case (the filing itself, someone looking).
+    pub const CHANGE_NOTHING: [EventKind; 3] = [
+        EventKind::Filed,
+        EventKind::ViewedCase,
+        EventKind::EvidenceOpened,
+    ];
 
     /// The agents' audit trail shows everything.
     pub fn for_agent(self, lang: Lang) -> &'static str {

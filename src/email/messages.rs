@@ -388,6 +388,66 @@ mail_templates!(
     "email/assigned/body.html"
 );
 
+/// What happened on an agent's case.
+#[derive(Clone, Debug)]
+pub enum News {
+    /// The appellant replied: the first lines of the reply.
+    Replied {
+        first_lines: String,
+    },
+    Withdrew,
+    /// A supervisor gave the case to someone else.
+    Unassigned,
+}
+
+/// To the assignee (or the agent a case was taken from), in their own language.
+pub struct CaseNews {
+    pub lang: Lang,
+    pub agent_name: String,
+    pub case_number: String,
+    pub case_url: String,
+    pub news: News,
+}
+
+impl CaseNews {
+    pub fn replied(&self) -> Option<&str> {
+        match &self.news {
+            News::Replied { first_lines } => Some(first_lines),
+            _ => None,
+        }
+    }
+
+    pub fn withdrew(&self) -> bool {
+        matches!(self.news, News::Withdrew)
+    }
+}
+
+mail_templates!(
+    CaseNews,
+    "case_news",
+    "email/case_news/subject.txt",
+    "email/case_news/body.txt",
+    "email/case_news/body.html"
+);
+
+/// To an agent, on a working-day morning: their cases due today or the next working day.
+pub struct MorningList {
+    pub lang: Lang,
+    pub agent_name: String,
+    pub day: MailDate,
+    /// Number and deadline (as the agent reads dates), by deadline.
+    pub cases: Vec<(String, String)>,
+    pub case_url_base: String,
+}
+
+mail_templates!(
+    MorningList,
+    "morning_list",
+    "email/morning_list/subject.txt",
+    "email/morning_list/body.txt",
+    "email/morning_list/body.html"
+);
+
 pub struct DigestCase {
     pub case_number: String,
     pub deadline: String,

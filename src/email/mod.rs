@@ -13,8 +13,8 @@ pub mod transport;
 pub mod worker;
 
 pub use messages::{
-    Assigned, Closed, DatesMoved, Decision, Digest, DigestCase, EnqueueError, EvidenceRequested,
-    LinkReissued, MailDate, Message, NotRecovered, Prepared, Receipt, Recovered, SecondFactorReset,
-    Voided, WebhookDisabled, Withdrawn, enqueue,
+    Assigned, CaseNews, Closed, DatesMoved, Decision, Digest, DigestCase, EnqueueError,
+    EvidenceRequested, LinkReissued, MailDate, Message, MorningList, News, NotRecovered, Prepared,
+    Receipt, Recovered, SecondFactorReset, Voided, WebhookDisabled, Withdrawn, enqueue,
 };
 pub use worker::{Wake, Worker};

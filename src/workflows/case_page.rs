@@ -11,7 +11,8 @@ use super::working_days;
 use crate::db::{self, DbConn};
 use crate::domain::Actor;
 use crate::domain::calendar::Arrangements;
-use crate::domain::{cst, review_clock};
+use crate::domain::ids::SavedReplyId;
+use crate::domain::{cst, policy, review_clock};
 use crate::storage::Session;
 
 use super::views::{self, AgentView, CaseView, EventView, EvidenceFile};
@@ -30,6 +31,12 @@ pub struct CaseFile {
     /// Other filings of this WeChat ID this quota year that came from another email or
     /// client address: a sign that someone uses up another person's appeals.
     pub contested_by: Vec<Sibling>,
+    /// Other agents who opened the case lately: name and when, the latest first.
+    pub viewers: Vec<(String, chrono::NaiveDateTime)>,
+    /// The saved replies an agent may pick from.
+    pub replies: Vec<views::SavedReplyView>,
+    /// The one picked, ready for this case.
+    pub picked: Option<super::saved_replies::Filled>,
 }
 
 pub struct Sibling {
@@ -65,6 +72,7 @@ pub fn open(
     case_number: &str,
     actor: &Actor,
     record_view: bool,
+    pick: Option<SavedReplyId>,
     now: DateTime<Utc>,
 ) -> Result<Option<CaseFile>, Failure> {
     let read = |conn: &mut DbConn| -> Result<Option<CaseFile>, Failure> {
@@ -83,9 +91,28 @@ pub fn open(
             review_clock::working_days_left(&calendar, today, case.review_deadline);
         let arrangements = db::calendar::arrangements(conn)?;
         let contested_by = contested_by(conn, &case)?;
+        let viewers = match actor.agent_id() {
+            Some(me) => db::events::viewers_since(
+                conn,
+                case.id,
+                (now - chrono::Duration::minutes(policy::VIEWERS_SHOWN_MINUTES)).naive_utc(),
+                me,
+                policy::VIEWERS_SHOWN_MAX,
+            )?,
+            None => Vec::new(),
+        };
+        let replies = super::saved_replies::list(conn)?;
+        let case: CaseView = case.into();
+        let picked = replies
+            .iter()
+            .find(|r| Some(r.id) == pick)
+            .map(|r| super::saved_replies::filled_for(r, &case));
         Ok(Some(CaseFile {
             contested_by,
-            case: case.into(),
+            viewers,
+            replies,
+            picked,
+            case,
             timeline: views::all(timeline),
             files: views::all(files),
             agents: views::all(agents),

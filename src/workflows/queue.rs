@@ -44,6 +44,8 @@ pub struct Page {
     pub next: Option<Cursor>,
     /// Which years' arrangements are loaded: dates in others are provisional.
     pub arrangements: Arrangements,
+    /// The active accounts, for the bulk assign form.
+    pub agents: Vec<super::views::AgentView>,
 }
 
 pub fn page(
@@ -96,9 +98,14 @@ pub fn page(
         })
         .collect();
     let arrangements = db::calendar::arrangements(conn)?;
+    let agents = super::views::all(db::agents::all(conn)?)
+        .into_iter()
+        .filter(|a: &super::views::AgentView| a.disabled_at.is_none())
+        .collect();
     Ok(Page {
         items,
         next,
         arrangements,
+        agents,
     })
 }

@@ -14,11 +14,14 @@ use crate::domain::case_status::{Action, CaseStatus, IllegalTransition};
 use crate::domain::claim::ClaimStatus;
 use crate::domain::decision::{Decision, Outcome};
 use crate::domain::guidance;
-use crate::domain::ids::{AgentId, CaseId};
+use crate::domain::ids::{AgentId, CaseId, CaseVersion};
+use crate::domain::notices;
 use crate::domain::text::CaseText;
 use crate::domain::timeline::EventKind;
 use crate::domain::{Lang, Refusal, cst, policy, review_clock};
-use crate::email::{self, Assigned, Closed, EvidenceRequested, MailDate, Voided, Withdrawn};
+use crate::email::{
+    self, Assigned, CaseNews, Closed, EvidenceRequested, MailDate, News, Voided, Withdrawn,
+};
 use crate::evidence_files::CleanFile;
 
 /// A step in a case's review, its texts already parsed: a command cannot carry a text
@@ -92,6 +95,9 @@ pub enum ReviewError {
     /// The files that came with a reply would pass the case's limit.
     #[error("evidence refused: {0:?}")]
     Evidence(UploadProblem),
+    /// The case changed after the acting page was loaded: what changed, the latest first.
+    #[error("the case changed since the page was loaded")]
+    Stale(Vec<Change>),
     #[error(transparent)]
     Failure(#[from] Failure),
 }
@@ -113,6 +119,18 @@ impl Refusal for ReviewError {
                 .t("请选择一位在职的客服。", "Choose an active agent.")
                 .to_owned(),
             ReviewError::Evidence(problem) => problem.message(lang),
+            ReviewError::Stale(changes) => {
+                let list: Vec<String> = changes.iter().map(|c| c.describe(lang)).collect();
+                let list = list.join(lang.t("；", "; "));
+                match lang {
+                    Lang::Zh => format!(
+                        "你打开页面后，这个案件有了变化：{list}。什么都没有改动：请重新载入页面，看过最新情况后再操作。"
+                    ),
+                    Lang::En => format!(
+                        "This case changed after you opened the page: {list}. Nothing was changed: reload the page, see what is true now, then act again."
+                    ),
+                }
+            }
             ReviewError::Failure(_) => lang
                 .t(
                     "系统出错，请稍后再试。",
@@ -129,10 +147,53 @@ impl From<diesel::result::Error> for ReviewError {
     }
 }
 
+/// A change of the case that an acting page did not show.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub kind: EventKind,
+    pub actor: String,
+    pub at: chrono::NaiveDateTime,
+}
+
+impl Change {
+    /// "14:05 李伟: Added an internal note".
+    pub fn describe(&self, lang: Lang) -> String {
+        let at = cst::format_local(self.at.and_utc());
+        format!("{at} {}: {}", self.actor, self.kind.for_agent(lang))
+    }
+}
+
+/// Refuses to act on a case that changed since the page that acts showed version `seen`,
+/// naming what changed. `None`: the client showed no page (a script), nothing to compare.
+fn still_as_seen(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    seen: Option<CaseVersion>,
+) -> Result<(), ReviewError> {
+    let Some(seen) = seen else {
+        return Ok(());
+    };
+    if seen.get() == case.version {
+        return Ok(());
+    }
+    let missed = (case.version - seen.get()).clamp(1, policy::STALE_CHANGES_LISTED);
+    let changes = db::events::latest_changes(conn, case.id, missed)?
+        .into_iter()
+        .map(|e| Change {
+            kind: e.kind,
+            actor: e.actor,
+            at: e.at,
+        })
+        .collect();
+    Err(ReviewError::Stale(changes))
+}
+
 pub struct Transitioned {
     pub case: CaseRow,
     pub from: CaseStatus,
     pub to: CaseStatus,
+    /// Whose the case was before the step.
+    pub assignee_before: Option<AgentId>,
 }
 
 /// Applies `command` to the case, if the actor may and the case allows it now.
@@ -227,6 +288,7 @@ fn apply(
     now: DateTime<Utc>,
 ) -> Result<Transitioned, ReviewError> {
     let given = note;
+    let assignee_before = case.assignee_id;
     let action = command.action();
     let permitted = match actor {
         Actor::Agent { id, role, .. } => agent::may(*role, action, case.assignee_id == Some(*id)),
@@ -311,7 +373,12 @@ fn apply(
         return Err(ReviewError::Evidence(problem));
     }
     let case = db::cases::by_number(conn, &case.case_number)?.ok_or(ReviewError::NotFound)?;
-    Ok(Transitioned { case, from, to })
+    Ok(Transitioned {
+        case,
+        from,
+        to,
+        assignee_before,
+    })
 }
 
 /// What an agent does from the case page: a step of the review, or an internal note.
@@ -321,39 +388,35 @@ pub enum Step {
     Note(CaseText),
 }
 
+/// `step` on the case, if it is still as the acting page showed it (`seen`): checked in
+/// the step's own transaction, under the case's lock.
 pub fn perform(
     conn: &mut DbConn,
     case_number: &str,
     actor: &Actor,
     step: &Step,
+    seen: Option<CaseVersion>,
     links_base: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
-    match step {
-        Step::Review(command) => act(conn, case_number, actor, command, links_base, now).map(drop),
-        Step::Note(text) => add_note(conn, case_number, actor, text, now),
-    }
-}
-
-/// An internal note: seen by agents only, kept in the audit trail.
-pub fn add_note(
-    conn: &mut DbConn,
-    case_number: &str,
-    actor: &Actor,
-    text: &CaseText,
-    now: DateTime<Utc>,
-) -> Result<(), ReviewError> {
     db::write_tx(conn, |conn| {
-        let case = db::cases::by_number(conn, case_number)?.ok_or(ReviewError::NotFound)?;
-        super::timeline::record(
-            conn,
-            case.id,
-            actor,
-            EventKind::Note,
-            Some(text.as_str()),
-            now,
-        )?;
-        Ok(())
+        let case =
+            db::cases::by_number_for_update(conn, case_number)?.ok_or(ReviewError::NotFound)?;
+        still_as_seen(conn, &case, seen)?;
+        match step {
+            Step::Review(command) => act_on(conn, case, actor, command, links_base, now).map(drop),
+            Step::Note(text) => {
+                super::timeline::record(
+                    conn,
+                    case.id,
+                    actor,
+                    EventKind::Note,
+                    Some(text.as_str()),
+                    now,
+                )?;
+                Ok(())
+            }
+        }
     })
 }
 
@@ -468,24 +531,93 @@ fn notify(
                 lang,
                 case_number: number,
             };
-            email::enqueue(conn, &mail, &case.email, Some(case.id), now)
+            email::enqueue(conn, &mail, &case.email, Some(case.id), now)?;
+            tell_agent(
+                conn,
+                case,
+                case.assignee_id,
+                News::Withdrew,
+                links_base,
+                now,
+            )?;
+            Ok(())
         }
-        Command::Assign { agent_id } if actor.agent_id() != Some(*agent_id) => {
+        Command::Reply { text, .. } => {
+            let news = News::Replied {
+                first_lines: notices::first_lines(text.as_str()),
+            };
+            tell_agent(conn, case, case.assignee_id, news, links_base, now)?;
+            Ok(())
+        }
+        Command::Assign { agent_id } => {
+            // The agent it was taken from, unless they gave it away themselves.
+            if done.assignee_before != Some(*agent_id) && done.assignee_before != actor.agent_id() {
+                tell_agent(
+                    conn,
+                    case,
+                    done.assignee_before,
+                    News::Unassigned,
+                    links_base,
+                    now,
+                )?;
+            }
+            if actor.agent_id() == Some(*agent_id) {
+                return Ok(());
+            }
             let Some(agent) = db::agents::by_id(conn, *agent_id)? else {
                 return Ok(());
             };
-            // Staff mail is in Chinese, the console's default language.
+            let prefs = db::agent_prefs::of(conn, *agent_id)?;
+            if !prefs.assigned {
+                return Ok(());
+            }
             let arrangements = db::calendar::arrangements(conn)?;
             let mail = Assigned {
-                lang: Lang::Zh,
+                lang: prefs.lang,
                 agent_name: agent.name,
-                deadline: MailDate::counted(Lang::Zh, case.review_deadline, &arrangements),
+                deadline: MailDate::counted(prefs.lang, case.review_deadline, &arrangements),
                 case_url: format!("{links_base}/agent/cases/{number}"),
                 case_number: number,
             };
             email::enqueue(conn, &mail, &agent.email, Some(case.id), now)
         }
-        Command::Claim | Command::Assign { .. } | Command::Reply { .. } => Ok(()),
+        Command::Claim => Ok(()),
     };
     result.map_err(Failure::from)
+}
+
+/// Mails `agent` (the case's assignee, or the agent it was taken from) what happened, in
+/// their language, if they chose to be told.
+fn tell_agent(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    agent: Option<AgentId>,
+    news: News,
+    links_base: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    let Some(agent_id) = agent else {
+        return Ok(());
+    };
+    let prefs = db::agent_prefs::of(conn, agent_id)?;
+    let wanted = match news {
+        News::Replied { .. } => prefs.replied,
+        News::Withdrew => prefs.withdrawn,
+        News::Unassigned => prefs.assigned,
+    };
+    let Some(agent) = db::agents::by_id(conn, agent_id)? else {
+        return Ok(());
+    };
+    if !wanted || agent.disabled_at.is_some() {
+        return Ok(());
+    }
+    let mail = CaseNews {
+        lang: prefs.lang,
+        agent_name: agent.name,
+        case_number: case.case_number.clone(),
+        case_url: format!("{links_base}/agent/cases/{}", case.case_number),
+        news,
+    };
+    email::enqueue(conn, &mail, &agent.email, Some(case.id), now)?;
+    Ok(())
 }

@@ -302,3 +302,27 @@ impl From<PendingRow> for KeptFile {
         }
     }
 }
+
+/// A saved reply, as supervisors list it and agents pick it.
+#[derive(Debug, Clone)]
+pub struct SavedReplyView {
+    pub id: crate::domain::ids::SavedReplyId,
+    pub title: String,
+    pub text_zh: String,
+    pub text_en: String,
+    pub applies_to: crate::domain::saved_reply::ReplyUse,
+    pub created_by: String,
+}
+
+impl From<crate::db::saved_replies::ReplyRow> for SavedReplyView {
+    fn from(r: crate::db::saved_replies::ReplyRow) -> Self {
+        Self {
+            id: r.id,
+            title: r.title,
+            text_zh: r.text_zh,
+            text_en: r.text_en,
+            applies_to: r.applies_to,
+            created_by: r.created_by,
+        }
+    }
+}

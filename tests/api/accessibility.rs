@@ -259,6 +259,7 @@ async fn every_console_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either
         "/agent/webhooks".to_owned(),
         // Shown enrolling (below): the QR code, the key and the code field.
         "/agent/security".to_owned(),
+        "/agent/replies".to_owned(),
     ];
     // A key in the list, so that its row and revoke button are checked too.
     crate::api_helpers::cli_key(&app, "Back office", "cases:read");
@@ -297,6 +298,130 @@ async fn every_console_page_has_no_wcag_violation_on_a_phone_or_a_desk_in_either
                 }
                 checked += 1;
             }
+        }
+    }
+    browser.close().await;
+    report(checked, &found);
+}
+
+/// Every pair of the dashboard's chart labels whose boxes meet, as the browser lays them
+/// out; and how many labels there are (none would prove nothing).
+async fn overlapping_chart_labels(browser: &Browser) -> (u64, Vec<String>) {
+    let found = browser
+        .client
+        .execute(
+            "const boxes = [...document.querySelectorAll('svg.chart text')].map(t => {
+                 const r = t.getBoundingClientRect();
+                 return { text: t.textContent, l: r.left, t: r.top, r: r.right, b: r.bottom };
+             });
+             const hits = [];
+             for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+                 const a = boxes[i], b = boxes[j];
+                 if (a.l < b.r && b.l < a.r && a.t < b.b && b.t < a.b) hits.push(a.text + ' / ' + b.text);
+             }
+             return [boxes.length, hits];",
+            vec![],
+        )
+        .await
+        .expect("measure the chart labels");
+    let count = found[0].as_u64().expect("a count");
+    let hits = found[1]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|h| h.as_str().unwrap_or_default().to_owned())
+        .collect();
+    (count, hits)
+}
+
+/// On a phone, each value of a queue card shows its label; on a desk the labels are the
+/// table's headers. Returns the cells whose label is not as it should be.
+async fn queue_cells_without_labels(browser: &Browser, phone: bool) -> Vec<String> {
+    let found = browser
+        .client
+        .execute(
+            "const phone = arguments[0];
+             return [...document.querySelectorAll('table.queue tbody tr[data-case] td')]
+               .filter(td => {
+                 const label = td.querySelector('.cell-label');
+                 const shown = label && getComputedStyle(label).display !== 'none'
+                     && label.getBoundingClientRect().width > 0;
+                 return phone ? !shown : !!shown;
+               })
+               .map(td => td.textContent.trim());",
+            vec![serde_json::json!(phone)],
+        )
+        .await
+        .expect("read the queue");
+    found
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn dashboard_chart_labels_never_overlap_and_the_console_passes_axe_at_375_and_1280_px() {
+    let Story { app, .. } = story().await;
+    let browser = Browser::start("zh-CN", 375, 812).await;
+    browser.client.goto(&app.url("/agent/login")).await.unwrap();
+    browser.fill("email", "boss@example.com").await;
+    browser.fill("password", PASSWORD).await;
+    browser
+        .click("form button[type='submit']", "[data-field='queue']")
+        .await;
+    let (mut found, mut checked) = (Vec::new(), 0);
+    for lang in ["zh-CN", "en"] {
+        browser
+            .client
+            .goto(&app.url(&format!("/lang/{lang}?next=/agent/dashboard")))
+            .await
+            .unwrap();
+        for (width, height) in [(375, 812), (1280, 900)] {
+            browser.client.set_window_size(width, height).await.unwrap();
+            browser
+                .client
+                .goto(&app.url("/agent/dashboard"))
+                .await
+                .unwrap();
+            let (labels, overlaps) = overlapping_chart_labels(&browser).await;
+            assert!(labels >= 3, "{lang} {width}px: only {labels} chart labels");
+            for o in overlaps {
+                found.push(format!("{lang} {width}px: chart labels overlap: {o}"));
+            }
+            let html = browser.client.source().await.unwrap();
+            assert!(
+                !html.contains("Awaiting your reply"),
+                "{lang} {width}px: the appellant's wording on a staff page"
+            );
+            for v in violations(&browser).await {
+                found.push(format!("{lang} {width}px /agent/dashboard: {v}"));
+            }
+            browser.client.goto(&app.url("/agent/cases")).await.unwrap();
+            for cell in queue_cells_without_labels(&browser, width < 600).await {
+                found.push(format!("{lang} {width}px queue cell's label: {cell}"));
+            }
+            for v in violations(&browser).await {
+                found.push(format!("{lang} {width}px /agent/cases: {v}"));
+            }
+            // The navigation is one line, never a narrow column.
+            let lines = browser
+                .client
+                .execute(
+                    "const tops = new Set([...document.querySelectorAll('nav.console > *')]
+                        .map(e => Math.round(e.getBoundingClientRect().top)));
+                     return tops.size;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if lines.as_u64() != Some(1) {
+                found.push(format!(
+                    "{lang} {width}px: the navigation takes {lines} lines"
+                ));
+            }
+            checked += 2;
         }
     }
     browser.close().await;

@@ -40,8 +40,20 @@ async fn the_appellant_is_mailed_at_each_step_in_the_language_they_filed_in() {
         StatusCode::SEE_OTHER
     );
 
-    let mails = smtp.wait_for(4).await;
+    let mails = smtp.wait_for(5).await;
     let rows = app.all_mail_sent().await;
+    // The assignee is told of the reply (issue 22), in their own language (Chinese).
+    let (to_agent, rows): (Vec<_>, Vec<_>) =
+        rows.into_iter().partition(|r| r.message == "case_news");
+    assert_eq!(to_agent.len(), 1);
+    assert_eq!(
+        (to_agent[0].recipient.as_str(), to_agent[0].lang.as_str()),
+        ("a@example.com", "zh-CN")
+    );
+    let mails: Vec<_> = mails
+        .into_iter()
+        .filter(|m| m.to() != ["a@example.com"])
+        .collect();
     let kinds: Vec<&str> = rows.iter().map(|r| r.message.as_str()).collect();
     assert_eq!(
         kinds,
@@ -104,7 +116,7 @@ async fn assignment_mails_the_agent_and_withdrawal_mails_the_appellant() {
     )
     .await;
 
-    smtp.wait_for(3).await;
+    smtp.wait_for(4).await;
     let rows = app.all_mail_sent().await;
     let sent: Vec<(&str, &str)> = rows
         .iter()
@@ -115,13 +127,15 @@ async fn assignment_mails_the_agent_and_withdrawal_mails_the_appellant() {
         [
             ("receipt", appeal.get("email")),
             ("assigned", "b@example.com"),
-            ("withdrawn", appeal.get("email"))
+            ("withdrawn", appeal.get("email")),
+            // The assignee is told the appellant withdrew (issue 22).
+            ("case_news", "b@example.com"),
         ]
     );
     let assigned = smtp
         .mails()
         .into_iter()
-        .find(|m| m.to() == ["b@example.com"])
+        .find(|m| m.to() == ["b@example.com"] && m.subject().contains("分派给你"))
         .unwrap();
     assert!(assigned.text().contains(&format!("/agent/cases/{case}")));
 }

@@ -52,6 +52,8 @@ mod secrets_at_rest;
 mod sign_in;
 mod smtp;
 mod stopping;
+mod team_console;
+mod team_notices;
 mod tracking;
 mod triage;
 mod typed_storage;

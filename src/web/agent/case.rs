@@ -11,8 +11,9 @@ use crate::domain::agent;
 use crate::domain::agent::Role;
 use crate::domain::case_status::Action;
 use crate::domain::decision::{Outcome, StandardReason, reasons_for};
-use crate::domain::ids::AgentId;
+use crate::domain::ids::{AgentId, SavedReplyId};
 use crate::domain::money::Fen;
+use crate::domain::saved_reply::ReplyUse;
 use crate::domain::{Lang, cst};
 use crate::web::AppState;
 use crate::web::errors::{AppError, AppResult};
@@ -47,7 +48,7 @@ struct SiblingView {
 impl SiblingView {
     fn new(s: Sibling, lang: Lang) -> Self {
         Self {
-            status: s.status.label(lang),
+            status: s.status.staff_label(lang),
             case_number: s.case_number,
             other_email: s.other_email,
             other_address: s.other_address,
@@ -93,6 +94,19 @@ struct CasePage {
     contested_by: Vec<SiblingView>,
     /// Where this filing came from, when recorded.
     client_addr: Option<String>,
+    /// "李伟, 2 minutes ago": the other agents who opened the case lately.
+    viewers: Vec<String>,
+    /// The case changed since the page that acted was loaded: what changed.
+    stale: Option<String>,
+    /// The saved replies to pick from, by where they apply.
+    reply_groups: Vec<ReplyGroup>,
+    /// The saved reply picked: the form it fills and its text, ready for this case.
+    picked: Option<(&'static str, String)>,
+}
+
+struct ReplyGroup {
+    label: &'static str,
+    replies: Vec<(SavedReplyId, String, bool)>,
 }
 
 impl CasePage {
@@ -102,30 +116,97 @@ impl CasePage {
             .filter(|(f, _)| *f == form)
             .map(|(_, m)| m.as_str())
     }
+
+    /// The text a picked saved reply puts in `form`'s text box.
+    fn prefill(&self, form: &str) -> &str {
+        self.picked
+            .as_ref()
+            .filter(|(f, _)| *f == form)
+            .map_or("", |(_, t)| t.as_str())
+    }
 }
 
 fn status_change(e: &EventView, lang: Lang) -> Option<String> {
     match (e.from_status, e.to_status) {
-        (Some(from), Some(to)) if from != to => {
-            Some(format!("{} → {}", from.label(lang), to.label(lang)))
-        }
+        (Some(from), Some(to)) if from != to => Some(format!(
+            "{} → {}",
+            from.staff_label(lang),
+            to.staff_label(lang)
+        )),
         _ => None,
     }
 }
 
-/// Renders the case page; `record_view` when the agent opened it themselves.
+/// A refused action: the answer's status, the form it concerns and why.
+pub(super) struct Refused {
+    status: StatusCode,
+    form: &'static str,
+    message: String,
+    /// The case changed since the page was loaded: said at the top, with a reload link.
+    stale: bool,
+}
+
+impl Refused {
+    pub(super) fn form(status: StatusCode, form: &'static str, message: String) -> Self {
+        Self {
+            status,
+            form,
+            message,
+            stale: false,
+        }
+    }
+
+    pub(super) fn stale(form: &'static str, message: String) -> Self {
+        Self {
+            status: StatusCode::CONFLICT,
+            form,
+            message,
+            stale: true,
+        }
+    }
+}
+
+/// "2 minutes ago", in `lang`.
+fn minutes_ago(
+    lang: Lang,
+    at: chrono::NaiveDateTime,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let minutes = (now.naive_utc() - at).num_minutes().max(0);
+    match (lang, minutes) {
+        (Lang::Zh, 0) => "刚刚".to_owned(),
+        (Lang::Zh, m) => format!("{m} 分钟前"),
+        (Lang::En, 0) => "just now".to_owned(),
+        (Lang::En, 1) => "1 minute ago".to_owned(),
+        (Lang::En, m) => format!("{m} minutes ago"),
+    }
+}
+
+/// Why the case page is shown.
+pub(super) enum Opening {
+    /// The agent opened it (recorded), perhaps picking a saved reply.
+    Viewed { pick: Option<SavedReplyId> },
+    /// After a refused action: nothing recorded.
+    AfterRefusal(Refused),
+}
+
+/// Renders the case page.
 pub(super) async fn render_page(
     req: &HttpRequest,
     state: &AppState,
     who: &SignedIn,
     lang: Lang,
     number: String,
-    refused: Option<(StatusCode, &'static str, String)>,
-    record_view: bool,
+    opening: Opening,
 ) -> AppResult<HttpResponse> {
-    let (status, problem) = match refused {
-        Some((status, form, message)) => (status, Some((form, message))),
-        None => (StatusCode::OK, None),
+    let (record_view, pick, refused) = match opening {
+        Opening::Viewed { pick } => (true, pick, None),
+        Opening::AfterRefusal(refused) => (false, None, Some(refused)),
+    };
+    let (status, problem, stale) = match refused {
+        Some(r) if r.stale => (r.status, None, Some(r.message)),
+        Some(r) => (r.status, Some((r.form, r.message)), None),
+        None => (StatusCode::OK, None, None),
     };
     let (now, actor) = (state.clock.now(), who.actor());
     let Some(CaseFile {
@@ -136,9 +217,12 @@ pub(super) async fn render_page(
         working_days_left: days_left,
         arrangements,
         contested_by,
+        viewers,
+        replies,
+        picked,
     }) = state
         .store
-        .run(move |session| case_page::open(session, &number, &actor, record_view, now))
+        .run(move |session| case_page::open(session, &number, &actor, record_view, pick, now))
         .await??
     else {
         return Err(AppError::NotFound);
@@ -158,7 +242,7 @@ pub(super) async fn render_page(
     let page = CasePage {
         chrome: console.chrome,
         me: console.me,
-        status: current.label(lang),
+        status: current.staff_label(lang),
         kind: case.packet_kind.label(lang),
         amount: Fen::new(case.amount_fen),
         sent_at: cst::format_local(case.sent_at.and_utc()),
@@ -219,6 +303,30 @@ pub(super) async fn render_page(
             Vec::new()
         },
         client_addr: case.client_addr.map(|a| a.text()),
+        viewers: viewers
+            .into_iter()
+            .map(|(name, at)| format!("{name}, {}", minutes_ago(lang, at, now)))
+            .collect(),
+        stale,
+        reply_groups: ReplyUse::ALL
+            .iter()
+            .map(|u| ReplyGroup {
+                label: u.label(lang),
+                replies: replies
+                    .iter()
+                    .filter(|r| r.applies_to == *u)
+                    .map(|r| {
+                        (
+                            r.id,
+                            r.title.clone(),
+                            picked.as_ref().is_some_and(|p| p.id == r.id),
+                        )
+                    })
+                    .collect(),
+            })
+            .filter(|g| !g.replies.is_empty())
+            .collect(),
+        picked: picked.map(|p| (p.applies_to.form(), p.text)),
         case,
     };
     Ok(page::private(page::builder(status)).body(page.render()?))
@@ -231,11 +339,24 @@ pub(super) async fn render(
     who: &SignedIn,
     lang: Lang,
     number: String,
-    status: StatusCode,
-    problem: Option<(&'static str, String)>,
+    refused: Refused,
 ) -> AppResult<HttpResponse> {
-    let refused = problem.map(|(form, message)| (status, form, message));
-    render_page(req, state, who, lang, number, refused, false).await
+    render_page(
+        req,
+        state,
+        who,
+        lang,
+        number,
+        Opening::AfterRefusal(refused),
+    )
+    .await
+}
+
+/// `?reply=ID`: the saved reply picked, its text put in the form it applies to.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct CaseQuery {
+    reply: String,
 }
 
 pub async fn show(
@@ -244,10 +365,13 @@ pub async fn show(
     who: SignedIn,
     UiLang(lang): UiLang,
     number: web::Path<String>,
+    query: web::Query<CaseQuery>,
 ) -> AppResult<HttpResponse> {
     // Every page served to an agent is recorded, whatever the request's headers say.
     let number = number.into_inner();
-    render_page(&req, &state, &who, lang, number, None, true).await
+    // An id that is no saved reply picks nothing.
+    let pick = query.reply.parse().ok();
+    render_page(&req, &state, &who, lang, number, Opening::Viewed { pick }).await
 }
 
 /// `GET /agent/cases/{case_number}/files/{file_key}` (`?thumb=1` for the thumbnail).

@@ -1,16 +1,19 @@
 //! The actions on a case: each a POST with the session's CSRF token. One handler serves
 //! them all (`act`): it parses the action's form into a review step, runs it through the
 //! review workflow, and answers with the case page (303) or the refusal next to its form.
+//! Every form carries the case's version as its page showed it (`version`): acting on a
+//! case changed since is refused (409) with what changed and a link to reload.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::auth::{CsrfProtected, TokenOnly, Verified};
-use super::case::render;
+use super::auth::{CsrfProtected, Verified};
+use super::case::{Refused, render};
 use crate::domain::Refusal;
 use crate::domain::decision::Decision;
+use crate::domain::ids::CaseVersion;
 use crate::domain::text::CaseText;
 use crate::web::AppState;
 use crate::web::errors::{AppError, AppResult};
@@ -24,7 +27,7 @@ type FormRefusal = Box<dyn Refusal>;
 /// One action on a case: its form, the form on the case page it is shown next to, and
 /// how the form becomes a review step.
 pub trait CaseAction: 'static {
-    type Form: DeserializeOwned + CsrfProtected + 'static;
+    type Form: DeserializeOwned + CsrfProtected + Versioned + 'static;
     const FORM: &'static str;
     fn step(form: Self::Form) -> Result<Step, FormRefusal>;
 }
@@ -37,8 +40,13 @@ pub async fn act<A: CaseAction>(
     v: Verified<A::Form>,
 ) -> AppResult<HttpResponse> {
     let number = number.into_inner();
-    let refusal: (StatusCode, String) = match A::step(v.form) {
-        Err(refused) => (StatusCode::UNPROCESSABLE_ENTITY, refused.message(lang)),
+    let seen = v.form.seen();
+    let refused = match A::step(v.form) {
+        Err(refused) => Refused::form(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            A::FORM,
+            refused.message(lang),
+        ),
         Ok(step) => {
             let (actor, now, links, n) = (
                 v.who.actor(),
@@ -48,7 +56,7 @@ pub async fn act<A: CaseAction>(
             );
             match state
                 .store
-                .write(move |conn| review::perform(conn, &n, &actor, &step, &links, now))
+                .write(move |conn| review::perform(conn, &n, &actor, &step, seen, &links, now))
                 .await?
             {
                 Ok(()) => {
@@ -57,21 +65,59 @@ pub async fn act<A: CaseAction>(
                 }
                 Err(ReviewError::NotFound) => return Err(AppError::NotFound),
                 Err(ReviewError::Failure(f)) => return Err(f.into()),
-                Err(refused) => (status_of(&refused), refused.message(lang)),
+                Err(stale @ ReviewError::Stale(_)) => Refused::stale(A::FORM, stale.message(lang)),
+                Err(refused) => Refused::form(status_of(&refused), A::FORM, refused.message(lang)),
             }
         }
     };
-    render(
-        &req,
-        &state,
-        &v.who,
-        lang,
-        number,
-        refusal.0,
-        Some((A::FORM, refusal.1)),
-    )
-    .await
+    render(&req, &state, &v.who, lang, number, refused).await
 }
+
+/// A form that carries the case's version as its page showed it.
+pub trait Versioned {
+    fn version(&self) -> &str;
+
+    /// `None`: no version sent (a script that showed no page). One that cannot be read is
+    /// no version the case ever had.
+    fn seen(&self) -> Option<CaseVersion> {
+        let raw = self.version().trim();
+        (!raw.is_empty()).then(|| raw.parse().unwrap_or(CaseVersion::new(-1)))
+    }
+}
+
+/// An action's form: its fields, the CSRF token and the case's version.
+macro_rules! action_form {
+    ($name:ident { $($field:ident),* }) => {
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        pub struct $name {
+            $($field: String,)*
+            csrf_token: String,
+            version: String,
+        }
+
+        impl CsrfProtected for $name {
+            fn csrf_token(&self) -> &str {
+                &self.csrf_token
+            }
+        }
+
+        impl Versioned for $name {
+            fn version(&self) -> &str {
+                &self.version
+            }
+        }
+    };
+}
+
+action_form!(VersionOnly {});
+action_form!(TextForm { text });
+action_form!(AssignForm { agent_id });
+action_form!(DecideForm {
+    outcome,
+    reason_code,
+    text
+});
 
 fn status_of(refused: &ReviewError) -> StatusCode {
     match refused {
@@ -85,47 +131,6 @@ fn text(raw: &str) -> Result<CaseText, FormRefusal> {
     CaseText::parse(raw).map_err(|e| Box::new(e) as FormRefusal)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct TextForm {
-    text: String,
-    csrf_token: String,
-}
-
-impl CsrfProtected for TextForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct AssignForm {
-    agent_id: String,
-    csrf_token: String,
-}
-
-impl CsrfProtected for AssignForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct DecideForm {
-    outcome: String,
-    reason_code: String,
-    text: String,
-    csrf_token: String,
-}
-
-impl CsrfProtected for DecideForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
-
 pub struct Claim;
 pub struct Assign;
 pub struct RequestEvidence;
@@ -135,17 +140,17 @@ pub struct Void;
 pub struct Note;
 
 impl CaseAction for Claim {
-    type Form = TokenOnly;
+    type Form = VersionOnly;
     const FORM: &'static str = "claim";
-    fn step(_: TokenOnly) -> Result<Step, FormRefusal> {
+    fn step(_: VersionOnly) -> Result<Step, FormRefusal> {
         Ok(Step::Review(Command::Claim))
     }
 }
 
 impl CaseAction for CarriedOut {
-    type Form = TokenOnly;
+    type Form = VersionOnly;
     const FORM: &'static str = "carried-out";
-    fn step(_: TokenOnly) -> Result<Step, FormRefusal> {
+    fn step(_: VersionOnly) -> Result<Step, FormRefusal> {
         Ok(Step::Review(Command::RecordCarriedOut))
     }
 }

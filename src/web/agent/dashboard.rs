@@ -1,7 +1,7 @@
 //! `GET /agent/dashboard`: the supervisors' view of load and service levels.
 
 use super::layout::{ConsolePage, Me};
-use super::svg::{Bar, bar_chart};
+use super::svg::{Bar, bar_chart, row_chart};
 use crate::domain::cst;
 use crate::web::AppState;
 use crate::web::errors::AppResult;
@@ -69,7 +69,7 @@ pub async fn show(state: web::Data<AppState>, console: ConsolePage) -> AppResult
     let by_status: Vec<Figure> = open_by_status
         .iter()
         .map(|(s, n)| Figure {
-            label: s.label(lang),
+            label: s.staff_label(lang),
             value: *n,
         })
         .collect();
@@ -95,10 +95,9 @@ pub async fn show(state: web::Data<AppState>, console: ConsolePage) -> AppResult
             &days,
             7,
         ),
-        status_chart: bar_chart(
+        status_chart: row_chart(
             lang.t("未结案件（按状态）", "Open cases by status"),
             &status_bars,
-            1,
         ),
         by_status,
         due_today,

@@ -4,6 +4,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod bulk;
 pub mod calendar;
 pub mod case;
 pub mod case_actions;
@@ -11,8 +12,10 @@ pub mod dashboard;
 pub mod export;
 pub mod layout;
 pub mod mail;
+pub mod me;
 pub mod queue;
 pub mod security;
+pub mod replies;
 pub mod session_store;
 pub mod svg;
 pub mod webhooks;
@@ -80,8 +83,11 @@ routes! {
     post "/agent/security/turn-off" Enrolling => security::with_code::<security::TurnOff>;
     post "/agent/security/recovery-codes" Enrolling => security::with_code::<security::RenewCodes>;
     get "/agent" Agent => queue::home;
+    get "/agent/me" Agent => me::show;
+    post "/agent/me" Agent => me::save;
     get "/agent/cases" Agent => queue::show;
     get "/agent/cases.csv" Agent => queue::export;
+    post "/agent/cases/bulk" Agent => bulk::apply;
     get "/agent/cases/{case_number}" Agent => case::show;
     get "/agent/cases/{case_number}/files/{file_key}" Agent => case::file;
     post "/agent/cases/{case_number}/claim" Agent => case_actions::act::<case_actions::Claim>;
@@ -91,6 +97,9 @@ routes! {
     post "/agent/cases/{case_number}/carried-out" Agent => case_actions::act::<case_actions::CarriedOut>;
     post "/agent/cases/{case_number}/void" Supervisor => case_actions::act::<case_actions::Void>;
     post "/agent/cases/{case_number}/notes" Agent => case_actions::act::<case_actions::Note>;
+    get "/agent/replies" Supervisor => replies::show;
+    post "/agent/replies" Supervisor => replies::add;
+    post "/agent/replies/{id}/delete" Supervisor => replies::delete;
     get "/agent/dashboard" Supervisor => dashboard::show;
     get "/agent/calendar" Supervisor => calendar::show;
     post "/agent/calendar" Supervisor => calendar::load_year;

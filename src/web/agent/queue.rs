@@ -138,7 +138,7 @@ impl Row {
         let r = &item.row;
         Self {
             case_number: r.case_number.clone(),
-            status: r.status.label(lang),
+            status: r.status.staff_label(lang),
             amount: Fen::new(r.amount_fen),
             kind: r.packet_kind.label(lang),
             days_left: item.working_days_left,
@@ -166,6 +166,8 @@ struct QueuePage {
     export_url: String,
     problems: Vec<(&'static str, String)>,
     statuses: Vec<Choice>,
+    /// The active agents, for the bulk assign form: id and name.
+    agents: Vec<(String, String)>,
     kinds: Vec<Choice>,
     claims: Vec<Choice>,
 }
@@ -229,6 +231,11 @@ pub async fn show(
             .map(|i| Row::new(i, lang, &page.arrangements))
             .collect(),
         next_url,
+        agents: page
+            .agents
+            .iter()
+            .map(|a| (a.id.to_string(), a.name.clone()))
+            .collect(),
         export_url: format!("/agent/cases.csv?{}", encode(&export)),
         problems: parsed
             .problems
@@ -239,7 +246,7 @@ pub async fn show(
             .iter()
             .map(|s| Choice {
                 value: s.as_str(),
-                label: s.label(lang),
+                label: s.staff_label(lang),
             })
             .collect(),
         claims: ClaimStatus::ALL
@@ -295,7 +302,7 @@ pub async fn export(
         let r = &item.row;
         [
             r.case_number.clone(),
-            r.status.label(lang).to_owned(),
+            r.status.staff_label(lang).to_owned(),
             r.packet_kind.label(lang).to_owned(),
             format!("{}.{:02}", r.amount_fen / 100, r.amount_fen % 100),
             r.filed_on.to_string(),

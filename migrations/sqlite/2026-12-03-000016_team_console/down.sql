@@ -1,0 +1,2 @@
+DROP TABLE agent_preferences;
+DROP TABLE saved_replies;
