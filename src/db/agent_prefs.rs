@@ -35,6 +35,15 @@ pub fn of(conn: &mut DbConn, agent: AgentId) -> QueryResult<Preferences> {
     }))
 }
 
+/// The language the agent chose at `/agent/me`, if they chose one.
+pub fn chosen_lang(conn: &mut DbConn, agent: AgentId) -> QueryResult<Option<Lang>> {
+    agent_preferences::table
+        .filter(agent_preferences::agent_id.eq(agent))
+        .select(agent_preferences::lang)
+        .first(conn)
+        .optional()
+}
+
 pub fn save(conn: &mut DbConn, agent: AgentId, prefs: &Preferences) -> QueryResult<()> {
     let row = PrefsRow {
         agent_id: agent,

@@ -26,8 +26,8 @@ use crate::domain::ids::{
     AgentId, ApiKeyId, CaseId, DeliveryId, EndpointId, OutboxId, SavedReplyId,
 };
 use crate::domain::mail_status::MailStatus;
-use crate::domain::second_factor::SecurityEventKind;
 use crate::domain::saved_reply::ReplyUse;
+use crate::domain::second_factor::SecurityEventKind;
 use crate::domain::stored::Stored;
 use crate::domain::timeline::EventKind;
 use crate::domain::webhook::{DeliveryStatus, WebhookEvent};

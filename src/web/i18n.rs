@@ -4,15 +4,27 @@
 use std::future::{Ready, ready};
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, http::header, web};
+use actix_web::{
+    FromRequest, HttpMessage, HttpRequest, HttpResponse, dev::Payload, http::header, web,
+};
 use serde::Deserialize;
 
 use crate::domain::Lang;
 
 pub const COOKIE: &str = "lang";
 
+/// The language a signed-in agent chose at `/agent/me`, put in the request by the
+/// console's access check.
+#[derive(Clone, Copy, Debug)]
+pub struct ChosenLang(pub Lang);
+
+/// The `lang` cookie (the switch on every page), else the agent's chosen language, else
+/// the browser's `Accept-Language`.
 pub fn from_request(req: &HttpRequest) -> Lang {
     if let Some(lang) = req.cookie(COOKIE).and_then(|c| Lang::from_code(c.value())) {
+        return lang;
+    }
+    if let Some(ChosenLang(lang)) = req.extensions().get::<ChosenLang>().copied() {
         return lang;
     }
     req.headers()

@@ -89,6 +89,8 @@ pub struct SessionAgent {
     pub agent: AgentView,
     /// Next year, when its working-day calendar is missing from `policy::CALENDAR_WARNING_FROM_MONTH` on.
     pub calendar_missing: Option<i32>,
+    /// The console's language the agent chose at `/agent/me` (a `lang` cookie still wins).
+    pub lang: Option<Lang>,
 }
 
 /// The enabled account behind a session, if any.
@@ -105,6 +107,7 @@ pub fn session_agent(
     let warn = today.month() >= policy::CALENDAR_WARNING_FROM_MONTH;
     let missing = warn && !db::calendar::is_loaded(conn, next_year)?;
     Ok(Some(SessionAgent {
+        lang: db::agent_prefs::chosen_lang(conn, agent.id)?,
         agent: agent.into(),
         calendar_missing: missing.then_some(next_year),
     }))

@@ -221,3 +221,32 @@ async fn each_agent_gets_one_morning_list_of_their_cases_due_by_the_next_working
     assert!(body.contains(&due) && !body.contains(&later), "{body}");
     assert!(body.contains("Hello"), "in English: {body}");
 }
+
+#[tokio::test]
+async fn the_language_chosen_at_me_is_the_consoles_until_the_switch_says_otherwise() {
+    let app = crate::helpers::spawn_app().await;
+    app.create_agent("mary@example.com", Role::Agent);
+    let mary = app.sign_in("mary@example.com").await;
+    // No cookie, no Accept-Language: the default, Chinese.
+    assert!(
+        mary.get_html("/agent/cases")
+            .await
+            .contains("<html lang=\"zh-CN\"")
+    );
+    let saved = mary.post("/agent/me", &[("lang", "en")]).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert!(
+        mary.get_html("/agent/cases")
+            .await
+            .contains("<html lang=\"en\""),
+        "the console in the language Mary chose"
+    );
+    // The switch on every page still wins (a cookie of this browser).
+    let switched = mary.get("/lang/zh-CN?next=/agent/cases").await;
+    assert_eq!(switched.status(), StatusCode::SEE_OTHER);
+    assert!(
+        mary.get_html("/agent/cases")
+            .await
+            .contains("<html lang=\"zh-CN\"")
+    );
+}

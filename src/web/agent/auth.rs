@@ -74,6 +74,8 @@ pub struct SignedIn {
     pub csrf: String,
     /// Next year, when its working-day calendar is missing from 1 November on.
     pub calendar_missing: Option<i32>,
+    /// The console's language the agent chose at `/agent/me`.
+    pub lang: Option<crate::domain::Lang>,
 }
 
 impl SignedIn {
@@ -140,6 +142,10 @@ pub async fn require(
             };
             return Ok(req.into_response(answer).map_into_right_body());
         }
+        if let Some(lang) = who.lang {
+            req.extensions_mut()
+                .insert(crate::web::i18n::ChosenLang(lang));
+        }
         req.extensions_mut().insert(who);
     }
     next.call(req)
@@ -163,6 +169,7 @@ async fn load(session: &Session, state: &AppState) -> AppResult<SignedIn> {
     let Some(SessionAgent {
         agent,
         calendar_missing,
+        lang,
     }) = state
         .store
         .read(move |conn| session_agent(conn, id, now))
@@ -176,6 +183,7 @@ async fn load(session: &Session, state: &AppState) -> AppResult<SignedIn> {
         agent,
         csrf,
         calendar_missing,
+        lang,
     })
 }
 
