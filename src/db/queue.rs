@@ -28,6 +28,7 @@ pub struct QueueRow {
     pub assignee: Option<String>,
     pub claim_status: Option<ClaimStatus>,
     pub claim_acknowledged: bool,
+    pub version: i64,
 }
 
 /// A correlated subquery diesel's DSL cannot say; fixed text, no value from a request.
@@ -63,6 +64,7 @@ pub fn page(
             agents::name.nullable(),
             cases::claim_status,
             cases::claim_acknowledged,
+            cases::version,
         ))
         .into_boxed();
     // `open_deadline` is the deadline while open and NULL after: sorting on it reads the

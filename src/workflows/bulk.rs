@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::review::{self, Command, ReviewError, Step};
 use crate::db::DbConn;
 use crate::domain::agent::Role;
-use crate::domain::ids::AgentId;
+use crate::domain::ids::{AgentId, CaseVersion};
 use crate::domain::text::CaseText;
 use crate::domain::{Actor, Lang, Refusal, policy};
 
@@ -86,7 +86,7 @@ pub struct BulkOutcome {
 }
 
 /// Checks the request as a whole (size, who may), before anything is written.
-pub fn check(actor: &Actor, cases: &[String], step: &BulkStep) -> Result<(), BulkError> {
+pub fn check<C>(actor: &Actor, cases: &[C], step: &BulkStep) -> Result<(), BulkError> {
     if cases.is_empty() {
         return Err(BulkError::NoneChosen);
     }
@@ -106,11 +106,12 @@ pub fn check(actor: &Actor, cases: &[String], step: &BulkStep) -> Result<(), Bul
     Ok(())
 }
 
-/// Applies `step` to each case (each number once), each in its own transaction.
+/// Applies `step` to each case (each number once), each in its own transaction; a case
+/// whose version is not the one the queue showed is refused as changed meanwhile.
 pub fn apply(
     conn: &mut DbConn,
     actor: &Actor,
-    cases: &[String],
+    cases: &[(String, Option<CaseVersion>)],
     step: &BulkStep,
     links_base: &str,
     now: DateTime<Utc>,
@@ -122,10 +123,8 @@ pub fn apply(
         refused: Vec::new(),
     };
     let mut seen = std::collections::HashSet::new();
-    for number in cases.iter().filter(|n| seen.insert(n.as_str())) {
-        // The queue showed each case's state, not its version: each acts on the case as
-        // it is now, and whatever the rules refuse is named below.
-        match review::perform(conn, number, actor, &step, None, links_base, now) {
+    for (number, version) in cases.iter().filter(|(n, _)| seen.insert(n.as_str())) {
+        match review::perform(conn, number, actor, &step, *version, links_base, now) {
             Ok(()) => outcome.done.push(number.clone()),
             Err(ReviewError::Failure(f)) => return Err(f.into()),
             Err(refused) => outcome.refused.push((number.clone(), refused)),

@@ -198,6 +198,9 @@ pub struct QueueLine {
     pub assignee: Option<String>,
     pub claim_status: Option<ClaimStatus>,
     pub claim_acknowledged: bool,
+    /// Grows at every change: the bulk form sends it back, so a case changed since the
+    /// queue was shown is refused by number.
+    pub version: i64,
 }
 
 impl QueueLine {
@@ -226,6 +229,7 @@ impl From<QueueRow> for QueueLine {
             assignee: r.assignee,
             claim_status: r.claim_status,
             claim_acknowledged: r.claim_acknowledged,
+            version: r.version,
         }
     }
 }

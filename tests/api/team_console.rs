@@ -233,7 +233,8 @@ async fn a_bulk_assignment_of_60_cases_with_2_that_cannot_be_assigned_assigns_58
 }
 
 #[tokio::test]
-async fn bulk_claim_takes_every_case_of_the_page_and_refuses_another_agents_and_the_cap_holds() {
+async fn bulk_claim_takes_every_case_of_the_page_and_refuses_another_agents_a_changed_one_and_the_cap_holds()
+ {
     let app = spawn_app().await;
     app.create_agent("a@example.com", Role::Agent);
     app.create_agent("b@example.com", Role::Agent);
@@ -247,12 +248,20 @@ async fn bulk_claim_takes_every_case_of_the_page_and_refuses_another_agents_and_
     let queue = a.get_html("/agent/cases").await;
     let listed = bulk_boxes(&queue);
     assert_eq!(listed.len(), 3);
+    // After A's page was loaded, B notes the third case: A's page no longer shows it as it is.
+    assert_eq!(
+        b.act(&third, "notes", &[("text", "Called the bank.")])
+            .await,
+        StatusCode::SEE_OTHER
+    );
     let mut form: Vec<(String, String)> = vec![
         ("action".into(), "claim".into()),
         ("all".into(), "1".into()),
     ];
+    // Every case of the page with the version the page showed, as the browser sends them.
     for case in &listed {
-        form.push((format!("page.{case}"), "1".into()));
+        let version = attr(&queue, &format!("name=\"page.{case}\" value=\"")).unwrap();
+        form.push((format!("page.{case}"), version));
     }
     let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let html = a
@@ -261,9 +270,21 @@ async fn bulk_claim_takes_every_case_of_the_page_and_refuses_another_agents_and_
         .text()
         .await
         .unwrap();
-    assert!(html.contains(&format!("data-case=\"{second}\" data-outcome=\"refused\"")));
-    for case in [&first, &third] {
-        assert!(html.contains(&format!("data-case=\"{case}\" data-outcome=\"done\"")));
+    for case in [&second, &third] {
+        assert!(html.contains(&format!("data-case=\"{case}\" data-outcome=\"refused\"")));
+    }
+    assert!(html.contains(&format!("data-case=\"{first}\" data-outcome=\"done\"")));
+    // The third is refused as changed since the page was loaded, and stays unclaimed.
+    assert!(html.contains("b@example.com"), "who changed it: {html}");
+    {
+        use appealdesk::db::schema::cases;
+        use diesel::prelude::*;
+        let assignee: Option<i64> = cases::table
+            .filter(cases::case_number.eq(&third))
+            .select(cases::assignee_id)
+            .first(&mut app.conn())
+            .unwrap();
+        assert_eq!(assignee, None, "the changed case was not claimed");
     }
 
     // Beyond the cap nothing is done, and without the session's token nothing at all.

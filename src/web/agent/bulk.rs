@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::auth::{CsrfProtected, Verified};
 use super::layout::{ConsolePage, Me};
 use crate::domain::Refusal;
+use crate::domain::ids::CaseVersion;
 use crate::domain::text::CaseText;
 use crate::web::AppState;
 use crate::web::errors::{AppError, AppResult};
@@ -39,13 +40,20 @@ impl CsrfProtected for BulkForm {
 }
 
 impl BulkForm {
-    /// The case numbers the form names (sorted).
-    fn chosen(&self) -> Vec<String> {
+    /// The case numbers the form names (sorted), each with the version the queue showed
+    /// (`page.{number}`; none from a script that sent no page).
+    fn chosen(&self) -> Vec<(String, Option<CaseVersion>)> {
         let prefix = if self.all == "1" { "page." } else { "pick." };
         self.cases
             .keys()
             .filter_map(|k| k.strip_prefix(prefix))
-            .map(str::to_owned)
+            .map(|number| {
+                let seen = self.cases.get(&format!("page.{number}")).map(|raw| {
+                    // One that cannot be read is no version the case ever had.
+                    raw.trim().parse().unwrap_or(CaseVersion::new(-1))
+                });
+                (number.to_owned(), seen)
+            })
             .collect()
     }
 

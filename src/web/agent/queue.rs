@@ -123,6 +123,8 @@ fn parse(query: &QueueQuery, who: &SignedIn, today: NaiveDate) -> Parsed {
 
 struct Row {
     case_number: String,
+    /// Sent back by the bulk form (`page.{number}`).
+    version: i64,
     status: &'static str,
     amount: Fen,
     kind: &'static str,
@@ -138,6 +140,7 @@ impl Row {
         let r = &item.row;
         Self {
             case_number: r.case_number.clone(),
+            version: r.version,
             status: r.status.staff_label(lang),
             amount: Fen::new(r.amount_fen),
             kind: r.packet_kind.label(lang),
