@@ -7,7 +7,7 @@ use chrono::{Days, NaiveDate};
 use diesel::connection::SimpleConnection;
 use reqwest::StatusCode;
 
-use crate::helpers::{AppealFields, TestApp, attr, spawn_app_at};
+use crate::helpers::{AppealFields, TestApp, spawn_app_at};
 
 /// Both ways of counting, for every day from before the first filing to after the last.
 fn compare(app: &TestApp, first: NaiveDate, last: NaiveDate) -> Figures {
@@ -24,15 +24,7 @@ fn compare(app: &TestApp, first: NaiveDate, last: NaiveDate) -> Figures {
 }
 
 async fn withdraw(app: &TestApp, token: &str) {
-    let confirm = app.get_html(&format!("/track/{token}/withdraw")).await;
-    let csrf = attr(&confirm, "name=\"csrf_token\" value=\"").unwrap();
-    let r = app
-        .post_form(
-            &format!("/track/{token}/withdraw"),
-            &[("csrf_token".into(), csrf)],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.withdraw(token).await;
 }
 
 #[tokio::test]

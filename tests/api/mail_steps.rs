@@ -108,13 +108,7 @@ async fn assignment_mails_the_agent_and_withdrawal_mails_the_appellant() {
         StatusCode::SEE_OTHER
     );
 
-    let confirm = app.get_html(&format!("/track/{token}/withdraw")).await;
-    let csrf = attr(&confirm, "name=\"csrf_token\" value=\"").unwrap();
-    app.post_form(
-        &format!("/track/{token}/withdraw"),
-        &[("csrf_token".into(), csrf)],
-    )
-    .await;
+    app.withdraw(&token).await;
 
     smtp.wait_for(4).await;
     let rows = app.all_mail_sent().await;

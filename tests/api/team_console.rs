@@ -163,15 +163,7 @@ async fn a_bulk_assignment_of_60_cases_with_2_that_cannot_be_assigned_assigns_58
     }
     // Two cases cannot be assigned any more: one withdrawn by its appellant, one voided.
     let (withdrawn, token) = &cases[10];
-    let confirm = app.get_html(&format!("/track/{token}/withdraw")).await;
-    let csrf = attr(&confirm, "name=\"csrf_token\" value=\"").unwrap();
-    let withdraw = app
-        .post_form(
-            &format!("/track/{token}/withdraw"),
-            &[("csrf_token".into(), csrf)],
-        )
-        .await;
-    assert_eq!(withdraw.status(), StatusCode::SEE_OTHER);
+    app.withdraw(token).await;
     let voided = &cases[45].0;
     assert_eq!(
         boss.act(voided, "void", &[("text", "Filed in someone else's name.")])

@@ -129,13 +129,7 @@ async fn a_supervisor_taking_a_case_away_tells_both_agents_and_a_withdrawal_tell
         boss.act(&case, "assign", &[("agent_id", &b_id)]).await,
         StatusCode::SEE_OTHER
     );
-    let confirm = app.get_html(&format!("/track/{token}/withdraw")).await;
-    let csrf = attr(&confirm, "name=\"csrf_token\" value=\"").unwrap();
-    app.post_form(
-        &format!("/track/{token}/withdraw"),
-        &[("csrf_token".into(), csrf)],
-    )
-    .await;
+    app.withdraw(&token).await;
     smtp.wait_for(5).await;
     let rows = app.all_mail_sent().await;
     let sent: Vec<(&str, &str)> = rows

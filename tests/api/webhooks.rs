@@ -31,15 +31,7 @@ async fn reply(app: &TestApp, token: &str) {
 }
 
 async fn withdraw(app: &TestApp, token: &str) {
-    let confirm = app.get_html(&format!("/track/{token}/withdraw")).await;
-    let csrf = attr(&confirm, "name=\"csrf_token\" value=\"").unwrap();
-    let r = app
-        .post_form(
-            &format!("/track/{token}/withdraw"),
-            &[("csrf_token".into(), csrf)],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "withdrawn");
+    app.withdraw(token).await;
 }
 
 #[tokio::test]

@@ -293,6 +293,19 @@ impl TestApp {
     }
 
     /// Opens a form, fills it and sends it.
+    /// The appellant withdraws through the tracking page's confirmation form.
+    pub async fn withdraw(&self, token: &str) {
+        let confirm = self.get_html(&format!("/track/{token}/withdraw")).await;
+        let csrf = attr(&confirm, "name=\"csrf_token\" value=\"").expect("withdraw form token");
+        let r = self
+            .post_form(
+                &format!("/track/{token}/withdraw"),
+                &[("csrf_token".into(), csrf)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "withdrawn");
+    }
+
     pub async fn file(&self, appeal: &AppealFields) -> reqwest::Response {
         let token = self.open_form().await;
         self.post_form("/appeals", &appeal.with_token(&token)).await
