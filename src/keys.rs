@@ -115,8 +115,19 @@ pub fn digest(value: &str) -> String {
 
 /// SHA-256 in lower-case hex: how stored contents are keyed.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    hash.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lower-case hex, in one allocation (a `format!` per byte was 2.6% of the tracking
+/// page, whose token is digested on every request).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0x0f)] as char);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -133,6 +144,16 @@ mod tests {
         assert!(!keys.verify_csrf_tag("browser-a", "form-1", "not base64!"));
         let other = Keys::new(b"another secret, another server!!".to_vec());
         assert!(!other.verify_csrf_tag("browser-a", "form-1", &tag));
+    }
+
+    #[test]
+    fn digests_are_lower_case_hex_of_sha256() {
+        // FIPS 180-2's "abc".
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(hex(&[0x00, 0x0f, 0xf0, 0xff]), "000ff0ff");
     }
 
     #[test]

@@ -10,7 +10,12 @@ use appealdesk::domain::throttle::RateLimit;
 
 /// A field of /proc/self/status in KiB (`VmRSS:`, `VmHWM:`), 0 where unreadable.
 pub fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    status_kib_of("/proc/self/status", field)
+}
+
+/// A field of a process's status file (`/proc/PID/status`) in KiB, 0 where unreadable.
+pub fn status_kib_of(path: &str, field: &str) -> u64 {
+    std::fs::read_to_string(path)
         .ok()
         .and_then(|s| {
             s.lines()

@@ -224,6 +224,20 @@ diesel::table! {
     }
 }
 
+// Open work as the triggers of migration 000018 keep it: cases per open status,
+// deadline and assignee (0: none), spread over `shard`.
+diesel::table! {
+    open_counts (status, deadline, assignee_id, shard) {
+        status -> Text,
+        deadline -> Date,
+        assignee_id -> BigInt,
+        shard -> Integer,
+        n -> Integer,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(open_counts, agents);
+
 diesel::table! {
     api_keys (id) {
         id -> BigInt,

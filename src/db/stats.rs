@@ -6,7 +6,7 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::schema::{agents, cases, daily_counts, digest_runs};
+use super::schema::{agents, cases, daily_counts, digest_runs, open_counts};
 use crate::domain::case_status::CaseStatus;
 use crate::domain::evidence::PacketKind;
 use crate::domain::ids::CaseId;
@@ -108,20 +108,73 @@ pub fn counted_filings(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<(N
     Ok(rows.into_iter().map(|(d, n)| (d, n.unwrap_or(0))).collect())
 }
 
-// Open cases are found by `open_deadline`, the deadline while a case is open and NULL
-// after (a generated column, indexed): its indexes hold the open cases apart from the
-// closed ones whatever the history, and the plan does not depend on which statuses are
-// asked for (SQLite plans a statement once, not per bound value: `.cargo/config.toml`).
+/// The open work: cases per open status, due today and overdue, per agent (disabled
+/// accounts included while they still hold cases), and with nobody.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct OpenWork {
+    pub by_status: Vec<(CaseStatus, i64)>,
+    pub due_today: i64,
+    pub overdue: i64,
+    pub workload: Vec<(String, i64)>,
+    pub unassigned: i64,
+}
 
-pub fn open_by_status(conn: &mut DbConn) -> QueryResult<Vec<(CaseStatus, i64)>> {
-    cases::table
+/// The open work from `open_counts`, which the triggers of migration 000018 keep in the
+/// transaction of every change of a case: a few rows per deadline and agent, however
+/// many cases are open or closed.
+pub fn open_work(conn: &mut DbConn, today: NaiveDate) -> QueryResult<OpenWork> {
+    use diesel::dsl::sum;
+    use open_counts::dsl as o;
+    let by_status: Vec<(CaseStatus, Option<i64>)> = o::open_counts
+        .group_by(o::status)
+        .select((o::status, sum(o::n)))
+        .load(conn)?;
+    let due_today: Option<i64> = o::open_counts
+        .filter(o::deadline.eq(today))
+        .select(sum(o::n))
+        .get_result(conn)?;
+    let overdue: Option<i64> = o::open_counts
+        .filter(o::deadline.lt(today))
+        .select(sum(o::n))
+        .get_result(conn)?;
+    let workload: Vec<(String, Option<i64>)> = o::open_counts
+        .inner_join(agents::table.on(agents::id.eq(o::assignee_id)))
+        .group_by((agents::id, agents::name))
+        .select((agents::name, sum(o::n)))
+        .order(agents::name)
+        .load(conn)?;
+    // Assignee 0 is nobody (the triggers' COALESCE).
+    let unassigned: Option<i64> = o::open_counts
+        .filter(o::assignee_id.eq(0))
+        .select(sum(o::n))
+        .get_result(conn)?;
+    Ok(OpenWork {
+        by_status: by_status
+            .into_iter()
+            .map(|(s, n)| (s, n.unwrap_or(0)))
+            .collect(),
+        due_today: due_today.unwrap_or(0),
+        overdue: overdue.unwrap_or(0),
+        workload: workload
+            .into_iter()
+            .map(|(a, n)| (a, n.unwrap_or(0)))
+            .filter(|(_, n)| *n > 0)
+            .collect(),
+        unassigned: unassigned.unwrap_or(0),
+    })
+}
+
+/// The same open work counted over the cases: what `open_counts` must equal. Open cases
+/// are found by `open_deadline`, the deadline while a case is open and NULL after (a
+/// generated column, indexed): its partial indexes hold the open cases apart from the
+/// closed ones whatever the history (SQLite plans a statement once, not per bound value:
+/// `.cargo/config.toml`).
+pub fn open_work_recounted(conn: &mut DbConn, today: NaiveDate) -> QueryResult<OpenWork> {
+    let by_status = cases::table
         .filter(cases::open_deadline.is_not_null())
         .group_by(cases::status)
         .select((cases::status, count_star()))
-        .load(conn)
-}
-
-pub fn open_due(conn: &mut DbConn, today: NaiveDate) -> QueryResult<(i64, i64)> {
+        .load(conn)?;
     let due_today = cases::table
         .filter(cases::open_deadline.eq(today))
         .count()
@@ -130,7 +183,25 @@ pub fn open_due(conn: &mut DbConn, today: NaiveDate) -> QueryResult<(i64, i64)> 
         .filter(cases::open_deadline.lt(today))
         .count()
         .get_result(conn)?;
-    Ok((due_today, overdue))
+    let workload = cases::table
+        .inner_join(agents::table)
+        .filter(cases::open_deadline.is_not_null())
+        .group_by((agents::id, agents::name))
+        .select((agents::name, count_star()))
+        .order(agents::name)
+        .load(conn)?;
+    let unassigned = cases::table
+        .filter(cases::assignee_id.is_null())
+        .filter(cases::open_deadline.is_not_null())
+        .count()
+        .get_result(conn)?;
+    Ok(OpenWork {
+        by_status,
+        due_today,
+        overdue,
+        workload,
+        unassigned,
+    })
 }
 
 /// Decisions taken since `from`, counted over the cases: (all, within target, within
@@ -157,25 +228,6 @@ pub fn filings_per_day(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<(N
         .select((cases::filed_on, count_star()))
         .order(cases::filed_on)
         .load(conn)
-}
-
-/// Open cases per agent (disabled accounts included while they still hold cases).
-pub fn workload(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
-    cases::table
-        .inner_join(agents::table)
-        .filter(cases::open_deadline.is_not_null())
-        .group_by((agents::id, agents::name))
-        .select((agents::name, count_star()))
-        .order(agents::name)
-        .load(conn)
-}
-
-pub fn unassigned_open(conn: &mut DbConn) -> QueryResult<i64> {
-    cases::table
-        .filter(cases::assignee_id.is_null())
-        .filter(cases::open_deadline.is_not_null())
-        .count()
-        .get_result(conn)
 }
 
 /// Open cases due in `from..=to`: (number, deadline, assignee), by deadline.

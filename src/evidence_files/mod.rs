@@ -79,7 +79,7 @@ impl std::fmt::Debug for CleanFile {
 
 impl CleanFile {
     pub fn sha256_hex(&self) -> String {
-        self.sha256.iter().map(|b| format!("{b:02x}")).collect()
+        crate::keys::hex(&self.sha256)
     }
 }
 

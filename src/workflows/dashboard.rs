@@ -28,12 +28,14 @@ pub struct Figures {
     pub guided: Vec<(Reason, i64, i64)>,
 }
 
-/// The figures, read from the per-day counters where they span history: the page costs
+/// The figures, read from the counters (open work from `open_counts`, history from
+/// `daily_counts`) wherever they span many cases: the page costs
 /// the same at ten thousand cases and at a million.
 pub fn figures(conn: &mut DbConn, today: NaiveDate) -> Result<Figures, Failure> {
     assemble(
         conn,
         today,
+        stats::open_work,
         stats::counted_decisions,
         stats::counted_filings,
     )
@@ -41,7 +43,13 @@ pub fn figures(conn: &mut DbConn, today: NaiveDate) -> Result<Figures, Failure> 
 
 /// The same figures counted over the cases themselves: what the counters must equal.
 pub fn figures_recounted(conn: &mut DbConn, today: NaiveDate) -> Result<Figures, Failure> {
-    assemble(conn, today, stats::decided_within, stats::filings_per_day)
+    assemble(
+        conn,
+        today,
+        stats::open_work_recounted,
+        stats::decided_within,
+        stats::filings_per_day,
+    )
 }
 
 type Since<T> = fn(&mut DbConn, NaiveDate) -> diesel::QueryResult<T>;
@@ -49,12 +57,18 @@ type Since<T> = fn(&mut DbConn, NaiveDate) -> diesel::QueryResult<T>;
 fn assemble(
     conn: &mut DbConn,
     today: NaiveDate,
+    open_work: Since<stats::OpenWork>,
     decisions: Since<(i64, i64, i64)>,
     filings: Since<Vec<(NaiveDate, i64)>>,
 ) -> Result<Figures, Failure> {
     let open = &CaseStatus::OPEN;
-    let counted = stats::open_by_status(conn)?;
-    let (due_today, overdue) = stats::open_due(conn, today)?;
+    let stats::OpenWork {
+        by_status: counted,
+        due_today,
+        overdue,
+        workload,
+        unassigned,
+    } = open_work(conn, today)?;
     let decided = decisions(conn, today - Days::new(DASHBOARD_SERVICE_WINDOW_DAYS))?;
     let first_day = today - Days::new(DASHBOARD_CHART_DAYS - 1);
     let per_day = filings(conn, first_day)?;
@@ -79,8 +93,8 @@ fn assemble(
                 (day, n)
             })
             .collect(),
-        workload: stats::workload(conn)?,
-        unassigned: stats::unassigned_open(conn)?,
+        workload,
+        unassigned,
         guided: crate::db::guidance_counts::since(
             conn,
             today - Days::new(GUIDANCE_WINDOW_DAYS - 1),

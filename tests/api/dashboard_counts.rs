@@ -107,20 +107,36 @@ async fn the_counters_give_the_figures_counted_over_the_cases_and_a_backfill_giv
         figures.filings_per_day.iter().map(|(_, n)| n).sum::<i64>(),
         24
     );
+    // Open work of every kind is left to count: unassigned, an agent's, by status.
+    assert!(figures.unassigned > 0, "unassigned: {}", figures.unassigned);
+    assert!(!figures.workload.is_empty(), "no agent holds an open case");
+    assert!(
+        figures
+            .open_by_status
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .count()
+            >= 2
+    );
 
-    // A database from before the counters: the migration's backfill counts its history.
+    // A database from before the counters: the migrations' backfills count its history.
     let mut conn = app.conn();
     let backend = match &mut *conn {
         DbConn::Sqlite(_) => "sqlite",
         DbConn::Postgres(_) => "postgres",
     };
-    let dir = format!(
-        "{}/migrations/{backend}/2026-11-28-000008_daily_counts",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    for step in ["down.sql", "up.sql"] {
-        let sql = std::fs::read_to_string(format!("{dir}/{step}")).expect("migration");
-        conn.batch_execute(&sql).expect(step);
+    for migration in [
+        "2026-11-28-000008_daily_counts",
+        "2026-12-03-000018_open_counts",
+    ] {
+        let dir = format!(
+            "{}/migrations/{backend}/{migration}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        for step in ["down.sql", "up.sql"] {
+            let sql = std::fs::read_to_string(format!("{dir}/{step}")).expect("migration");
+            conn.batch_execute(&sql).expect(step);
+        }
     }
     drop(conn);
     assert_eq!(compare(&app, first_day - Days::new(3), last), figures);

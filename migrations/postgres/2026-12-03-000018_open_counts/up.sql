@@ -1,0 +1,47 @@
+-- Open work, counted as it changes: cases per open status, deadline and assignee (0: none),
+-- kept by triggers in the transaction of every insert, change and delete of a case, so the
+-- dashboard sums a few rows whatever the backlog (counting 50,000 open cases through an
+-- index cost 70 ms a page). Concurrent writers spread over `shard` (case id % 8, as
+-- daily_counts). A row that falls to zero is deleted: the table holds open work only.
+CREATE TABLE open_counts (
+    status TEXT NOT NULL CHECK (status IN ('submitted', 'in_review', 'awaiting_user')),
+    deadline DATE NOT NULL,
+    assignee_id BIGINT NOT NULL,
+    shard INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (status, deadline, assignee_id, shard)
+);
+
+INSERT INTO open_counts (status, deadline, assignee_id, shard, n)
+SELECT status, open_deadline, COALESCE(assignee_id, 0), id % 8, COUNT(*)
+FROM cases WHERE open_deadline IS NOT NULL
+GROUP BY status, open_deadline, COALESCE(assignee_id, 0), id % 8;
+
+CREATE FUNCTION open_counts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' AND OLD.open_deadline IS NOT NULL THEN
+        UPDATE open_counts SET n = n - 1
+        WHERE status = OLD.status AND deadline = OLD.open_deadline
+          AND assignee_id = COALESCE(OLD.assignee_id, 0) AND shard = OLD.id % 8;
+        DELETE FROM open_counts
+        WHERE status = OLD.status AND deadline = OLD.open_deadline
+          AND assignee_id = COALESCE(OLD.assignee_id, 0) AND shard = OLD.id % 8 AND n <= 0;
+    END IF;
+    IF TG_OP <> 'DELETE' AND NEW.open_deadline IS NOT NULL THEN
+        INSERT INTO open_counts (status, deadline, assignee_id, shard, n)
+        VALUES (NEW.status, NEW.open_deadline, COALESCE(NEW.assignee_id, 0), NEW.id % 8, 1)
+        ON CONFLICT (status, deadline, assignee_id, shard) DO UPDATE SET n = open_counts.n + 1;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER open_counts_on_insert AFTER INSERT ON cases FOR EACH ROW
+WHEN (NEW.open_deadline IS NOT NULL) EXECUTE FUNCTION open_counts_follow();
+CREATE TRIGGER open_counts_on_update AFTER UPDATE OF status, review_deadline, assignee_id ON cases
+FOR EACH ROW
+WHEN (OLD.open_deadline IS DISTINCT FROM NEW.open_deadline OR OLD.status IS DISTINCT FROM NEW.status
+      OR OLD.assignee_id IS DISTINCT FROM NEW.assignee_id)
+EXECUTE FUNCTION open_counts_follow();
+CREATE TRIGGER open_counts_on_delete AFTER DELETE ON cases FOR EACH ROW
+WHEN (OLD.open_deadline IS NOT NULL) EXECUTE FUNCTION open_counts_follow();
