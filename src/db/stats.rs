@@ -158,7 +158,6 @@ pub fn open_work(conn: &mut DbConn, today: NaiveDate) -> QueryResult<OpenWork> {
         workload: workload
             .into_iter()
             .map(|(a, n)| (a, n.unwrap_or(0)))
-            .filter(|(_, n)| *n > 0)
             .collect(),
         unassigned: unassigned.unwrap_or(0),
     })

@@ -52,14 +52,15 @@ pub fn figures_recounted(conn: &mut DbConn, today: NaiveDate) -> Result<Figures,
     )
 }
 
-type Since<T> = fn(&mut DbConn, NaiveDate) -> diesel::QueryResult<T>;
+/// One part of the figures, as of a day (today, or the first day of its window).
+type Part<T> = fn(&mut DbConn, NaiveDate) -> diesel::QueryResult<T>;
 
 fn assemble(
     conn: &mut DbConn,
     today: NaiveDate,
-    open_work: Since<stats::OpenWork>,
-    decisions: Since<(i64, i64, i64)>,
-    filings: Since<Vec<(NaiveDate, i64)>>,
+    open_work: Part<stats::OpenWork>,
+    decisions: Part<(i64, i64, i64)>,
+    filings: Part<Vec<(NaiveDate, i64)>>,
 ) -> Result<Figures, Failure> {
     let open = &CaseStatus::OPEN;
     let stats::OpenWork {
